@@ -1,0 +1,64 @@
+// Every config key, declared once: type, default, one-line doc, and whether a change needs a restart.
+// config/agora.toml is generated from this table (npm run config:generate); a test keeps the two in step.
+
+type Base<T> = { readonly default: T; readonly doc: string; readonly restart?: boolean }
+export type IntField = Base<number> & { readonly type: 'int'; readonly min: number; readonly max: number }
+export type StrField = Base<string> & { readonly type: 'string'; readonly values?: readonly string[] }
+export type BoolField = Base<boolean> & { readonly type: 'bool' }
+export type Field = IntField | StrField | BoolField
+
+const int = (d: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER, restart = false): IntField => ({
+  type: 'int', default: d, doc, min, max, restart,
+})
+const str = (d: string, doc: string, restart = false): StrField => ({ type: 'string', default: d, doc, restart })
+const oneOf = (values: readonly string[], d: string, doc: string, restart = false): StrField => ({
+  type: 'string', default: d, doc, values, restart,
+})
+const bool = (d: boolean, doc: string, restart = false): BoolField => ({ type: 'bool', default: d, doc, restart })
+
+export const schema = {
+  relay: {
+    host: str('127.0.0.1', 'Address to listen on. Use 0.0.0.0 only when a firewall or reverse proxy fronts the relay.', true),
+    port: int(7777, 'TCP port for WebSocket and NIP-11 (0 picks a free port).', 0, 65535, true),
+    url: str('', 'Public URL clients use (wss://relay.example.com). Checked in NIP-42 AUTH; empty = the Host header.'),
+    data_dir: str('./data', 'Directory of the SQLite database and the relay key.', true),
+    secret_key: str('', 'Relay secret key as hex; empty = read or create data_dir/relay.key (mode 0600).', true),
+    name: str('agora', 'NIP-11 name.'),
+    description: str('A Nostr relay with a NIP-90 DVM marketplace built in.', 'NIP-11 description.'),
+    contact: str('', 'NIP-11 contact (mailto: or a URI).'),
+    icon: str('', 'NIP-11 icon URL.'),
+  },
+  limits: {
+    max_message_length: int(131072, 'Largest accepted WebSocket message, in bytes.', 1024, 16777216, true),
+    max_subscriptions: int(20, 'Open subscriptions per connection.', 1, 10000),
+    max_filters: int(10, 'Filters per REQ or COUNT.', 1, 1000),
+    max_filter_values: int(500, 'Values per filter list (ids, authors, kinds, each #tag).', 1, 100000),
+    max_limit: int(5000, 'Largest `limit` honoured; larger requests are clamped to it.', 1, 1000000),
+    default_limit: int(500, 'Stored events sent for a filter without `limit`.', 1, 1000000),
+    max_subid_length: int(64, 'Longest subscription id.', 1, 256),
+    max_event_tags: int(2000, 'Most tags one event may carry.', 1, 1000000),
+    max_content_length: int(65536, 'Longest event content, in characters.', 1, 16777216),
+    created_at_lower_limit: int(94608000, 'How far in the past created_at may be, in seconds (3 years).'),
+    created_at_upper_limit: int(900, 'How far in the future created_at may be, in seconds.'),
+    max_outbound_bytes: int(16777216, 'Unsent bytes queued for one connection before it is cut off as a slow reader.', 65536, 1073741824, true),
+    query_time_budget_ms: int(500, 'A stored-event scan that takes longer is refused with CLOSED rather than cut short.', 1, 600000),
+    allow_scrape: bool(true, 'Serve filters with no ids, authors, kinds or tags (newest first, up to the limit).'),
+    auth_window: int(600, 'How far an AUTH event created_at may be from now, in seconds.', 1, 86400),
+  },
+  store: {
+    synchronous: oneOf(['full', 'normal'], 'full', 'SQLite synchronous mode: full survives power loss, normal survives process crashes.', true),
+    batch_max: int(1000, 'Most events committed in one writer transaction.', 1, 100000),
+    sweep_interval: int(60, 'Seconds between sweeps that delete expired (NIP-40) events.', 1, 86400),
+  },
+  verifier: {
+    backend: oneOf(['auto', 'wasm', 'noble'], 'auto', 'Signature verifier: auto picks the fastest available.', true),
+  },
+  policies: {
+    open: bool(false, 'Turn the anti-spam write policies off (for private use and conformance testing).'),
+  },
+} as const
+
+export type Schema = typeof schema
+type ValueOf<F> = F extends IntField ? number : F extends BoolField ? boolean : string
+/** The effective configuration: one value per schema key, with TOML spelling kept. */
+export type Config = { readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: ValueOf<Schema[S][K]> } }

@@ -1,0 +1,18 @@
+import { reject } from '../nips/nip01.js'
+import type { Policy } from './types.js'
+
+/** EventSize refuses events with more tags or longer content than limits.max_event_tags / max_content_length. */
+export const eventSize: Policy = {
+  name: 'event-size',
+  nips: [],
+  antiSpam: false,
+  make(cfg) {
+    const { max_event_tags: maxTags, max_content_length: maxContent } = cfg.limits
+    return e => {
+      if (e.tags.length > maxTags) return reject('invalid', `event has ${e.tags.length} tags, limit ${maxTags}`)
+      if (e.content.length > maxContent)
+        return reject('invalid', `content is ${e.content.length} characters, limit ${maxContent}`)
+      return undefined
+    }
+  },
+}

@@ -1,0 +1,105 @@
+// Wires the relay together: store, writer, verifier, subscription index, policies and the server.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Config } from '../config/schema.js'
+import { normaliseRelayUrl } from '../nips/nip42.js'
+import { buildInfo } from '../nips/nip11.js'
+import { makeWriteChain, writePolicies } from '../policies/index.js'
+import { loadIdentity } from './identity.js'
+import type { RelayCtx, Snapshot } from './protocol/context.js'
+import { verbs } from './protocol/dispatch.js'
+import { eventFrame } from './protocol/replies.js'
+import { startServer } from './server.js'
+import { openReadDb, openWriteDb } from './store/db.js'
+import { createReader } from './store/reader.js'
+import { createSubscriptionIndex } from './subscriptions.js'
+import { makeVerifier } from './verifier.js'
+import { createWriter } from './writer.js'
+
+/** The package version, found by walking up from this file (works from source and from dist). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir)
+  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+/** Path of the SQLite database inside a data dir. */
+export const databaseFile = (dataDir: string) => join(dataDir, 'agora.sqlite')
+
+/** A running relay. */
+export type Relay = {
+  readonly port: number
+  readonly url: string
+  readonly pubkey: string
+  readonly verifier: string
+  /** Stops accepting, commits what is queued, closes connections and the database. */
+  close(): Promise<void>
+}
+
+/** Starts a relay with the given effective config. */
+export async function startRelay(cfg: Config): Promise<Relay> {
+  const dataDir = resolve(cfg.relay.data_dir)
+  mkdirSync(dataDir, { recursive: true })
+  const identity = loadIdentity(cfg.relay.secret_key, dataDir)
+  const writeDb = openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal')
+  const reader = createReader(openReadDb(databaseFile(dataDir)))
+  const verifier = await makeVerifier(cfg.verifier.backend as 'auto' | 'wasm' | 'noble')
+  const subs = createSubscriptionIndex()
+  const fanout: RelayCtx['fanout'] = (event, raw) => {
+    for (const sub of subs.match(event)) sub.conn.send(eventFrame(sub.id, raw))
+  }
+  const writer = createWriter(writeDb, {
+    batchMax: cfg.store.batch_max,
+    onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
+  })
+  const snap: Snapshot = { cfg, writeCheck: makeWriteChain(cfg) }
+  const configuredUrl = normaliseRelayUrl(cfg.relay.url)
+  const rc: RelayCtx = {
+    snapshot: () => snap,
+    reader,
+    writer,
+    verifier,
+    subs,
+    identity,
+    now: () => Math.floor(Date.now() / 1000),
+    relayUrls: conn => (configuredUrl ? [configuredUrl] : [normaliseRelayUrl(`ws://${conn.host}`)]),
+    fanout,
+  }
+  const supportedNips = [11, ...Object.values(verbs).flatMap(v => v.nips), ...writePolicies.flatMap(p => p.nips)]
+  const version = packageVersion()
+  const info = () =>
+    buildInfo(snap.cfg, { pubkey: identity.pubkey, supportedNips, version, authRequired: false, minPow: 0, restrictedWrites: false })
+  const server = await startServer(rc, {
+    host: cfg.relay.host,
+    port: cfg.relay.port,
+    maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
+    maxOutboundBytes: cfg.limits.max_outbound_bytes,
+    info,
+    landing: () => landingPage(snap.cfg, identity.pubkey),
+  })
+  const sweeper = setInterval(() => writer.sweepExpired(rc.now()), cfg.store.sweep_interval * 1000)
+  sweeper.unref()
+  return {
+    port: server.port,
+    url: `ws://${cfg.relay.host.includes(':') ? `[${cfg.relay.host}]` : cfg.relay.host}:${server.port}`,
+    pubkey: identity.pubkey,
+    verifier: verifier.name,
+    async close() {
+      clearInterval(sweeper)
+      server.close()
+      await writer.close()
+      reader.close()
+    },
+  }
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, c => `&#${c.charCodeAt(0)};`)
+
+function landingPage(cfg: Config, pubkey: string): string {
+  return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(cfg.relay.name)}</title>
+<h1>${escapeHtml(cfg.relay.name)}</h1><p>${escapeHtml(cfg.relay.description)}</p>
+<p>This is a Nostr relay. Connect with any Nostr client over WebSocket at this address.
+Relay information (NIP-11): request this URL with <code>Accept: application/nostr+json</code>.</p>
+<p>Relay pubkey: <code>${pubkey}</code></p>`
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// agora CLI: start | import | export | keygen. Flags override AGORA_* env, which overrides the config file.
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from '../config/load.js'
+import { exportEvents } from './commands/export.js'
+import { importEvents } from './commands/import.js'
+import { keygen } from './commands/keygen.js'
+import { start } from './commands/start.js'
+
+const USAGE = `usage:
+  agora start  [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
+  agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify]
+  agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
+  agora keygen [--config FILE] [--data DIR] [--force]`
+
+const options = {
+  config: { type: 'string' },
+  data: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  open: { type: 'boolean' },
+  'no-verify': { type: 'boolean' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  kinds: { type: 'string' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+function fail(message: string): never {
+  console.error(`agora: ${message}`)
+  process.exit(2)
+}
+
+function timestamp(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined
+  if (!/^\d+$/.test(v)) fail(`--${name} must be a unix timestamp in seconds`)
+  return Number(v)
+}
+
+/** "1,7,5000-5002" -> [1, 7, 5000, 5001, 5002] */
+function kindList(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined
+  return v.split(',').flatMap(part => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim())
+    if (!m) fail(`--kinds: cannot read "${part}"`)
+    const lo = Number(m[1])
+    const hi = m[2] === undefined ? lo : Number(m[2])
+    if (hi < lo || hi > 65535) fail(`--kinds: bad range "${part}"`)
+    return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
+  })
+}
+
+async function main(): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({ options, allowPositionals: true })
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`)
+  }
+  const { values: v, positionals } = parsed
+  const [command, ...rest] = positionals
+  if (v.help || !command) {
+    console.log(USAGE)
+    return
+  }
+  const flags: Record<string, string | boolean> = {}
+  if (v.data !== undefined) flags['relay.data_dir'] = v.data
+  if (v.host !== undefined) flags['relay.host'] = v.host
+  if (v.port !== undefined) flags['relay.port'] = v.port
+  if (v.open) flags['policies.open'] = true
+  let cfg
+  try {
+    cfg = loadConfig({ ...(v.config ? { file: v.config } : {}), flags })
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`config: ${err.message}`)
+    throw err
+  }
+  if (command === 'start') return start(cfg)
+  if (command === 'keygen') return keygen(cfg, v.force ?? false)
+  if (command === 'export') {
+    await exportEvents(cfg, { since: timestamp('since', v.since), until: timestamp('until', v.until), kinds: kindList(v.kinds) })
+    return
+  }
+  if (command === 'import') {
+    if (rest.length !== 1) fail(`import takes one file\n${USAGE}`)
+    const r = await importEvents(cfg, rest[0]!, !v['no-verify'])
+    console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
+    return
+  }
+  fail(`unknown command "${command}"\n${USAGE}`)
+}
+
+main().catch(err => {
+  console.error(`agora: ${(err as Error).message}`)
+  process.exit(1)
+})

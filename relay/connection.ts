@@ -1,0 +1,24 @@
+// Per-connection state. The socket stays in relay/server.ts; handlers see only `send` and `close`.
+import type { CompiledFilter } from '../nips/nip01-filter.js'
+
+/** A live subscription: a connection's filters under one subscription id. */
+export type Sub = { readonly conn: Conn; readonly id: string; readonly filters: readonly CompiledFilter[] }
+
+export type Conn = {
+  readonly id: number
+  readonly ip: string
+  /** Host header of the upgrade request: the relay URL clients see when none is configured. */
+  readonly host: string
+  /** NIP-42 challenge sent on connect. */
+  readonly challenge: string
+  /** Pubkeys proven with AUTH; several per connection (NIP-42). */
+  readonly authed: Set<string>
+  readonly subs: Map<string, Sub>
+  closed: boolean
+  /** Tail of this connection's message chain: messages are handled in arrival order. */
+  chain: Promise<void>
+  /** The last EVENT write of this connection; a later REQ/COUNT waits for it, so clients read their writes. */
+  lastWrite: Promise<unknown>
+  /** Queues a frame; a connection that stops reading is cut off by the server. */
+  send(frame: string): void
+}

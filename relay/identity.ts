@@ -1,0 +1,37 @@
+// The relay's own key (DESIGN §6): configured, or created once in the data dir with mode 0600.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { finalizeEvent, generateSecretKey, getPublicKey, type EventTemplate } from 'nostr-tools/pure'
+import { bytesToHex, hexToBytes } from '@noble/curves/utils.js'
+import { isHex64, type NostrEvent } from '../nips/nip01.js'
+
+export type Identity = {
+  readonly pubkey: string
+  /** Signs an event template with the relay key. */
+  sign(t: EventTemplate): NostrEvent
+}
+
+/** Path of the key file inside a data dir. */
+export const keyFile = (dataDir: string) => join(dataDir, 'relay.key')
+
+/** Writes a fresh key to the data dir (mode 0600); refuses to overwrite unless `force`. Returns its pubkey. */
+export function createKeyFile(dataDir: string, force = false): string {
+  const file = keyFile(dataDir)
+  if (existsSync(file) && !force) throw new Error(`${file} exists; pass --force to replace it`)
+  mkdirSync(dataDir, { recursive: true })
+  const sk = generateSecretKey()
+  writeFileSync(file, bytesToHex(sk) + '\n', { mode: 0o600 })
+  return getPublicKey(sk)
+}
+
+/** Loads the configured key, or the data dir's key file, creating it on first start. */
+export function loadIdentity(secretKeyHex: string, dataDir: string): Identity {
+  let hex = secretKeyHex.trim()
+  if (!hex) {
+    if (!existsSync(keyFile(dataDir))) createKeyFile(dataDir)
+    hex = readFileSync(keyFile(dataDir), 'utf8').trim()
+  }
+  if (!isHex64(hex)) throw new Error('relay secret key must be 64 lowercase hex characters')
+  const sk = hexToBytes(hex)
+  return { pubkey: getPublicKey(sk), sign: t => finalizeEvent(t, sk) }
+}

@@ -1,0 +1,31 @@
+// What protocol handlers are given: narrow views of the relay's parts, never the sockets or databases.
+import type { Config } from '../../config/schema.js'
+import type { NostrEvent } from '../../nips/nip01.js'
+import type { Check } from '../../policies/types.js'
+import type { Conn } from '../connection.js'
+import type { Identity } from '../identity.js'
+import type { Reader } from '../store/reader.js'
+import type { SubscriptionIndex } from '../subscriptions.js'
+import type { Verifier } from '../verifier.js'
+import type { Writer } from '../writer.js'
+
+/** The effective config and the checks built from it, swapped whole. */
+export type Snapshot = { readonly cfg: Config; readonly writeCheck: Check }
+
+export type RelayCtx = {
+  snapshot(): Snapshot
+  readonly reader: Reader
+  readonly writer: Writer
+  readonly verifier: Verifier
+  readonly subs: SubscriptionIndex
+  readonly identity: Identity
+  /** Relay clock in seconds. */
+  now(): number
+  /** Relay URLs (normalised) that AUTH events may name for this connection. */
+  relayUrls(conn: Conn): string[]
+  /** Delivers an accepted event to matching live subscriptions. */
+  fanout(event: NostrEvent, raw: string): void
+}
+
+/** A verb handler; messages of one connection are handed over one at a time, in order. */
+export type Handler = (rc: RelayCtx, conn: Conn, msg: readonly unknown[]) => void | Promise<void>

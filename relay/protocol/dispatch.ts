@@ -1,0 +1,50 @@
+// Verb -> handler table. Each row declares the NIPs it implements; NIP-11 supported_nips is built from them.
+import { reject } from '../../nips/nip01.js'
+import type { Conn } from '../connection.js'
+import type { Handler, RelayCtx } from './context.js'
+import { onAuth } from './on-auth.js'
+import { onClose } from './on-close.js'
+import { onCount } from './on-count.js'
+import { onEvent } from './on-event.js'
+import { onReq } from './on-req.js'
+import { notice, refuseEvent, refuseSub } from './refuse.js'
+
+export const verbs: Readonly<Record<string, { handler: Handler; nips: readonly number[] }>> = {
+  EVENT: { handler: onEvent, nips: [1, 9, 40] },
+  REQ: { handler: onReq, nips: [1] },
+  CLOSE: { handler: onClose, nips: [1] },
+  COUNT: { handler: onCount, nips: [45] },
+  AUTH: { handler: onAuth, nips: [42] },
+}
+
+// An oversized EVENT still gets an OK false when its id can be read without parsing the whole frame.
+const LEADING_ID = /^\s*\[\s*"EVENT"\s*,\s*\{[^]{0,200}?"id"\s*:\s*"([0-9a-f]{64})"/
+
+/** Parses one text frame and hands it to its verb's handler; garbage gets a NOTICE and the connection lives on. */
+export async function dispatch(rc: RelayCtx, conn: Conn, text: string, bytes: number): Promise<void> {
+  const max = rc.snapshot().cfg.limits.max_message_length
+  if (bytes > max) {
+    const r = reject('invalid', `message is ${bytes} bytes, limit ${max}`)
+    const id = LEADING_ID.exec(text.slice(0, 400))?.[1]
+    return id ? refuseEvent(conn, id, r) : notice(conn, r)
+  }
+  let msg: unknown
+  try {
+    msg = JSON.parse(text)
+  } catch {
+    return notice(conn, reject('invalid', 'message is not valid JSON'))
+  }
+  if (!Array.isArray(msg) || typeof msg[0] !== 'string')
+    return notice(conn, reject('invalid', 'message must be a JSON array starting with a verb'))
+  const verb = verbs[msg[0]]
+  if (!verb) return notice(conn, reject('invalid', `unknown message type ${JSON.stringify(msg[0].slice(0, 32))}`))
+  try {
+    await verb.handler(rc, conn, msg)
+  } catch (err) {
+    // A bug in one message answers that message only; the connection and the relay go on.
+    const r = reject('error', 'internal error handling this message')
+    if ((msg[0] === 'REQ' || msg[0] === 'COUNT') && typeof msg[1] === 'string') refuseSub(conn, msg[1], r)
+    else notice(conn, r)
+    console.error('agora: handler error', err)
+  }
+}

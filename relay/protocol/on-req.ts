@@ -1,0 +1,40 @@
+// REQ: stored events newest first, EOSE, then live delivery through the subscription index.
+import { isRejection, reject } from '../../nips/nip01.js'
+import type { Sub } from '../connection.js'
+import { QueryBudgetExceeded } from '../store/reader.js'
+import type { Handler } from './context.js'
+import { parseReadRequest, subIdOf } from './read-filters.js'
+import { notice, refuseSub } from './refuse.js'
+import { eoseFrame, eventFrame } from './replies.js'
+
+export const onReq: Handler = async (rc, conn, msg) => {
+  const subId = subIdOf(msg)
+  if (subId === undefined) return notice(conn, reject('invalid', 'REQ needs a subscription id: a non-empty string'))
+  const { cfg } = rc.snapshot()
+  const req = parseReadRequest('REQ', msg, cfg)
+  if (isRejection(req)) return refuseSub(conn, subId, req)
+  const old = conn.subs.get(subId)
+  if (old) {
+    // NIP-01: a REQ with an open subscription's id replaces it.
+    rc.subs.remove(old)
+    conn.subs.delete(subId)
+  } else if (conn.subs.size >= cfg.limits.max_subscriptions) {
+    return refuseSub(conn, subId, reject('restricted', `too many open subscriptions (limit ${cfg.limits.max_subscriptions}); CLOSE one first`))
+  }
+  await conn.lastWrite
+  if (conn.closed) return
+  const L = cfg.limits
+  const wanted = req.filters.map(filter => ({ filter, limit: Math.min(filter.limit ?? L.default_limit, L.max_limit) }))
+  let rows
+  try {
+    rows = rc.reader.query(wanted, rc.now(), L.query_time_budget_ms)
+  } catch (err) {
+    if (!(err instanceof QueryBudgetExceeded)) throw err
+    return refuseSub(conn, subId, reject('error', `query took longer than ${L.query_time_budget_ms} ms; narrow it with authors, kinds, tags or since/until`))
+  }
+  for (const row of rows) conn.send(eventFrame(subId, row.raw))
+  conn.send(eoseFrame(subId))
+  const sub: Sub = { conn, id: subId, filters: req.filters }
+  conn.subs.set(subId, sub)
+  rc.subs.add(sub)
+}

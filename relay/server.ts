@@ -1,0 +1,129 @@
+// Owns the uWS app and its sockets: WebSocket and NIP-11 on one port, the landing page, /health.
+// Each connection's messages are chained, so they are handled in arrival order.
+import { randomBytes } from 'node:crypto'
+import uWS from 'uWebSockets.js'
+import { reject } from '../nips/nip01.js'
+import type { Conn } from './connection.js'
+import type { RelayCtx } from './protocol/context.js'
+import { dispatch } from './protocol/dispatch.js'
+import { notice } from './protocol/refuse.js'
+import { authFrame } from './protocol/replies.js'
+
+export type ServerOptions = {
+  readonly host: string
+  readonly port: number
+  /** Largest frame uWS accepts before closing the socket; frames up to it get a protocol reply. */
+  readonly maxFrame: number
+  readonly maxOutboundBytes: number
+  /** The NIP-11 document, built per request so it follows the effective config. */
+  readonly info: () => Record<string, unknown>
+  readonly landing: () => string
+}
+
+type UserData = { conn?: Conn; ip: string; host: string }
+
+const CORS: [string, string][] = [
+  ['Access-Control-Allow-Origin', '*'],
+  ['Access-Control-Allow-Headers', '*'],
+  ['Access-Control-Allow-Methods', 'GET, OPTIONS'],
+]
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Starts listening; resolves with the bound port and a close function that drains connections. */
+export function startServer(rc: RelayCtx, opts: ServerOptions) {
+  const conns = new Set<uWS.WebSocket<UserData>>()
+  let nextId = 1
+  const app = uWS.App()
+
+  const respond = (res: uWS.HttpResponse, status: string, type: string, body: string, cors = false): void => {
+    res.cork(() => {
+      res.writeStatus(status).writeHeader('Content-Type', type)
+      if (cors) for (const [k, v] of CORS) res.writeHeader(k, v)
+      res.end(body)
+    })
+  }
+
+  app.ws<UserData>('/', {
+    maxPayloadLength: opts.maxFrame,
+    maxBackpressure: opts.maxOutboundBytes,
+    closeOnBackpressureLimit: 1,
+    idleTimeout: 120,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, ctx) => {
+      const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
+      res.upgrade<UserData>(
+        { ip, host: req.getHeader('host') },
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        ctx,
+      )
+    },
+    open: ws => {
+      const data = ws.getUserData()
+      const conn: Conn = {
+        id: nextId++,
+        ip: data.ip,
+        host: data.host,
+        challenge: randomBytes(16).toString('hex'),
+        authed: new Set(),
+        subs: new Map(),
+        closed: false,
+        chain: Promise.resolve(),
+        lastWrite: Promise.resolve(),
+        send: frame => {
+          if (conn.closed) return
+          // A reader that lets more than maxOutboundBytes pile up is cut off, so it cannot grow our memory.
+          if (ws.send(frame, false) === 2 || ws.getBufferedAmount() > opts.maxOutboundBytes) {
+            conn.closed = true
+            ws.end(1008, 'slow reader: too much unsent data')
+          }
+        },
+      }
+      data.conn = conn
+      conns.add(ws)
+      conn.send(authFrame(conn.challenge))
+    },
+    message: (ws, message, isBinary) => {
+      const conn = ws.getUserData().conn!
+      const bytes = message.byteLength
+      let text: string
+      try {
+        text = utf8.decode(message) // copies: the ArrayBuffer is only valid during this callback
+      } catch {
+        return notice(conn, reject('invalid', 'message is not valid UTF-8'))
+      }
+      if (isBinary) return notice(conn, reject('invalid', 'send Nostr messages as text frames'))
+      conn.chain = conn.chain.then(() => dispatch(rc, conn, text, bytes))
+    },
+    close: ws => {
+      const conn = ws.getUserData().conn!
+      conn.closed = true
+      conns.delete(ws)
+      for (const sub of conn.subs.values()) rc.subs.remove(sub)
+      conn.subs.clear()
+    },
+  })
+
+  app.options('/*', res => respond(res, '204 No Content', 'text/plain', '', true))
+  app.get('/health', res => respond(res, '200 OK', 'application/json', '{"status":"ok"}'))
+  app.get('/', (res, req) => {
+    if (req.getHeader('accept').includes('application/nostr+json'))
+      return respond(res, '200 OK', 'application/nostr+json', JSON.stringify(opts.info()), true)
+    respond(res, '200 OK', 'text/html; charset=utf-8', opts.landing())
+  })
+  app.any('/*', res => respond(res, '404 Not Found', 'text/plain', 'not found'))
+
+  return new Promise<{ port: number; close: () => void }>((resolve, fail) => {
+    app.listen(opts.host, opts.port, token => {
+      if (!token) return fail(new Error(`cannot listen on ${opts.host}:${opts.port}`))
+      resolve({
+        port: uWS.us_socket_local_port(token),
+        close: () => {
+          uWS.us_listen_socket_close(token)
+          for (const ws of [...conns]) ws.end(1001, 'relay shutting down')
+        },
+      })
+    })
+  })
+}

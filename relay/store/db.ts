@@ -1,0 +1,62 @@
+// Opens the SQLite database with WAL and the schema. Each connection has one owner (writer or reader).
+import Database from 'better-sqlite3'
+
+export type Db = Database.Database
+
+const SCHEMA_VERSION = 1
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  pubkey TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  addr TEXT,
+  raw TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_created ON events(created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_pubkey ON events(pubkey, created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind, created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_pubkey_kind ON events(pubkey, kind, created_at DESC, id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_addr ON events(pubkey, kind, addr) WHERE addr IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_expires ON events(expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS tags (
+  seq INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (seq, name, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_value ON tags(name, value, created_at DESC);
+CREATE INDEX IF NOT EXISTS tags_value_kind ON tags(name, value, kind, created_at DESC);
+-- (id, deleter): a deletion by someone else must not block the real author.
+CREATE TABLE IF NOT EXISTS deleted_ids (id TEXT NOT NULL, pubkey TEXT NOT NULL, PRIMARY KEY (id, pubkey)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deleted_addrs (
+  pubkey TEXT NOT NULL, kind INTEGER NOT NULL, addr TEXT NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY (pubkey, kind, addr)
+) WITHOUT ROWID;
+`
+
+/** Opens (and on first use creates) the database for writing: WAL, the schema, the chosen durability. */
+export function openWriteDb(file: string, synchronous: 'full' | 'normal'): Db {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
+  // An import running beside the relay waits for the lock instead of failing.
+  db.pragma('busy_timeout = 10000')
+  const version = db.pragma('user_version', { simple: true }) as number
+  if (version > SCHEMA_VERSION) throw new Error(`database schema ${version} is newer than this agora (${SCHEMA_VERSION})`)
+  db.exec(DDL)
+  db.pragma(`user_version = ${SCHEMA_VERSION}`)
+  return db
+}
+
+/** Opens a read-only connection to a database the writer has created. */
+export function openReadDb(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true })
+  db.pragma('query_only = ON')
+  return db
+}

@@ -1,0 +1,69 @@
+// Turns a compiled filter into one SQL query that an index can drive (strfry's order of preference:
+// ids, then a tag, then authors(+kinds), then kinds, then created_at). Pure: returns text and parameters.
+import type { CompiledFilter } from '../../nips/nip01-filter.js'
+
+/** SQL selecting (seq, created_at, id, raw) of the filter's matches, newest first, lowest id on ties. */
+export type Plan = { readonly sql: string; readonly params: readonly (string | number)[] }
+
+const marks = (n: number) => Array(n).fill('?').join(',')
+
+/** Plans the filter; `now` hides expired events (NIP-40). `seqOnly` selects just e.seq, unordered (for COUNT). */
+export function planFilter(f: CompiledFilter, now: number, seqOnly = false): Plan {
+  const where: string[] = []
+  const params: (string | number)[] = []
+  let from = 'events e'
+  let order = 'e.created_at DESC, e.id'
+  let tags = f.tags
+  let time = 'e.created_at'
+  if (!f.ids && tags.length > 0) {
+    // Drive from the tag index; kind and time are denormalised there so the scan stays in the index.
+    const [name, values] = tags[0]!
+    tags = tags.slice(1)
+    from = 'tags t JOIN events e ON e.seq = t.seq'
+    where.push(`t.name = ? AND t.value IN (${marks(values.size)})`)
+    params.push(name, ...values)
+    if (f.kinds) {
+      where.push(`t.kind IN (${marks(f.kinds.size)})`)
+      params.push(...f.kinds)
+    }
+    time = 't.created_at'
+    order = 't.created_at DESC, e.id'
+  } else if (f.kinds) {
+    where.push(`e.kind IN (${marks(f.kinds.size)})`)
+    params.push(...f.kinds)
+  }
+  if (f.ids) {
+    where.push(`e.id IN (${marks(f.ids.size)})`)
+    params.push(...f.ids)
+  }
+  if (f.authors) {
+    where.push(`e.pubkey IN (${marks(f.authors.size)})`)
+    params.push(...f.authors)
+  }
+  if (f.since !== undefined) {
+    where.push(`${time} >= ?`)
+    params.push(f.since)
+  }
+  if (f.until !== undefined) {
+    where.push(`${time} <= ?`)
+    params.push(f.until)
+  }
+  for (const [name, values] of tags) {
+    where.push(`EXISTS (SELECT 1 FROM tags x WHERE x.seq = e.seq AND x.name = ? AND x.value IN (${marks(values.size)}))`)
+    params.push(name, ...values)
+  }
+  where.push('(e.expires_at IS NULL OR e.expires_at > ?)')
+  params.push(now)
+  const body = `FROM ${from} WHERE ${where.join(' AND ')}`
+  return {
+    sql: seqOnly
+      ? `SELECT e.seq ${body}`
+      : `SELECT e.seq AS seq, e.created_at AS created_at, e.id AS id, e.raw AS raw ${body} ORDER BY ${order}`,
+    params,
+  }
+}
+
+/** True for a filter no index can narrow: it reads the newest events of the whole store. */
+export function isScrape(f: CompiledFilter): boolean {
+  return !f.ids && !f.authors && !f.kinds && f.tags.length === 0
+}

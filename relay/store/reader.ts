@@ -1,0 +1,86 @@
+// Owns the read-only connection: stored-event queries, counts, duplicate lookups and export scans.
+import { compareNewestFirst } from '../../nips/nip01.js'
+import type { CompiledFilter } from '../../nips/nip01-filter.js'
+import type { Statement } from 'better-sqlite3'
+import type { Db } from './db.js'
+import { planFilter } from './planner.js'
+
+/** One stored event as the reader returns it: raw JSON plus the keys it is ordered by. */
+export type Row = { readonly seq: number; readonly created_at: number; readonly id: string; readonly raw: string }
+
+/** Thrown when a scan runs past its time budget; the caller refuses the request instead of answering partly. */
+export class QueryBudgetExceeded extends Error {}
+
+/** Export selection (agora export). */
+export type ExportRange = { readonly since?: number; readonly until?: number; readonly kinds?: readonly number[] }
+
+const CACHE_MAX = 256
+
+/** Creates the reader over a connection it then owns. */
+export function createReader(db: Db) {
+  const cache = new Map<string, Statement<unknown[]>>()
+  const prepare = (sql: string) => {
+    let s = cache.get(sql)
+    if (!s) {
+      if (cache.size >= CACHE_MAX) cache.clear()
+      s = db.prepare(sql)
+      cache.set(sql, s)
+    }
+    return s
+  }
+  const has = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck()
+
+  /**
+   * The newest `limit` matches of each filter, merged without duplicates in NIP-01 order.
+   * Throws QueryBudgetExceeded if the scan takes longer than `budgetMs`.
+   */
+  function query(filters: readonly { filter: CompiledFilter; limit: number }[], now: number, budgetMs: number): Row[] {
+    const deadline = performance.now() + budgetMs
+    const out = new Map<string, Row>()
+    let n = 0
+    for (const { filter, limit } of filters) {
+      if (filter.never || limit <= 0) continue
+      const plan = planFilter(filter, now)
+      let taken = 0
+      const seen = new Set<number>()
+      for (const row of prepare(plan.sql).iterate(...plan.params) as IterableIterator<Row>) {
+        if ((++n & 63) === 0 && performance.now() > deadline) throw new QueryBudgetExceeded()
+        if (seen.has(row.seq)) continue // a tag join yields one row per matching tag value
+        seen.add(row.seq)
+        out.set(row.id, row)
+        if (++taken >= limit) break
+      }
+    }
+    return [...out.values()].sort(compareNewestFirst)
+  }
+
+  /** NIP-45: how many distinct stored events match any of the filters. */
+  function count(filters: readonly CompiledFilter[], now: number): number {
+    const plans = filters.filter(f => !f.never).map(f => planFilter(f, now, true))
+    if (plans.length === 0) return 0
+    const sql = `SELECT COUNT(*) FROM (${plans.map(p => p.sql).join(' UNION ')})`
+    return prepare(sql).pluck().get(...plans.flatMap(p => p.params)) as number
+  }
+
+  /** Stored events in (created_at, id) order for export. */
+  function* exportRows(r: ExportRange): Generator<string> {
+    const where = ['1']
+    const params: number[] = []
+    if (r.since !== undefined) where.push('created_at >= ?'), params.push(r.since)
+    if (r.until !== undefined) where.push('created_at <= ?'), params.push(r.until)
+    if (r.kinds?.length) where.push(`kind IN (${r.kinds.map(() => '?').join(',')})`), params.push(...r.kinds)
+    const stmt = db.prepare(`SELECT raw FROM events WHERE ${where.join(' AND ')} ORDER BY created_at, id`).pluck()
+    yield* stmt.iterate(...params) as IterableIterator<string>
+  }
+
+  return {
+    /** True when an event with this id is stored (the cheap duplicate check before verification). */
+    has: (id: string): boolean => has.get(id) !== undefined,
+    query,
+    count,
+    exportRows,
+    close: () => db.close(),
+  }
+}
+
+export type Reader = ReturnType<typeof createReader>

@@ -1,0 +1,102 @@
+// Event write semantics on the writer's connection: replacement, deletion tombstones, expiry sweep.
+// Called only by relay/writer.ts, inside its transaction.
+import { addressOf, reject, wins, type Rejection, type VerifiedEvent } from '../../nips/nip01.js'
+import { deletedAddresses, deletedIds } from '../../nips/nip09.js'
+import { expiresAt } from '../../nips/nip40.js'
+import type { Db } from './db.js'
+
+/** What happened to one event handed to the writer. */
+export type WriteOutcome =
+  | { readonly status: 'saved' }
+  | { readonly status: 'duplicate' }
+  | { readonly status: 'rejected'; readonly rejection: Rejection }
+
+/** The single-letter tag (name, first value) pairs that are indexed, each once per event. */
+function indexedTags(e: VerifiedEvent): [string, string][] {
+  const seen = new Set<string>()
+  const out: [string, string][] = []
+  for (const t of e.tags) {
+    if (t.length < 2 || t[0]!.length !== 1) continue
+    const key = `${t[0]}\u0000${t[1]}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    out.push([t[0]!, t[1]!])
+  }
+  return out
+}
+
+/** Prepares the write statements once and returns the per-event operations. */
+export function makeWrites(db: Db) {
+  const q = {
+    exists: db.prepare('SELECT 1 FROM events WHERE id = ?').pluck(),
+    deletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
+    deletedAddr: db.prepare('SELECT created_at FROM deleted_addrs WHERE pubkey = ? AND kind = ? AND addr = ?').pluck(),
+    current: db.prepare('SELECT seq, id, created_at FROM events WHERE pubkey = ? AND kind = ? AND addr = ?'),
+    insert: db.prepare(
+      'INSERT INTO events (id, pubkey, kind, created_at, expires_at, addr, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    insertTag: db.prepare('INSERT INTO tags (seq, name, value, kind, created_at) VALUES (?, ?, ?, ?, ?)'),
+    deleteSeq: db.prepare('DELETE FROM events WHERE seq = ?'),
+    deleteTags: db.prepare('DELETE FROM tags WHERE seq = ?'),
+    target: db.prepare('SELECT seq, pubkey, kind FROM events WHERE id = ?'),
+    addrVersions: db.prepare('SELECT seq FROM events WHERE pubkey = ? AND kind = ? AND addr = ? AND created_at <= ?').pluck(),
+    tombstoneId: db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
+    tombstoneAddr: db.prepare(
+      `INSERT INTO deleted_addrs (pubkey, kind, addr, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (pubkey, kind, addr) DO UPDATE SET created_at = max(created_at, excluded.created_at)`,
+    ),
+    expired: db.prepare('SELECT seq FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?').pluck(),
+  }
+
+  const remove = (seq: number | bigint) => {
+    q.deleteTags.run(seq)
+    q.deleteSeq.run(seq)
+  }
+
+  // NIP-09: delete the author's own events by id and by address; tombstones stop them coming back.
+  const applyDeletion = (del: VerifiedEvent) => {
+    for (const id of deletedIds(del)) {
+      const t = q.target.get(id) as { seq: number; pubkey: string; kind: number } | undefined
+      if (t && (t.pubkey !== del.pubkey || t.kind === 5)) continue // not theirs, or a deletion: no effect
+      if (t) remove(t.seq)
+      q.tombstoneId.run(id, del.pubkey)
+    }
+    for (const a of deletedAddresses(del)) {
+      for (const seq of q.addrVersions.all(a.pubkey, a.kind, a.d, del.created_at) as number[]) remove(seq)
+      q.tombstoneAddr.run(a.pubkey, a.kind, a.d, del.created_at)
+    }
+  }
+
+  /** Saves one event with NIP-01/09 semantics; must run inside the writer's transaction. */
+  function save(e: VerifiedEvent, raw: string): WriteOutcome {
+    if (q.exists.get(e.id)) return { status: 'duplicate' }
+    if (q.deletedId.get(e.id, e.pubkey))
+      return { status: 'rejected', rejection: reject('blocked', 'this event was deleted by its author') }
+    const addr = addressOf(e)
+    if (addr !== undefined) {
+      const deletedUpTo = q.deletedAddr.get(e.pubkey, e.kind, addr) as number | undefined
+      if (deletedUpTo !== undefined && e.created_at <= deletedUpTo)
+        return { status: 'rejected', rejection: reject('blocked', 'this address was deleted by its author up to a later time') }
+      const cur = q.current.get(e.pubkey, e.kind, addr) as { seq: number; id: string; created_at: number } | undefined
+      if (cur) {
+        // NIP-01: newest wins; at equal created_at the lowest id wins.
+        if (!wins(e, cur))
+          return { status: 'rejected', rejection: reject('blocked', 'a newer version of this replaceable event is stored') }
+        remove(cur.seq)
+      }
+    }
+    const { lastInsertRowid: seq } = q.insert.run(e.id, e.pubkey, e.kind, e.created_at, expiresAt(e) ?? null, addr ?? null, raw)
+    for (const [name, value] of indexedTags(e)) q.insertTag.run(seq, name, value, e.kind, e.created_at)
+    if (e.kind === 5) applyDeletion(e)
+    return { status: 'saved' }
+  }
+
+  /** Deletes events whose NIP-40 expiration has passed; returns how many. */
+  function sweepExpired(now: number): number {
+    const seqs = q.expired.all(now) as number[]
+    for (const seq of seqs) remove(seq)
+    return seqs.length
+  }
+
+  return { save, sweepExpired }
+}

@@ -1,0 +1,73 @@
+// The single writer: owns the write connection, drains its queue in one transaction per turn,
+// and resolves each event's outcome only after the commit (DESIGN §2 step 7).
+import type { VerifiedEvent } from '../nips/nip01.js'
+import type { Db } from './store/db.js'
+import { makeWrites, type WriteOutcome } from './store/writes.js'
+
+type Pending = { event: VerifiedEvent; raw: string; done: (o: WriteOutcome) => void; fail: (e: Error) => void }
+
+export type WriterOptions = {
+  readonly batchMax: number
+  /** Called after each commit with the events that were newly stored, in commit order. */
+  readonly onCommitted?: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
+}
+
+/** Creates the writer over a connection it then owns. */
+export function createWriter(db: Db, opts: WriterOptions) {
+  const writes = makeWrites(db)
+  let queue: Pending[] = []
+  let scheduled = false
+  let closed = false
+  const idle: (() => void)[] = []
+
+  const commit = db.transaction((batch: Pending[]) => batch.map(p => writes.save(p.event, p.raw)))
+
+  function flush(): void {
+    scheduled = false
+    const batch = queue.splice(0, opts.batchMax)
+    if (queue.length > 0) schedule()
+    if (batch.length > 0) {
+      let outcomes: WriteOutcome[]
+      try {
+        outcomes = commit(batch)
+      } catch (err) {
+        for (const p of batch) p.fail(err as Error)
+        return
+      }
+      const saved = batch.filter((_, i) => outcomes[i]!.status === 'saved')
+      batch.forEach((p, i) => p.done(outcomes[i]!))
+      if (saved.length > 0) opts.onCommitted?.(saved)
+    }
+    if (queue.length === 0) idle.splice(0).forEach(f => f())
+  }
+
+  function schedule(): void {
+    if (!scheduled) {
+      scheduled = true
+      setImmediate(flush)
+    }
+  }
+
+  return {
+    /** Queues a verified event; resolves with its outcome once the batch holding it has committed. */
+    enqueue(event: VerifiedEvent, raw: string): Promise<WriteOutcome> {
+      if (closed) return Promise.reject(new Error('writer is closed'))
+      return new Promise((done, fail) => {
+        queue.push({ event, raw, done, fail })
+        schedule()
+      })
+    },
+    /** Deletes expired events in its own transaction; returns how many went. */
+    sweepExpired(now: number): number {
+      return db.transaction(() => writes.sweepExpired(now))()
+    },
+    /** Waits for queued events to commit, then closes the connection. */
+    async close(): Promise<void> {
+      closed = true
+      if (queue.length > 0 || scheduled) await new Promise<void>(r => idle.push(r))
+      db.close()
+    },
+  }
+}
+
+export type Writer = ReturnType<typeof createWriter>

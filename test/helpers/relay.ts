@@ -1,0 +1,32 @@
+// Starts a real relay on a loopback port with a fresh SQLite data dir, torn down with the test.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../../config/load.js'
+import type { Config } from '../../config/schema.js'
+import { startRelay, type Relay } from '../../relay/app.js'
+
+type Teardown = { teardown(fn: () => unknown): void }
+
+export type TestRelay = { relay: Relay; url: string; dataDir: string; cfg: Config }
+
+/** A fresh temp dir removed at teardown. */
+export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Config for tests: loopback, port 0, the given data dir, no environment, plus dotted-key overrides. */
+export function testConfig(dataDir: string, flags: Record<string, string | number | boolean> = {}): Config {
+  return loadConfig({ env: {}, flags: { 'relay.host': '127.0.0.1', 'relay.port': 0, 'relay.data_dir': dataDir, ...flags } })
+}
+
+/** Starts a relay for one test; it and its data dir are removed at teardown. */
+export async function startTestRelay(t: Teardown, flags: Record<string, string | number | boolean> = {}, dataDir?: string): Promise<TestRelay> {
+  const dir = dataDir ?? tempDir(t)
+  const cfg = testConfig(dir, flags)
+  const relay = await startRelay(cfg)
+  t.teardown(() => relay.close())
+  return { relay, url: relay.url, dataDir: dir, cfg }
+}

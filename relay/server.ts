@@ -73,8 +73,10 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         lastWrite: Promise.resolve(),
         send: frame => {
           if (conn.closed) return
-          // A reader that lets more than maxOutboundBytes pile up is cut off, so it cannot grow our memory.
-          if (ws.send(frame, false) === 2 || ws.getBufferedAmount() > opts.maxOutboundBytes) {
+          // uWS closes the socket (and runs `close` below) when a send would pass maxBackpressure,
+          // so a reader that stops reading is cut off before it can grow our memory.
+          const sent = ws.send(frame, false)
+          if (!conn.closed && sent === 2) {
             conn.closed = true
             ws.end(1008, 'slow reader: too much unsent data')
           }
@@ -94,7 +96,9 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         return notice(conn, reject('invalid', 'message is not valid UTF-8'))
       }
       if (isBinary) return notice(conn, reject('invalid', 'send Nostr messages as text frames'))
-      conn.chain = conn.chain.then(() => dispatch(rc, conn, text, bytes))
+      conn.chain = conn.chain
+        .then(() => dispatch(rc, conn, text, bytes))
+        .catch(err => console.error('agora: message chain error', err))
     },
     close: ws => {
       const conn = ws.getUserData().conn!

@@ -32,7 +32,8 @@ function checkValue(name: string, f: Field, v: unknown): unknown {
     if (typeof v !== 'boolean') throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(v)}`)
   } else {
     if (typeof v !== 'string') throw new ConfigError(`${name}: expected a string, got ${JSON.stringify(v)}`)
-    if (f.values && !f.values.includes(v)) throw new ConfigError(`${name}: must be one of ${f.values.join(', ')}, got "${v}"`)
+    if (f.values && !f.values.includes(v))
+      throw new ConfigError(`${name}: must be one of ${f.values.join(', ')}, got "${v}"`)
   }
   return v
 }

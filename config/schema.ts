@@ -8,17 +8,30 @@ export type BoolField = Base<boolean> & { readonly type: 'bool' }
 export type Field = IntField | StrField | BoolField
 
 const int = (d: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER, restart = false): IntField => ({
-  type: 'int', default: d, doc, min, max, restart,
+  type: 'int',
+  default: d,
+  doc,
+  min,
+  max,
+  restart,
 })
 const str = (d: string, doc: string, restart = false): StrField => ({ type: 'string', default: d, doc, restart })
 const oneOf = (values: readonly string[], d: string, doc: string, restart = false): StrField => ({
-  type: 'string', default: d, doc, values, restart,
+  type: 'string',
+  default: d,
+  doc,
+  values,
+  restart,
 })
 const bool = (d: boolean, doc: string, restart = false): BoolField => ({ type: 'bool', default: d, doc, restart })
 
 export const schema = {
   relay: {
-    host: str('127.0.0.1', 'Address to listen on. Use 0.0.0.0 only when a firewall or reverse proxy fronts the relay.', true),
+    host: str(
+      '127.0.0.1',
+      'Address to listen on. Use 0.0.0.0 only when a firewall or reverse proxy fronts the relay.',
+      true,
+    ),
     port: int(7777, 'TCP port for WebSocket and NIP-11 (0 picks a free port).', 0, 65535, true),
     url: str('', 'Public URL clients use (wss://relay.example.com). Checked in NIP-42 AUTH; empty = the Host header.'),
     data_dir: str('./data', 'Directory of the SQLite database and the relay key.', true),
@@ -40,13 +53,29 @@ export const schema = {
     max_content_length: int(65536, 'Longest event content, in characters.', 1, 16777216),
     created_at_lower_limit: int(94608000, 'How far in the past created_at may be, in seconds (3 years).'),
     created_at_upper_limit: int(900, 'How far in the future created_at may be, in seconds.'),
-    max_outbound_bytes: int(16777216, 'Unsent bytes queued for one connection before it is cut off as a slow reader.', 65536, 1073741824, true),
-    query_time_budget_ms: int(500, 'A stored-event scan that takes longer is refused with CLOSED rather than cut short.', 1, 600000),
+    max_outbound_bytes: int(
+      16777216,
+      'Unsent bytes queued for one connection before it is cut off as a slow reader.',
+      65536,
+      1073741824,
+      true,
+    ),
+    query_time_budget_ms: int(
+      500,
+      'A stored-event scan that takes longer is refused with CLOSED rather than cut short.',
+      1,
+      600000,
+    ),
     allow_scrape: bool(true, 'Serve filters with no ids, authors, kinds or tags (newest first, up to the limit).'),
     auth_window: int(600, 'How far an AUTH event created_at may be from now, in seconds.', 1, 86400),
   },
   store: {
-    synchronous: oneOf(['full', 'normal'], 'full', 'SQLite synchronous mode: full survives power loss, normal survives process crashes.', true),
+    synchronous: oneOf(
+      ['full', 'normal'],
+      'full',
+      'SQLite synchronous mode: full survives power loss, normal survives process crashes.',
+      true,
+    ),
     batch_max: int(1000, 'Most events committed in one writer transaction.', 1, 100000),
     sweep_interval: int(60, 'Seconds between sweeps that delete expired (NIP-40) events.', 1, 86400),
   },

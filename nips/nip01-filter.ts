@@ -23,7 +23,13 @@ const TAG_KEY = /^#[a-zA-Z]$/
 // NIP-01: these lists must hold exact 64-character lowercase hex.
 const HEX_TAGS = new Set(['#e', '#p'])
 
-function checkList(key: string, v: unknown, max: number, item: (x: unknown) => boolean, what: string): Rejection | undefined {
+function checkList(
+  key: string,
+  v: unknown,
+  max: number,
+  item: (x: unknown) => boolean,
+  what: string,
+): Rejection | undefined {
   if (!Array.isArray(v)) return reject('invalid', `filter "${key}" must be an array`)
   if (v.length > max) return reject('invalid', `filter "${key}" has ${v.length} values, limit ${max}`)
   for (const x of v) if (!item(x)) return reject('invalid', `filter "${key}" must hold ${what}`)
@@ -36,13 +42,15 @@ const isTimestamp = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 
 
 /** Validates one REQ/COUNT filter. Returns the compiled filter or the reason it is refused. */
 export function compileFilter(raw: unknown, limits: FilterLimits): CompiledFilter | Rejection {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return reject('invalid', 'filter must be a JSON object')
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return reject('invalid', 'filter must be a JSON object')
   const f = raw as Record<string, unknown>
   const tags: [string, Set<string>][] = []
   let never = false
   for (const [key, v] of Object.entries(f)) {
     let bad: Rejection | undefined
-    if (key === 'ids' || key === 'authors') bad = checkList(key, v, limits.maxValues, isHex64, '64-character lowercase hex strings')
+    if (key === 'ids' || key === 'authors')
+      bad = checkList(key, v, limits.maxValues, isHex64, '64-character lowercase hex strings')
     else if (key === 'kinds') bad = checkList(key, v, limits.maxValues, isKind, 'integers between 0 and 65535')
     else if (key === 'since' || key === 'until' || key === 'limit')
       bad = isTimestamp(v) ? undefined : reject('invalid', `filter "${key}" must be a non-negative integer`)

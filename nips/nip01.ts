@@ -7,14 +7,7 @@ export type { NostrEvent }
 
 /** Machine-readable prefixes of OK/CLOSED reasons (NIP-01, NIP-42). */
 export type Prefix =
-  | 'duplicate'
-  | 'pow'
-  | 'blocked'
-  | 'rate-limited'
-  | 'invalid'
-  | 'restricted'
-  | 'auth-required'
-  | 'error'
+  'duplicate' | 'pow' | 'blocked' | 'rate-limited' | 'invalid' | 'restricted' | 'auth-required' | 'error'
 
 /** A refusal: always carries a prefix, so a reason can never go out without one. */
 export type Rejection = { readonly prefix: Prefix; readonly reason: string }
@@ -78,7 +71,8 @@ export function checkEventShape(e: unknown): Rejection | undefined {
   const ev = e as Record<string, unknown>
   if (!isHex64(ev.id)) return reject('invalid', 'id must be 64 lowercase hex characters')
   if (!isHex64(ev.pubkey)) return reject('invalid', 'pubkey must be 64 lowercase hex characters')
-  if (typeof ev.sig !== 'string' || !HEX128.test(ev.sig)) return reject('invalid', 'sig must be 128 lowercase hex characters')
+  if (typeof ev.sig !== 'string' || !HEX128.test(ev.sig))
+    return reject('invalid', 'sig must be 128 lowercase hex characters')
   if (!Number.isInteger(ev.kind) || (ev.kind as number) < 0 || (ev.kind as number) > 65535)
     return reject('invalid', 'kind must be an integer between 0 and 65535')
   if (!Number.isSafeInteger(ev.created_at) || (ev.created_at as number) < 0)

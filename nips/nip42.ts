@@ -28,7 +28,8 @@ export function normaliseRelayUrl(url: string): string {
 export function checkAuthEvent(e: NostrEvent, x: AuthExpect): Rejection | undefined {
   if (e.kind !== ClientAuth) return reject('invalid', `AUTH event must be kind ${ClientAuth}`)
   const challenge = e.tags.find(t => t[0] === 'challenge')?.[1]
-  if (challenge !== x.challenge) return reject('invalid', 'AUTH challenge does not match the one this connection was sent')
+  if (challenge !== x.challenge)
+    return reject('invalid', 'AUTH challenge does not match the one this connection was sent')
   const relay = e.tags.find(t => t[0] === 'relay')?.[1]
   if (relay === undefined || !x.relayUrls.includes(normaliseRelayUrl(relay)))
     return reject('invalid', `AUTH relay tag must name this relay (${x.relayUrls[0] ?? 'unknown'})`)

@@ -10,7 +10,8 @@ export const protectedEvents: Policy = {
   make() {
     return (e, ctx) => {
       if (!isProtected(e) || ctx.authed.has(e.pubkey)) return undefined
-      if (ctx.authed.size === 0) return reject('auth-required', 'this event is protected (NIP-70); authenticate as its author')
+      if (ctx.authed.size === 0)
+        return reject('auth-required', 'this event is protected (NIP-70); authenticate as its author')
       return reject('restricted', 'this event is protected (NIP-70); only its author may publish it')
     }
   },

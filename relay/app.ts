@@ -69,7 +69,14 @@ export async function startRelay(cfg: Config): Promise<Relay> {
   const supportedNips = [11, ...Object.values(verbs).flatMap(v => v.nips), ...writePolicies.flatMap(p => p.nips)]
   const version = packageVersion()
   const info = () =>
-    buildInfo(snap.cfg, { pubkey: identity.pubkey, supportedNips, version, authRequired: false, minPow: 0, restrictedWrites: false })
+    buildInfo(snap.cfg, {
+      pubkey: identity.pubkey,
+      supportedNips,
+      version,
+      authRequired: false,
+      minPow: 0,
+      restrictedWrites: false,
+    })
   const server = await startServer(rc, {
     host: cfg.relay.host,
     port: cfg.relay.port,

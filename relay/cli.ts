@@ -79,7 +79,11 @@ async function main(): Promise<void> {
   if (command === 'start') return start(cfg)
   if (command === 'keygen') return keygen(cfg, v.force ?? false)
   if (command === 'export') {
-    await exportEvents(cfg, { since: timestamp('since', v.since), until: timestamp('until', v.until), kinds: kindList(v.kinds) })
+    await exportEvents(cfg, {
+      since: timestamp('since', v.since),
+      until: timestamp('until', v.until),
+      kinds: kindList(v.kinds),
+    })
     return
   }
   if (command === 'import') {

@@ -15,7 +15,7 @@ export type WriterOptions = {
 /** Creates the writer over a connection it then owns. */
 export function createWriter(db: Db, opts: WriterOptions) {
   const writes = makeWrites(db)
-  let queue: Pending[] = []
+  const queue: Pending[] = []
   let scheduled = false
   let closed = false
   const idle: (() => void)[] = []

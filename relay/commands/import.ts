@@ -4,7 +4,17 @@ import { createReadStream, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Config } from '../../config/schema.js'
-import { canonicalJson, checkEventShape, checkId, formatRejection, isEphemeralKind, reject, type NostrEvent, type Rejection, type VerifiedEvent } from '../../nips/nip01.js'
+import {
+  canonicalJson,
+  checkEventShape,
+  checkId,
+  formatRejection,
+  isEphemeralKind,
+  reject,
+  type NostrEvent,
+  type Rejection,
+  type VerifiedEvent,
+} from '../../nips/nip01.js'
 import { isExpired } from '../../nips/nip40.js'
 import { databaseFile } from '../app.js'
 import { openWriteDb } from '../store/db.js'

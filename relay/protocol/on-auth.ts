@@ -17,7 +17,12 @@ export const onAuth: Handler = (rc, conn, msg) => {
   const wrong =
     checkId(ev) ??
     (rc.verifier.verify(ev) ? undefined : reject('invalid', 'signature does not verify')) ??
-    checkAuthEvent(ev, { challenge: conn.challenge, relayUrls: rc.relayUrls(conn), now: rc.now(), window: cfg.limits.auth_window })
+    checkAuthEvent(ev, {
+      challenge: conn.challenge,
+      relayUrls: rc.relayUrls(conn),
+      now: rc.now(),
+      window: cfg.limits.auth_window,
+    })
   if (wrong) return refuseEvent(conn, ev.id, wrong)
   conn.authed.add(ev.pubkey)
   conn.send(okFrame(ev.id))

@@ -1,5 +1,13 @@
 // EVENT: checks in cost order (DESIGN §2), then the writer; OK only after commit.
-import { canonicalJson, checkEventShape, checkId, isEphemeralKind, reject, type NostrEvent, type VerifiedEvent } from '../../nips/nip01.js'
+import {
+  canonicalJson,
+  checkEventShape,
+  checkId,
+  isEphemeralKind,
+  reject,
+  type NostrEvent,
+  type VerifiedEvent,
+} from '../../nips/nip01.js'
 import { isExpired } from '../../nips/nip40.js'
 import { ClientAuth } from '../../nips/nip42.js'
 import type { Handler } from './context.js'
@@ -9,8 +17,7 @@ import { okFrame } from './replies.js'
 export const onEvent: Handler = (rc, conn, msg) => {
   const e = msg[1]
   const claimedId = typeof e === 'object' && e !== null ? (e as { id?: unknown }).id : undefined
-  const bad =
-    msg.length !== 2 ? reject('invalid', 'EVENT takes exactly one event') : checkEventShape(e)
+  const bad = msg.length !== 2 ? reject('invalid', 'EVENT takes exactly one event') : checkEventShape(e)
   if (bad) {
     if (typeof claimedId === 'string' && claimedId.length <= 64) refuseEvent(conn, claimedId, bad)
     else notice(conn, bad)

@@ -19,7 +19,11 @@ export const onReq: Handler = async (rc, conn, msg) => {
     rc.subs.remove(old)
     conn.subs.delete(subId)
   } else if (conn.subs.size >= cfg.limits.max_subscriptions) {
-    return refuseSub(conn, subId, reject('restricted', `too many open subscriptions (limit ${cfg.limits.max_subscriptions}); CLOSE one first`))
+    return refuseSub(
+      conn,
+      subId,
+      reject('restricted', `too many open subscriptions (limit ${cfg.limits.max_subscriptions}); CLOSE one first`),
+    )
   }
   await conn.lastWrite
   if (conn.closed) return
@@ -30,7 +34,14 @@ export const onReq: Handler = async (rc, conn, msg) => {
     rows = rc.reader.query(wanted, rc.now(), L.query_time_budget_ms)
   } catch (err) {
     if (!(err instanceof QueryBudgetExceeded)) throw err
-    return refuseSub(conn, subId, reject('error', `query took longer than ${L.query_time_budget_ms} ms; narrow it with authors, kinds, tags or since/until`))
+    return refuseSub(
+      conn,
+      subId,
+      reject(
+        'error',
+        `query took longer than ${L.query_time_budget_ms} ms; narrow it with authors, kinds, tags or since/until`,
+      ),
+    )
   }
   for (const row of rows) conn.send(eventFrame(subId, row.raw))
   conn.send(eoseFrame(subId))

@@ -16,9 +16,11 @@ export function subIdOf(msg: readonly unknown[]): string | undefined {
 export function parseReadRequest(verb: string, msg: readonly unknown[], cfg: Config): ReadRequest | Rejection {
   const subId = msg[1] as string
   const L = cfg.limits
-  if (subId.length > L.max_subid_length) return reject('invalid', `subscription id is longer than ${L.max_subid_length} characters`)
+  if (subId.length > L.max_subid_length)
+    return reject('invalid', `subscription id is longer than ${L.max_subid_length} characters`)
   if (msg.length < 3) return reject('invalid', `${verb} needs at least one filter`)
-  if (msg.length - 2 > L.max_filters) return reject('invalid', `${verb} has ${msg.length - 2} filters, limit ${L.max_filters}`)
+  if (msg.length - 2 > L.max_filters)
+    return reject('invalid', `${verb} has ${msg.length - 2} filters, limit ${L.max_filters}`)
   const filters: CompiledFilter[] = []
   for (const raw of msg.slice(2)) {
     const f = compileFilter(raw, { maxValues: L.max_filter_values })

@@ -48,7 +48,8 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal'): Db {
   // An import running beside the relay waits for the lock instead of failing.
   db.pragma('busy_timeout = 10000')
   const version = db.pragma('user_version', { simple: true }) as number
-  if (version > SCHEMA_VERSION) throw new Error(`database schema ${version} is newer than this agora (${SCHEMA_VERSION})`)
+  if (version > SCHEMA_VERSION)
+    throw new Error(`database schema ${version} is newer than this agora (${SCHEMA_VERSION})`)
   db.exec(DDL)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return db

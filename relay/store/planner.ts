@@ -49,7 +49,9 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false): Pla
     params.push(f.until)
   }
   for (const [name, values] of tags) {
-    where.push(`EXISTS (SELECT 1 FROM tags x WHERE x.seq = e.seq AND x.name = ? AND x.value IN (${marks(values.size)}))`)
+    where.push(
+      `EXISTS (SELECT 1 FROM tags x WHERE x.seq = e.seq AND x.name = ? AND x.value IN (${marks(values.size)}))`,
+    )
     params.push(name, ...values)
   }
   where.push('(e.expires_at IS NULL OR e.expires_at > ?)')

@@ -59,16 +59,27 @@ export function createReader(db: Db) {
     const plans = filters.filter(f => !f.never).map(f => planFilter(f, now, true))
     if (plans.length === 0) return 0
     const sql = `SELECT COUNT(*) FROM (${plans.map(p => p.sql).join(' UNION ')})`
-    return prepare(sql).pluck().get(...plans.flatMap(p => p.params)) as number
+    return prepare(sql)
+      .pluck()
+      .get(...plans.flatMap(p => p.params)) as number
   }
 
   /** Stored events in (created_at, id) order for export. */
   function* exportRows(r: ExportRange): Generator<string> {
     const where = ['1']
     const params: number[] = []
-    if (r.since !== undefined) where.push('created_at >= ?'), params.push(r.since)
-    if (r.until !== undefined) where.push('created_at <= ?'), params.push(r.until)
-    if (r.kinds?.length) where.push(`kind IN (${r.kinds.map(() => '?').join(',')})`), params.push(...r.kinds)
+    if (r.since !== undefined) {
+      where.push('created_at >= ?')
+      params.push(r.since)
+    }
+    if (r.until !== undefined) {
+      where.push('created_at <= ?')
+      params.push(r.until)
+    }
+    if (r.kinds?.length) {
+      where.push(`kind IN (${r.kinds.map(() => '?').join(',')})`)
+      params.push(...r.kinds)
+    }
     const stmt = db.prepare(`SELECT raw FROM events WHERE ${where.join(' AND ')} ORDER BY created_at, id`).pluck()
     yield* stmt.iterate(...params) as IterableIterator<string>
   }

@@ -39,7 +39,9 @@ export function makeWrites(db: Db) {
     deleteSeq: db.prepare('DELETE FROM events WHERE seq = ?'),
     deleteTags: db.prepare('DELETE FROM tags WHERE seq = ?'),
     target: db.prepare('SELECT seq, pubkey, kind FROM events WHERE id = ?'),
-    addrVersions: db.prepare('SELECT seq FROM events WHERE pubkey = ? AND kind = ? AND addr = ? AND created_at <= ?').pluck(),
+    addrVersions: db
+      .prepare('SELECT seq FROM events WHERE pubkey = ? AND kind = ? AND addr = ? AND created_at <= ?')
+      .pluck(),
     tombstoneId: db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
     tombstoneAddr: db.prepare(
       `INSERT INTO deleted_addrs (pubkey, kind, addr, created_at) VALUES (?, ?, ?, ?)
@@ -76,16 +78,30 @@ export function makeWrites(db: Db) {
     if (addr !== undefined) {
       const deletedUpTo = q.deletedAddr.get(e.pubkey, e.kind, addr) as number | undefined
       if (deletedUpTo !== undefined && e.created_at <= deletedUpTo)
-        return { status: 'rejected', rejection: reject('blocked', 'this address was deleted by its author up to a later time') }
+        return {
+          status: 'rejected',
+          rejection: reject('blocked', 'this address was deleted by its author up to a later time'),
+        }
       const cur = q.current.get(e.pubkey, e.kind, addr) as { seq: number; id: string; created_at: number } | undefined
       if (cur) {
         // NIP-01: newest wins; at equal created_at the lowest id wins.
         if (!wins(e, cur))
-          return { status: 'rejected', rejection: reject('blocked', 'a newer version of this replaceable event is stored') }
+          return {
+            status: 'rejected',
+            rejection: reject('blocked', 'a newer version of this replaceable event is stored'),
+          }
         remove(cur.seq)
       }
     }
-    const { lastInsertRowid: seq } = q.insert.run(e.id, e.pubkey, e.kind, e.created_at, expiresAt(e) ?? null, addr ?? null, raw)
+    const { lastInsertRowid: seq } = q.insert.run(
+      e.id,
+      e.pubkey,
+      e.kind,
+      e.created_at,
+      expiresAt(e) ?? null,
+      addr ?? null,
+      raw,
+    )
     for (const [name, value] of indexedTags(e)) q.insertTag.run(seq, name, value, e.kind, e.created_at)
     if (e.kind === 5) applyDeletion(e)
     return { status: 'saved' }

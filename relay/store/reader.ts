@@ -58,7 +58,7 @@ export function createReader(db: Db) {
   function count(filters: readonly CompiledFilter[], now: number): number {
     const plans = filters.filter(f => !f.never).map(f => planFilter(f, now, true))
     if (plans.length === 0) return 0
-    const sql = `SELECT COUNT(*) FROM (${plans.map(p => p.sql).join(' UNION ')})`
+    const sql = `SELECT COUNT(DISTINCT seq) FROM (${plans.map(p => p.sql).join(' UNION ALL ')})`
     return prepare(sql)
       .pluck()
       .get(...plans.flatMap(p => p.params)) as number

@@ -17,8 +17,8 @@ export type Conn = {
   closed: boolean
   /** Tail of this connection's message chain: messages are handled in arrival order. */
   chain: Promise<void>
-  /** The last EVENT write of this connection; a later REQ/COUNT waits for it, so clients read their writes. */
-  lastWrite: Promise<unknown>
+  /** Tail of this connection's OK replies; a later REQ/COUNT waits for it, so clients read their own writes. */
+  replies: Promise<void>
   /** Queues a frame; a connection that stops reading is cut off by the server. */
   send(frame: string): void
 }

@@ -70,7 +70,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         subs: new Map(),
         closed: false,
         chain: Promise.resolve(),
-        lastWrite: Promise.resolve(),
+        replies: Promise.resolve(),
         send: frame => {
           if (conn.closed) return
           // uWS closes the socket (and runs `close` below) when a send would pass maxBackpressure,

@@ -7,7 +7,8 @@ import { onClose } from './on-close.js'
 import { onCount } from './on-count.js'
 import { onEvent } from './on-event.js'
 import { onReq } from './on-req.js'
-import { notice, refuseEvent, refuseSub } from './refuse.js'
+import { answerEvent, refused } from './answer.js'
+import { notice, refuseSub } from './refuse.js'
 
 export const verbs: Readonly<Record<string, { handler: Handler; nips: readonly number[] }>> = {
   EVENT: { handler: onEvent, nips: [1, 9, 40] },
@@ -18,15 +19,22 @@ export const verbs: Readonly<Record<string, { handler: Handler; nips: readonly n
 }
 
 // An oversized EVENT still gets an OK false when its id can be read without parsing the whole frame.
-const LEADING_ID = /^\s*\[\s*"EVENT"\s*,\s*\{[^]{0,200}?"id"\s*:\s*"([0-9a-f]{64})"/
+// Clients put "id" first or last; an unescaped `"id":` can only be the event's own key.
+const EVENT_START = /^\s*\[\s*"EVENT"\s*,\s*\{/
+const ID_KEY = /"id"\s*:\s*"([0-9a-f]{64})"/
+
+function oversizedEventId(text: string): string | undefined {
+  if (!EVENT_START.test(text.slice(0, 40))) return undefined
+  return (ID_KEY.exec(text.slice(0, 400)) ?? ID_KEY.exec(text.slice(-400)))?.[1]
+}
 
 /** Parses one text frame and hands it to its verb's handler; garbage gets a NOTICE and the connection lives on. */
 export async function dispatch(rc: RelayCtx, conn: Conn, text: string, bytes: number): Promise<void> {
   const max = rc.snapshot().cfg.limits.max_message_length
   if (bytes > max) {
     const r = reject('invalid', `message is ${bytes} bytes, limit ${max}`)
-    const id = LEADING_ID.exec(text.slice(0, 400))?.[1]
-    return id ? refuseEvent(conn, id, r) : notice(conn, r)
+    const id = oversizedEventId(text)
+    return id ? answerEvent(conn, id, refused(r)) : notice(conn, r)
   }
   let msg: unknown
   try {
@@ -36,7 +44,7 @@ export async function dispatch(rc: RelayCtx, conn: Conn, text: string, bytes: nu
   }
   if (!Array.isArray(msg) || typeof msg[0] !== 'string')
     return notice(conn, reject('invalid', 'message must be a JSON array starting with a verb'))
-  const verb = verbs[msg[0]]
+  const verb = Object.hasOwn(verbs, msg[0]) ? verbs[msg[0]] : undefined
   if (!verb) return notice(conn, reject('invalid', `unknown message type ${JSON.stringify(msg[0].slice(0, 32))}`))
   try {
     await verb.handler(rc, conn, msg)

@@ -2,15 +2,15 @@
 import { checkEventShape, checkId, reject, type NostrEvent } from '../../nips/nip01.js'
 import { checkAuthEvent } from '../../nips/nip42.js'
 import type { Handler } from './context.js'
-import { notice, refuseEvent } from './refuse.js'
-import { okFrame } from './replies.js'
+import { accepted, answerEvent, refused } from './answer.js'
+import { notice } from './refuse.js'
 
 export const onAuth: Handler = (rc, conn, msg) => {
   const e = msg[1]
   const bad = msg.length !== 2 ? reject('invalid', 'AUTH takes exactly one event') : checkEventShape(e)
   if (bad) {
     const id = (e as { id?: unknown } | null)?.id
-    return typeof id === 'string' && id.length <= 64 ? refuseEvent(conn, id, bad) : notice(conn, bad)
+    return typeof id === 'string' && id.length <= 64 ? answerEvent(conn, id, refused(bad)) : notice(conn, bad)
   }
   const ev = e as NostrEvent
   const { cfg } = rc.snapshot()
@@ -23,7 +23,7 @@ export const onAuth: Handler = (rc, conn, msg) => {
       now: rc.now(),
       window: cfg.limits.auth_window,
     })
-  if (wrong) return refuseEvent(conn, ev.id, wrong)
+  if (wrong) return answerEvent(conn, ev.id, refused(wrong))
   conn.authed.add(ev.pubkey)
-  conn.send(okFrame(ev.id))
+  answerEvent(conn, ev.id, accepted)
 }

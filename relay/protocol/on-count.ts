@@ -10,6 +10,6 @@ export const onCount: Handler = async (rc, conn, msg) => {
   if (subId === undefined) return notice(conn, reject('invalid', 'COUNT needs a query id: a non-empty string'))
   const req = parseReadRequest('COUNT', msg, rc.snapshot().cfg)
   if (isRejection(req)) return refuseSub(conn, subId, req)
-  await conn.lastWrite
+  await conn.replies
   if (!conn.closed) conn.send(countFrame(subId, rc.reader.count(req.filters, rc.now())))
 }

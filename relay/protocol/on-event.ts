@@ -1,4 +1,4 @@
-// EVENT: checks in cost order (DESIGN §2), then the writer; OK only after commit.
+// EVENT: checks in cost order (DESIGN §2), then the writer; OK only after commit, in arrival order.
 import {
   canonicalJson,
   checkEventShape,
@@ -10,47 +10,45 @@ import {
 } from '../../nips/nip01.js'
 import { isExpired } from '../../nips/nip40.js'
 import { ClientAuth } from '../../nips/nip42.js'
-import type { Handler } from './context.js'
-import { notice, refuseEvent } from './refuse.js'
-import { okFrame } from './replies.js'
+import type { Conn } from '../connection.js'
+import { accepted, answerEvent, duplicate, refused, type Verdict } from './answer.js'
+import type { Handler, RelayCtx } from './context.js'
+import { notice } from './refuse.js'
+
+/** Everything before the writer: cheap checks, policies, duplicate lookup, then id and signature. */
+function admit(rc: RelayCtx, conn: Conn, ev: NostrEvent): Verdict | VerifiedEvent {
+  const now = rc.now()
+  if (ev.kind === ClientAuth) return refused(reject('invalid', 'kind 22242 is sent with AUTH, not EVENT'))
+  if (isExpired(ev, now)) return refused(reject('invalid', 'event has expired (NIP-40)'))
+  const policy = rc.snapshot().writeCheck(ev, { now, ip: conn.ip, authed: conn.authed })
+  if (policy) return refused(policy)
+  // Duplicates are cheap to spot before any hashing or signature work.
+  if (!isEphemeralKind(ev.kind) && rc.reader.has(ev.id)) return duplicate
+  const wrong = checkId(ev) ?? (rc.verifier.verify(ev) ? undefined : reject('invalid', 'signature does not verify'))
+  return wrong ? refused(wrong) : (ev as VerifiedEvent)
+}
+
+function store(rc: RelayCtx, ev: VerifiedEvent): Verdict | Promise<Verdict> {
+  const raw = canonicalJson(ev)
+  if (isEphemeralKind(ev.kind)) {
+    // NIP-01: ephemeral events are delivered live and never stored.
+    rc.fanout(ev, raw)
+    return accepted
+  }
+  return rc.writer.enqueue(ev, raw).then(
+    o => (o.status === 'saved' ? accepted : o.status === 'duplicate' ? duplicate : refused(o.rejection)),
+    () => refused(reject('error', 'could not store the event; try again')),
+  )
+}
 
 export const onEvent: Handler = (rc, conn, msg) => {
   const e = msg[1]
-  const claimedId = typeof e === 'object' && e !== null ? (e as { id?: unknown }).id : undefined
   const bad = msg.length !== 2 ? reject('invalid', 'EVENT takes exactly one event') : checkEventShape(e)
   if (bad) {
-    if (typeof claimedId === 'string' && claimedId.length <= 64) refuseEvent(conn, claimedId, bad)
-    else notice(conn, bad)
-    return
+    const id = typeof e === 'object' && e !== null ? (e as { id?: unknown }).id : undefined
+    return typeof id === 'string' && id.length <= 64 ? answerEvent(conn, id, refused(bad)) : notice(conn, bad)
   }
   const ev = e as NostrEvent
-  const now = rc.now()
-  const early =
-    ev.kind === ClientAuth
-      ? reject('invalid', 'kind 22242 is sent with AUTH, not EVENT')
-      : isExpired(ev, now)
-        ? reject('invalid', 'event has expired (NIP-40)')
-        : rc.snapshot().writeCheck(ev, { now, ip: conn.ip, authed: conn.authed })
-  if (early) return refuseEvent(conn, ev.id, early)
-  const ephemeral = isEphemeralKind(ev.kind)
-  // Duplicates are cheap to spot before any hashing or signature work.
-  if (!ephemeral && rc.reader.has(ev.id)) return conn.send(okFrame(ev.id, 'duplicate: already have this event'))
-  const wrong = checkId(ev) ?? (rc.verifier.verify(ev) ? undefined : reject('invalid', 'signature does not verify'))
-  if (wrong) return refuseEvent(conn, ev.id, wrong)
-  const verified = ev as VerifiedEvent
-  const raw = canonicalJson(ev)
-  if (ephemeral) {
-    // NIP-01: ephemeral events are delivered live and never stored.
-    rc.fanout(verified, raw)
-    return conn.send(okFrame(ev.id))
-  }
-  const write = rc.writer.enqueue(verified, raw).then(
-    outcome => {
-      if (outcome.status === 'saved') conn.send(okFrame(ev.id))
-      else if (outcome.status === 'duplicate') conn.send(okFrame(ev.id, 'duplicate: already have this event'))
-      else refuseEvent(conn, ev.id, outcome.rejection)
-    },
-    () => refuseEvent(conn, ev.id, reject('error', 'could not store the event; try again')),
-  )
-  conn.lastWrite = write
+  const v = admit(rc, conn, ev)
+  answerEvent(conn, ev.id, 'sig' in v ? store(rc, v) : v)
 }

@@ -25,7 +25,7 @@ export const onReq: Handler = async (rc, conn, msg) => {
       reject('restricted', `too many open subscriptions (limit ${cfg.limits.max_subscriptions}); CLOSE one first`),
     )
   }
-  await conn.lastWrite
+  await conn.replies
   if (conn.closed) return
   const L = cfg.limits
   const wanted = req.filters.map(filter => ({ filter, limit: Math.min(filter.limit ?? L.default_limit, L.max_limit) }))

@@ -18,8 +18,8 @@ export function deletedAddresses(deletion: Pick<NostrEvent, 'tags' | 'pubkey'>):
   for (const t of deletion.tags) {
     if (t[0] !== 'a' || !t[1]) continue
     const [k, pubkey, ...rest] = t[1].split(':')
+    if (k === undefined || !/^\d{1,5}$/.test(k) || pubkey !== deletion.pubkey) continue
     const kind = Number(k)
-    if (!Number.isInteger(kind) || pubkey !== deletion.pubkey) continue
     if (!isReplaceableKind(kind) && !isAddressableKind(kind)) continue
     out.push({ kind, pubkey, d: isReplaceableKind(kind) ? '' : rest.join(':') })
   }

@@ -10,9 +10,10 @@ export const eventSize: Policy = {
     const { max_event_tags: maxTags, max_content_length: maxContent } = cfg.limits
     return e => {
       if (e.tags.length > maxTags) return reject('invalid', `event has ${e.tags.length} tags, limit ${maxTags}`)
-      if (e.content.length > maxContent)
-        return reject('invalid', `content is ${e.content.length} characters, limit ${maxContent}`)
-      return undefined
+      // UTF-16 length is an upper bound on characters; count code points only when it is over.
+      if (e.content.length <= maxContent) return undefined
+      const chars = [...e.content].length
+      return chars > maxContent ? reject('invalid', `content is ${chars} characters, limit ${maxContent}`) : undefined
     }
   },
 }

@@ -1,6 +1,6 @@
 // agora import: JSONL events into the store through the writer, with the relay's write semantics.
 // Bad lines are reported with their line number and skipped; the rest still go in.
-import { createReadStream, statSync } from 'node:fs'
+import { createReadStream, mkdirSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Config } from '../../config/schema.js'
@@ -44,6 +44,7 @@ function checkLine(line: string, verifier: Verifier | undefined, now: number): N
 
 export async function importEvents(cfg: Config, file: string, verify: boolean): Promise<ImportReport> {
   const dataDir = resolve(cfg.relay.data_dir)
+  mkdirSync(dataDir, { recursive: true })
   const writer = createWriter(openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal'), {
     batchMax: cfg.store.batch_max,
   })

@@ -1,5 +1,15 @@
 import t from 'tap'
-import { addressOf, canonicalJson, checkEventShape, checkId, compareNewestFirst, computeId, isRejection, reject, wins } from '../../nips/nip01.js'
+import {
+  addressOf,
+  canonicalJson,
+  checkEventShape,
+  checkId,
+  compareNewestFirst,
+  computeId,
+  isRejection,
+  reject,
+  wins,
+} from '../../nips/nip01.js'
 import { signer } from '../helpers/events.js'
 
 const good = signer().sign({ tags: [['t', 'x']], content: 'hello' })

@@ -1,0 +1,88 @@
+import t from 'tap'
+import { loadConfig } from '../../config/load.js'
+import { buildInfo, type InfoInputs } from '../../nips/nip11.js'
+
+const PUBKEY = 'a'.repeat(64)
+const inputs: InfoInputs = {
+  pubkey: PUBKEY,
+  supportedNips: [42, 1, 11, 9, 1, 40],
+  version: '9.8.7',
+  authRequired: false,
+  minPow: 0,
+  restrictedWrites: false,
+}
+const custom = loadConfig({
+  env: {},
+  flags: {
+    'relay.name': 'my relay',
+    'relay.description': 'for tests',
+    'relay.contact': 'mailto:op@example.com',
+    'relay.icon': 'https://example.com/icon.png',
+    'limits.max_message_length': 65536,
+    'limits.max_subscriptions': 7,
+    'limits.max_filters': 3,
+    'limits.max_limit': 99,
+    'limits.default_limit': 11,
+    'limits.max_subid_length': 32,
+    'limits.max_event_tags': 50,
+    'limits.max_content_length': 1000,
+    'limits.created_at_lower_limit': 3600,
+    'limits.created_at_upper_limit': 60,
+  },
+})
+
+t.test('buildInfo reports the configured name, description, contact and icon', async t => {
+  const info = buildInfo(custom, inputs)
+  t.equal(info.name, 'my relay')
+  t.equal(info.description, 'for tests')
+  t.equal(info.contact, 'mailto:op@example.com')
+  t.equal(info.icon, 'https://example.com/icon.png')
+})
+
+t.test('buildInfo leaves icon out when none is configured', async t => {
+  const info = buildInfo(loadConfig({ env: {} }), inputs)
+  t.notOk('icon' in info)
+})
+
+t.test('buildInfo gives the relay key as both pubkey and self', async t => {
+  const info = buildInfo(custom, inputs)
+  t.equal(info.pubkey, PUBKEY)
+  t.equal(info.self, PUBKEY)
+})
+
+t.test('buildInfo lists supported_nips sorted and without duplicates', async t => {
+  t.same(buildInfo(custom, inputs).supported_nips, [1, 9, 11, 40, 42])
+})
+
+t.test('buildInfo names the software and its version', async t => {
+  const info = buildInfo(custom, inputs)
+  t.equal(info.software, 'agora')
+  t.equal(info.version, '9.8.7')
+})
+
+t.test('buildInfo limitation mirrors the configured limits', async t => {
+  t.same(buildInfo(custom, inputs).limitation, {
+    max_message_length: 65536,
+    max_subscriptions: 7,
+    max_filters: 3,
+    max_limit: 99,
+    default_limit: 11,
+    max_subid_length: 32,
+    max_event_tags: 50,
+    max_content_length: 1000,
+    min_pow_difficulty: 0,
+    auth_required: false,
+    payment_required: false,
+    restricted_writes: false,
+    created_at_lower_limit: 3600,
+    created_at_upper_limit: 60,
+  })
+})
+
+t.test('buildInfo limitation takes pow, auth and restricted-writes from the policy inputs', async t => {
+  const L = buildInfo(custom, { ...inputs, minPow: 20, authRequired: true, restrictedWrites: true })
+    .limitation as Record<string, unknown>
+  t.equal(L.min_pow_difficulty, 20)
+  t.equal(L.auth_required, true)
+  t.equal(L.restricted_writes, true)
+})

@@ -1,0 +1,85 @@
+// Every main filter shape is driven by an index: EXPLAIN QUERY PLAN never shows a bare full scan of events.
+import t from 'tap'
+import { isRejection } from '../../nips/nip01.js'
+import { compileFilter, type CompiledFilter } from '../../nips/nip01-filter.js'
+import { planFilter } from '../../relay/store/planner.js'
+import { signer } from '../helpers/events.js'
+import { tempDir } from '../helpers/relay.js'
+import { openTestStore } from '../helpers/store.js'
+
+const H1 = '1'.repeat(64)
+const H2 = '2'.repeat(64)
+
+type Shape = { name: string; filter: Record<string, unknown>; index: RegExp; count?: false }
+const SHAPES: Shape[] = [
+  { name: 'ids', filter: { ids: [H1, H2] }, index: /USING (COVERING )?INDEX sqlite_autoindex_events_1 \(id=\?\)/ },
+  { name: 'authors', filter: { authors: [H1] }, index: /USING (COVERING )?INDEX events_pubkey(_kind)? \(pubkey=\?/ },
+  {
+    name: 'authors and kinds',
+    filter: { authors: [H1, H2], kinds: [1, 7] },
+    index: /USING (COVERING )?INDEX events_pubkey_kind \(pubkey=\? AND kind=\?/,
+  },
+  { name: 'kinds', filter: { kinds: [1] }, index: /USING (COVERING )?INDEX events_kind \(kind=\?/ },
+  { name: 'several kinds', filter: { kinds: [1, 7, 1000] }, index: /USING (COVERING )?INDEX events_kind \(kind=\?/ },
+  {
+    name: 'one tag',
+    filter: { '#t': ['x'] },
+    index: /USING (COVERING )?INDEX tags_value(_kind)? \(name=\? AND value=\?/,
+  },
+  {
+    name: 'one tag with several values',
+    filter: { '#p': [H1, H2] },
+    index: /USING (COVERING )?INDEX tags_value(_kind)? \(name=\? AND value=\?/,
+  },
+  {
+    name: 'tag and kinds',
+    filter: { '#e': [H1], kinds: [1, 7] },
+    index: /USING (COVERING )?INDEX tags_value_kind \(name=\? AND value=\? AND kind=\?/,
+  },
+  {
+    name: 'tag and authors',
+    filter: { '#t': ['x'], authors: [H1] },
+    index: /USING (COVERING )?INDEX (tags_value(_kind)? \(name=\? AND value=\?|events_pubkey(_kind)? \(pubkey=\?)/,
+  },
+  {
+    name: 'since and until only',
+    filter: { since: 10, until: 20 },
+    index: /USING (COVERING )?INDEX events_created \(created_at>\?/,
+  },
+  { name: 'since only', filter: { since: 10 }, index: /USING (COVERING )?INDEX events_created \(created_at>\?/ },
+  // COUNT of {} has to visit every row, so only the REQ plan is checked for it.
+  { name: 'the empty filter', filter: {}, index: /SCAN e USING (COVERING )?INDEX events_created/, count: false },
+]
+
+/** The EXPLAIN QUERY PLAN lines of the planned SQL. */
+function explain(db: ReturnType<typeof openTestStore>['db'], f: CompiledFilter, seqOnly: boolean): string[] {
+  const plan = planFilter(f, 1_700_000_000, seqOnly)
+  return (db.prepare(`EXPLAIN QUERY PLAN ${plan.sql}`).all(...plan.params) as { detail: string }[]).map(r => r.detail)
+}
+
+/** A scan of events or tags with no index behind it. */
+const bareScan = (line: string) => /^SCAN (e|t|x|events|tags)$/.test(line.trim())
+
+const store = openTestStore(tempDir(t))
+t.teardown(() => store.close())
+const author = signer()
+for (let i = 0; i < 20; i++)
+  await store.save(author.sign({ kind: 1 + (i % 3), tags: [['t', `v${i % 4}`]], content: `${i}` }))
+
+for (const shape of SHAPES) {
+  t.test(`a REQ for ${shape.name} is planned on its index`, async t => {
+    const f = compileFilter(shape.filter, { maxValues: 500 })
+    if (isRejection(f)) throw new Error(f.reason)
+    const plan = explain(store.db, f, false)
+    t.match(plan.join('\n'), shape.index, plan.join(' | '))
+    t.notOk(plan.some(bareScan), `no bare scan: ${plan.join(' | ')}`)
+  })
+  if (shape.count === false) continue
+  t.test(`a COUNT for ${shape.name} is planned on its index`, async t => {
+    const f = compileFilter(shape.filter, { maxValues: 500 })
+    if (isRejection(f)) throw new Error(f.reason)
+    const plan = explain(store.db, f, true)
+    t.match(plan.join('\n'), shape.index, plan.join(' | '))
+    t.notOk(plan.some(bareScan), `no bare scan: ${plan.join(' | ')}`)
+  })
+}

@@ -69,3 +69,31 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false): Pla
 export function isScrape(f: CompiledFilter): boolean {
   return !f.ids && !f.authors && !f.kinds && f.tags.length === 0
 }
+
+// Past this many streams a single query with a sort is cheaper than opening a cursor per value.
+const MAX_STREAMS = 32
+
+const one = <T>(v: T) => new Set([v])
+
+/**
+ * Splits a filter whose driving field has several values into one filter per value (per author and kind
+ * pair for authors+kinds), so each is read in index order and the reader can merge them newest first
+ * without sorting every match. Filters that need no split come back as they are.
+ */
+export function splitForOrder(f: CompiledFilter): CompiledFilter[] {
+  if (f.ids || f.never) return [f]
+  // The tag index and the author index also hold kind, so pair their values with each kind.
+  const pairs = <T>(values: ReadonlySet<T>, make: (v: T, k: ReadonlySet<number> | undefined) => CompiledFilter) => {
+    const kinds = f.kinds && values.size * f.kinds.size <= MAX_STREAMS ? [...f.kinds].map(one) : [f.kinds]
+    const all = [...values].flatMap(v => kinds.map(k => make(v, k)))
+    return all.length > 1 && all.length <= MAX_STREAMS ? all : [f]
+  }
+  if (f.tags.length > 0) {
+    const [name, values] = f.tags[0]!
+    return pairs(values, (v, kinds) => ({ ...f, kinds, tags: [[name, one(v)], ...f.tags.slice(1)] }))
+  }
+  if (f.authors) return pairs(f.authors, (a, kinds) => ({ ...f, authors: one(a), kinds }))
+  if (f.kinds && f.kinds.size > 1 && f.kinds.size <= MAX_STREAMS)
+    return [...f.kinds].map(k => ({ ...f, kinds: one(k) }))
+  return [f]
+}

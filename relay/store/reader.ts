@@ -3,7 +3,7 @@ import { compareNewestFirst } from '../../nips/nip01.js'
 import type { CompiledFilter } from '../../nips/nip01-filter.js'
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './db.js'
-import { planFilter } from './planner.js'
+import { planFilter, splitForOrder } from './planner.js'
 
 /** One stored event as the reader returns it: raw JSON plus the keys it is ordered by. */
 export type Row = { readonly seq: number; readonly created_at: number; readonly id: string; readonly raw: string }
@@ -30,6 +30,36 @@ export function createReader(db: Db) {
   }
   const has = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck()
 
+  /** Rows of one filter in NIP-01 order: one index-ordered cursor per split, merged newest first. */
+  function* ordered(filter: CompiledFilter, now: number): Generator<Row> {
+    const parts = splitForOrder(filter)
+    if (parts.length === 1) {
+      const plan = planFilter(filter, now)
+      return yield* prepare(plan.sql).iterate(...plan.params) as IterableIterator<Row>
+    }
+    // Identical SQL for every part, but a statement can drive only one open cursor: prepare each.
+    const cursors = parts.map(part => {
+      const plan = planFilter(part, now)
+      return db.prepare(plan.sql).iterate(...plan.params) as IterableIterator<Row>
+    })
+    const heads = cursors.map(c => c.next())
+    try {
+      for (;;) {
+        let best = -1
+        for (let i = 0; i < heads.length; i++) {
+          const h = heads[i]!
+          if (!h.done && (best < 0 || compareNewestFirst(h.value, (heads[best] as IteratorYieldResult<Row>).value) < 0))
+            best = i
+        }
+        if (best < 0) return
+        yield (heads[best] as IteratorYieldResult<Row>).value
+        heads[best] = cursors[best]!.next()
+      }
+    } finally {
+      for (const c of cursors) c.return?.()
+    }
+  }
+
   /**
    * The newest `limit` matches of each filter, merged without duplicates in NIP-01 order.
    * Throws QueryBudgetExceeded if the scan takes longer than `budgetMs`.
@@ -40,10 +70,9 @@ export function createReader(db: Db) {
     let n = 0
     for (const { filter, limit } of filters) {
       if (filter.never || limit <= 0) continue
-      const plan = planFilter(filter, now)
       let taken = 0
       const seen = new Set<number>()
-      for (const row of prepare(plan.sql).iterate(...plan.params) as IterableIterator<Row>) {
+      for (const row of ordered(filter, now)) {
         if ((++n & 63) === 0 && performance.now() > deadline) throw new QueryBudgetExceeded()
         if (seen.has(row.seq)) continue // a tag join yields one row per matching tag value
         seen.add(row.seq)

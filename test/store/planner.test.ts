@@ -2,7 +2,7 @@
 import t from 'tap'
 import { isRejection } from '../../nips/nip01.js'
 import { compileFilter, type CompiledFilter } from '../../nips/nip01-filter.js'
-import { planFilter } from '../../relay/store/planner.js'
+import { planFilter, splitForOrder } from '../../relay/store/planner.js'
 import { signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
 import { openTestStore } from '../helpers/store.js'
@@ -83,3 +83,35 @@ for (const shape of SHAPES) {
     t.notOk(plan.some(bareScan), `no bare scan: ${plan.join(' | ')}`)
   })
 }
+
+// A REQ whose driving field has several values is read as one index-ordered cursor per value and merged,
+// so no part may sort all its matches before the limit applies.
+const SPLITS: { name: string; filter: Record<string, unknown>; parts: number }[] = [
+  { name: 'several kinds', filter: { kinds: [1, 7, 1000] }, parts: 3 },
+  { name: 'several authors', filter: { authors: [H1, H2] }, parts: 2 },
+  { name: 'authors and kinds', filter: { authors: [H1, H2], kinds: [1, 7] }, parts: 4 },
+  { name: 'a tag with several values', filter: { '#p': [H1, H2] }, parts: 2 },
+  { name: 'a tag and several kinds', filter: { '#t': ['x'], kinds: [1, 7] }, parts: 2 },
+]
+for (const shape of SPLITS) {
+  t.test(`a REQ for ${shape.name} is split into ${shape.parts} parts read in index order`, async t => {
+    const f = compileFilter(shape.filter, { maxValues: 500 })
+    if (isRejection(f)) throw new Error(f.reason)
+    const parts = splitForOrder(f)
+    t.equal(parts.length, shape.parts)
+    for (const part of parts) {
+      const plan = explain(store.db, part, false)
+      t.notOk(
+        plan.some(l => l.includes('TEMP B-TREE FOR ORDER BY')),
+        `no full sort: ${plan.join(' | ')}`,
+      )
+      t.notOk(plan.some(bareScan), `no bare scan: ${plan.join(' | ')}`)
+    }
+  })
+}
+
+t.test('a filter with more values than the stream cap is not split', async t => {
+  const f = compileFilter({ kinds: Array.from({ length: 40 }, (_, i) => i) }, { maxValues: 500 })
+  if (isRejection(f)) throw new Error(f.reason)
+  t.equal(splitForOrder(f).length, 1)
+})

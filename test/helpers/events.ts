@@ -4,7 +4,11 @@ import type { NostrEvent } from '../../nips/nip01.js'
 
 export const now = () => Math.floor(Date.now() / 1000)
 
-export type Signer = { readonly sk: Uint8Array; readonly pubkey: string; sign(partial?: Partial<EventTemplate>): NostrEvent }
+export type Signer = {
+  readonly sk: Uint8Array
+  readonly pubkey: string
+  sign(partial?: Partial<EventTemplate>): NostrEvent
+}
 
 /** A new key and a function that signs templates with defaults (kind 1, now, no tags, empty content). */
 export function signer(): Signer {

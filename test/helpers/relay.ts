@@ -19,11 +19,18 @@ export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
 
 /** Config for tests: loopback, port 0, the given data dir, no environment, plus dotted-key overrides. */
 export function testConfig(dataDir: string, flags: Record<string, string | number | boolean> = {}): Config {
-  return loadConfig({ env: {}, flags: { 'relay.host': '127.0.0.1', 'relay.port': 0, 'relay.data_dir': dataDir, ...flags } })
+  return loadConfig({
+    env: {},
+    flags: { 'relay.host': '127.0.0.1', 'relay.port': 0, 'relay.data_dir': dataDir, ...flags },
+  })
 }
 
 /** Starts a relay for one test; it and its data dir are removed at teardown. */
-export async function startTestRelay(t: Teardown, flags: Record<string, string | number | boolean> = {}, dataDir?: string): Promise<TestRelay> {
+export async function startTestRelay(
+  t: Teardown,
+  flags: Record<string, string | number | boolean> = {},
+  dataDir?: string,
+): Promise<TestRelay> {
   const dir = dataDir ?? tempDir(t)
   const cfg = testConfig(dir, flags)
   const relay = await startRelay(cfg)

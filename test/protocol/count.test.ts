@@ -105,14 +105,26 @@ t.test('COUNT counts an event matching two values of one tag filter once', async
   const c = await connect(t)
   const x = word()
   const y = word()
-  await put(c, signer().sign({ tags: [['t', x], ['t', y]] }))
+  await put(
+    c,
+    signer().sign({
+      tags: [
+        ['t', x],
+        ['t', y],
+      ],
+    }),
+  )
   t.same(await count(c, { '#t': [x, y] }), { count: 1 })
 })
 
 t.test('COUNT excludes expired events', async t => {
   const c = await connect(t)
   const a = signer()
-  await put(c, a.sign({ content: 'stays', created_at: now() - 5 }), a.sign({ tags: [['expiration', String(now() + 2)]] }))
+  await put(
+    c,
+    a.sign({ content: 'stays', created_at: now() - 5 }),
+    a.sign({ tags: [['expiration', String(now() + 2)]] }),
+  )
   t.same(await count(c, { authors: [a.pubkey] }), { count: 2 }, 'counted before it expires')
   await sleep(3000)
   t.same(await count(c, { authors: [a.pubkey] }), { count: 1 }, 'not counted after')

@@ -73,18 +73,21 @@ t.test('a deleted id cannot be published again and stays gone', async t => {
   t.same(await ids(c, { ids: [note.id] }), [], 'still gone')
 })
 
-t.test('a deletion by a removes the versions up to its created_at and a newer version published later is accepted', async t => {
-  const c = await connect(t)
-  const a = signer()
-  const base = now() - 100
-  const v1 = a.sign({ kind: 30000, created_at: base, tags: [['d', 'list']] })
-  await put(c, v1, a.sign({ kind: 5, created_at: base + 10, tags: [['a', `30000:${a.pubkey}:list`]] }))
-  t.same(await ids(c, { authors: [a.pubkey], kinds: [30000] }), [], 'the deleted version is gone')
-  const v2 = a.sign({ kind: 30000, created_at: base + 20, tags: [['d', 'list']] })
-  const ok = await c.publish(v2)
-  t.equal(ok[2], true, 'a newer version is accepted')
-  t.same(await ids(c, { authors: [a.pubkey], kinds: [30000] }), [v2.id], 'and served')
-})
+t.test(
+  'a deletion by a removes the versions up to its created_at and a newer version published later is accepted',
+  async t => {
+    const c = await connect(t)
+    const a = signer()
+    const base = now() - 100
+    const v1 = a.sign({ kind: 30000, created_at: base, tags: [['d', 'list']] })
+    await put(c, v1, a.sign({ kind: 5, created_at: base + 10, tags: [['a', `30000:${a.pubkey}:list`]] }))
+    t.same(await ids(c, { authors: [a.pubkey], kinds: [30000] }), [], 'the deleted version is gone')
+    const v2 = a.sign({ kind: 30000, created_at: base + 20, tags: [['d', 'list']] })
+    const ok = await c.publish(v2)
+    t.equal(ok[2], true, 'a newer version is accepted')
+    t.same(await ids(c, { authors: [a.pubkey], kinds: [30000] }), [v2.id], 'and served')
+  },
+)
 
 t.test('a deletion by a leaves a version newer than the deletion in place', async t => {
   const c = await connect(t)
@@ -119,7 +122,10 @@ t.test('an older version published after a deletion by a is refused with blocked
   const a = signer()
   const base = now() - 100
   await put(c, a.sign({ kind: 5, created_at: base + 10, tags: [['a', `30000:${a.pubkey}:list`]] }))
-  for (const [created_at, label] of [[base, 'older than the deletion'], [base + 10, 'same second as the deletion']] as const) {
+  for (const [created_at, label] of [
+    [base, 'older than the deletion'],
+    [base + 10, 'same second as the deletion'],
+  ] as const) {
     const ok = await c.publish(a.sign({ kind: 30000, created_at, tags: [['d', 'list']] }))
     t.equal(ok[2], false, `${label}: refused`)
     t.match(ok[3], /^blocked: /, `${label}: blocked:`)
@@ -134,7 +140,9 @@ t.test("a deletion by a naming someone else's pubkey does nothing", async t => {
   const base = now() - 100
   const v = alice.sign({ kind: 30000, created_at: base, tags: [['d', 'list']] })
   await put(c, v)
-  const ok = await c.publish(mallory.sign({ kind: 5, created_at: base + 10, tags: [['a', `30000:${alice.pubkey}:list`]] }))
+  const ok = await c.publish(
+    mallory.sign({ kind: 5, created_at: base + 10, tags: [['a', `30000:${alice.pubkey}:list`]] }),
+  )
   t.equal(ok[2], true, 'the deletion request itself is a valid event')
   t.same(await ids(c, { authors: [alice.pubkey], kinds: [30000] }), [v.id], "alice's version is still served")
 })

@@ -80,7 +80,10 @@ t.test('an event whose expiration has passed is refused with invalid: and not st
   const c = await connect(t)
   const store = openStore(t, main.dataDir)
   const a = signer()
-  for (const [at, label] of [[now() - 1, 'one second ago'], [now(), 'this second']] as const) {
+  for (const [at, label] of [
+    [now() - 1, 'one second ago'],
+    [now(), 'this second'],
+  ] as const) {
     const e = a.sign({ content: label, tags: expiring(at) })
     const ok = await c.publish(e)
     t.equal(ok[2], false, `${label}: refused`)

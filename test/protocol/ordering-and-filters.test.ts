@@ -140,7 +140,11 @@ t.test('a live event matching two filters of one REQ arrives once', async t => {
   const m = await sub.expect(m => m[0] === 'EVENT' && m[1] === 'two')
   t.equal((m[2] as NostrEvent).id, e.id)
   await sleep(300)
-  t.same(sub.pending().filter(m => m[0] === 'EVENT'), [], 'no second copy')
+  t.same(
+    sub.pending().filter(m => m[0] === 'EVENT'),
+    [],
+    'no second copy',
+  )
 })
 
 t.test('authors and kinds in one filter must both match', async t => {
@@ -159,7 +163,12 @@ t.test('kinds and a tag in one filter must both match', async t => {
   const tag = word()
   const base = now() - 100
   const hit = a.sign({ created_at: base + 2, tags: [['t', tag]] })
-  await put(c, hit, a.sign({ kind: 7, created_at: base + 1, tags: [['t', tag]] }), a.sign({ created_at: base, tags: [['t', word()]] }))
+  await put(
+    c,
+    hit,
+    a.sign({ kind: 7, created_at: base + 1, tags: [['t', tag]] }),
+    a.sign({ created_at: base, tags: [['t', word()]] }),
+  )
   t.same(await ids(c, { kinds: [1], '#t': [tag] }), [hit.id])
 })
 
@@ -169,8 +178,19 @@ t.test('two different tag letters in one filter must both match', async t => {
   const tv = word()
   const rv = word()
   const base = now() - 100
-  const hit = a.sign({ created_at: base + 2, tags: [['t', tv], ['r', rv]] })
-  await put(c, hit, a.sign({ created_at: base + 1, tags: [['t', tv]] }), a.sign({ created_at: base, tags: [['r', rv]] }))
+  const hit = a.sign({
+    created_at: base + 2,
+    tags: [
+      ['t', tv],
+      ['r', rv],
+    ],
+  })
+  await put(
+    c,
+    hit,
+    a.sign({ created_at: base + 1, tags: [['t', tv]] }),
+    a.sign({ created_at: base, tags: [['r', rv]] }),
+  )
   t.same(await ids(c, { '#t': [tv], '#r': [rv] }), [hit.id])
   t.same(await ids(c, { '#r': [rv], '#t': [tv] }), [hit.id], 'the order of the tag keys does not matter')
 })
@@ -197,7 +217,11 @@ t.test('a live subscription on the second value of a tag does not receive the ev
   const m = await sub.expect(m => m[0] === 'EVENT' && m[1] === 'first')
   t.equal((m[2] as NostrEvent).id, e.id, 'the first-value subscription gets it')
   await sleep(300)
-  t.same(sub.pending().filter(m => m[0] === 'EVENT'), [], 'the second-value subscription does not')
+  t.same(
+    sub.pending().filter(m => m[0] === 'EVENT'),
+    [],
+    'the second-value subscription does not',
+  )
 })
 
 t.test('an empty list in a filter matches nothing', async t => {
@@ -207,7 +231,13 @@ t.test('an empty list in a filter matches nothing', async t => {
   const e = a.sign({ tags: [['t', tag]] })
   await put(c, e)
   t.same(await ids(c, { authors: [a.pubkey] }), [e.id], 'the event is stored')
-  const empties = [{ ids: [] }, { authors: [] }, { authors: [a.pubkey], kinds: [] }, { '#t': [tag], authors: [] }, { authors: [a.pubkey], '#t': [] }]
+  const empties = [
+    { ids: [] },
+    { authors: [] },
+    { authors: [a.pubkey], kinds: [] },
+    { '#t': [tag], authors: [] },
+    { authors: [a.pubkey], '#t': [] },
+  ]
   for (const f of empties) {
     const r = await c.req(`empty-${word()}`, f)
     t.equal(r.closed, undefined, `${JSON.stringify(f)} is answered with EOSE`)
@@ -296,5 +326,9 @@ t.test('limits.default_limit applies to a filter without limit', async t => {
   const evs = [0, 1, 2, 3].map(i => a.sign({ created_at: base + i }))
   await put(c, ...evs)
   t.same(await ids(c, { authors: [a.pubkey] }), [evs[3]!.id, evs[2]!.id], 'default applies')
-  t.same(await ids(c, { authors: [a.pubkey], limit: 4 }), [evs[3]!.id, evs[2]!.id, evs[1]!.id, evs[0]!.id], 'an explicit limit overrides it')
+  t.same(
+    await ids(c, { authors: [a.pubkey], limit: 4 }),
+    [evs[3]!.id, evs[2]!.id, evs[1]!.id, evs[0]!.id],
+    'an explicit limit overrides it',
+  )
 })

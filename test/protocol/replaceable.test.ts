@@ -70,17 +70,20 @@ t.test('replaceable versions of different kinds or authors do not replace each o
   t.same(await ids(c, { authors: [a.pubkey, b.pubkey], kinds: [0, 3] }), [b0.id, a3.id, a0.id])
 })
 
-t.test('an older replaceable version published after a newer one is refused with blocked: and the stored one stays', async t => {
-  const c = await connect(t)
-  const a = signer()
-  const newer = a.sign({ kind: 0, created_at: now() - 10, content: 'new' })
-  const older = a.sign({ kind: 0, created_at: now() - 20, content: 'old' })
-  await put(c, newer)
-  const ok = await c.publish(older)
-  t.equal(ok[2], false)
-  t.match(ok[3], /^blocked: /)
-  t.same(await ids(c, { authors: [a.pubkey], kinds: [0] }), [newer.id], 'the newer version is unchanged')
-})
+t.test(
+  'an older replaceable version published after a newer one is refused with blocked: and the stored one stays',
+  async t => {
+    const c = await connect(t)
+    const a = signer()
+    const newer = a.sign({ kind: 0, created_at: now() - 10, content: 'new' })
+    const older = a.sign({ kind: 0, created_at: now() - 20, content: 'old' })
+    await put(c, newer)
+    const ok = await c.publish(older)
+    t.equal(ok[2], false)
+    t.match(ok[3], /^blocked: /)
+    t.same(await ids(c, { authors: [a.pubkey], kinds: [0] }), [newer.id], 'the newer version is unchanged')
+  },
+)
 
 t.test('replaceable with equal created_at keeps the lowest id when the lowest arrives first', async t => {
   const c = await connect(t)

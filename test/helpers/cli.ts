@@ -1,0 +1,114 @@
+// Runs the built CLI (dist/relay/cli.js) as a child process with the same node, for crash and import/export tests.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, existsSync, openSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+type Teardown = { teardown(fn: () => unknown): void }
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
+export const cliPath = join(repoRoot, 'dist/relay/cli.js')
+
+/** The environment without AGORA_* variables, so the caller's shell cannot change the config under test. */
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGORA_')))
+
+/**
+ * Tests run from TypeScript source but the CLI runs from dist/: build once if dist/relay/cli.js is missing,
+ * and fail clearly if it is still missing. (A stale dist/ is not detected: run `npm run build` first.)
+ */
+export function ensureBuilt(): void {
+  if (existsSync(cliPath)) return
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'pipe', timeout: 180_000 })
+  } catch (err) {
+    throw new Error(`dist/relay/cli.js is missing and \`npm run build\` failed: ${(err as Error).message}`)
+  }
+  if (!existsSync(cliPath)) throw new Error('dist/relay/cli.js is missing after `npm run build`')
+}
+
+export type CliResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+/** Runs `agora ARGS` to completion; with `stdoutFile`, stdout goes to that file (like `> file`) instead of `stdout`. */
+export function runCli(args: string[], opts: { stdoutFile?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  ensureBuilt()
+  const outFd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w')
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: repoRoot,
+    env: cleanEnv(),
+    stdio: ['ignore', outFd ?? 'pipe', 'pipe'],
+  })
+  if (outFd !== undefined) closeSync(outFd)
+  let stdout = ''
+  let stderr = ''
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s))
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(
+        new Error(
+          `agora ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 60_000} ms; stderr: ${stderr.slice(-500)}`,
+        ),
+      )
+    }, opts.timeoutMs ?? 60_000)
+    child.once('error', reject)
+    child.once('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+/** A relay started with `agora start`. */
+export type CliRelay = {
+  readonly child: ChildProcess
+  readonly url: string
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Everything written to stderr so far. */
+  stderr(): string
+}
+
+/**
+ * Starts `agora start --port 0 --data DIR --open` and waits for its `listening ws://HOST:PORT` line.
+ * A process still running at teardown is killed.
+ */
+export async function startCli(t: Teardown, dataDir: string, timeoutMs = 20_000): Promise<CliRelay> {
+  ensureBuilt()
+  const child = spawn(process.execPath, [cliPath, 'start', '--port', '0', '--data', dataDir, '--open'], {
+    cwd: repoRoot,
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  let stdout = ''
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL')
+      await exited
+    }
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`agora start did not listen in ${timeoutMs} ms; stderr: ${stderr}`)),
+      timeoutMs,
+    )
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s
+      const m = /^listening (ws:\/\/\S+)$/m.exec(stdout)
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      reject(new Error(`agora start exited (code ${code}, signal ${signal}) before listening; stderr: ${stderr}`))
+    })
+  })
+  return { child, url, exited, stderr: () => stderr }
+}

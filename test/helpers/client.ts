@@ -79,3 +79,30 @@ export async function rawClient(url: string): Promise<RawClient> {
   }
   return client
 }
+
+/** What a tap test offers for cleanup. */
+export type Teardown = { teardown(fn: () => unknown): void }
+
+/** Opens a client that is closed at the test's teardown. */
+export async function connectFor(t: Teardown, url: string): Promise<RawClient> {
+  const c = await rawClient(url)
+  t.teardown(() => c.close())
+  return c
+}
+
+/** Publishes events in order; a refusal during setup throws, so the test fails loudly. */
+export async function putAll(c: RawClient, ...events: { id: string }[]): Promise<void> {
+  for (const e of events) {
+    const ok = await c.publish(e)
+    if (ok[2] !== true) throw new Error(`setup event refused: ${JSON.stringify(ok)}`)
+  }
+}
+
+let querySeq = 0
+
+/** Ids of the stored events a REQ returns, in the order sent; a CLOSED throws. */
+export async function queryIds(c: RawClient, ...filters: unknown[]): Promise<string[]> {
+  const r = await c.req(`q-${++querySeq}`, ...filters)
+  if (r.closed) throw new Error(`REQ refused: ${JSON.stringify(r.closed)}`)
+  return r.events.map(e => e.id)
+}

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { canonicalJson } from '../../nips/nip01.js'
 import sdk from '@rust-nostr/nostr-sdk'
 import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
 import WebSocket from 'ws'
@@ -85,15 +86,7 @@ t.test('an event published with nostr-tools is fetched by nostr-sdk with the sam
     [e.id],
   )
   t.ok(events[0]?.verify(), 'the SDK verifies id and signature')
-  t.same(JSON.parse(events[0]!.asJson()), {
-    id: e.id,
-    pubkey: e.pubkey,
-    created_at: e.created_at,
-    kind: e.kind,
-    tags: e.tags,
-    content: e.content,
-    sig: e.sig,
-  })
+  t.same(JSON.parse(events[0]!.asJson()), JSON.parse(canonicalJson(e)))
 })
 
 t.test('a refused nostr-sdk event is reported failed with the relay prefixed reason and is not stored', async t => {

@@ -1,28 +1,13 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import type { NostrEvent } from '../../nips/nip01.js'
-import { rawClient, type Frame, type RawClient } from '../helpers/client.js'
+import { connectFor, putAll as put, type Frame, type RawClient, type Teardown } from '../helpers/client.js'
 import { now, signer } from '../helpers/events.js'
 import { startTestRelay } from '../helpers/relay.js'
 import { sleep } from '../helpers/wait.js'
 
-type Teardown = { teardown(fn: () => unknown): void }
-
 const { url } = await startTestRelay(t)
 
-async function connect(tt: Teardown): Promise<RawClient> {
-  const c = await rawClient(url)
-  tt.teardown(() => c.close())
-  return c
-}
-
-/** Publishes events in order; setup that is refused fails the test. */
-async function put(c: RawClient, ...events: NostrEvent[]): Promise<void> {
-  for (const e of events) {
-    const ok = await c.publish(e)
-    if (ok[2] !== true) throw new Error(`setup event refused: ${JSON.stringify(ok)}`)
-  }
-}
+const connect = (tt: Teardown, to = url) => connectFor(tt, to)
 
 /** Sends COUNT and returns the reply frame (COUNT or CLOSED) for its id. */
 async function countFrame(c: RawClient, id: string, ...filters: unknown[]): Promise<Frame> {

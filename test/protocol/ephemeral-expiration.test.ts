@@ -3,20 +3,14 @@ import Database from 'better-sqlite3'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { rawClient, type RawClient } from '../helpers/client.js'
+import { connectFor, putAll as put, queryIds as ids, type RawClient, type Teardown } from '../helpers/client.js'
 import { now, signer } from '../helpers/events.js'
 import { startTestRelay } from '../helpers/relay.js'
 import { sleep } from '../helpers/wait.js'
 
-type Teardown = { teardown(fn: () => unknown): void }
-
 const main = await startTestRelay(t)
 
-async function connect(tt: Teardown, url = main.url): Promise<RawClient> {
-  const c = await rawClient(url)
-  tt.teardown(() => c.close())
-  return c
-}
+const connect = (tt: Teardown, to = main.url) => connectFor(tt, to)
 
 /** A read-only handle on the relay's SQLite file, to see rows the protocol would hide. */
 function openStore(tt: Teardown, dataDir: string) {
@@ -24,20 +18,6 @@ function openStore(tt: Teardown, dataDir: string) {
   tt.teardown(() => db.close())
   const row = db.prepare('SELECT COUNT(*) FROM events WHERE id = ?').pluck()
   return { has: (id: string) => (row.get(id) as number) > 0 }
-}
-
-/** Publishes events in order; setup that is refused fails the test. */
-async function put(c: RawClient, ...events: NostrEvent[]): Promise<void> {
-  for (const e of events) {
-    const ok = await c.publish(e)
-    if (ok[2] !== true) throw new Error(`setup event refused: ${JSON.stringify(ok)}`)
-  }
-}
-
-async function ids(c: RawClient, ...filters: unknown[]): Promise<string[]> {
-  const r = await c.req(`q-${randomBytes(4).toString('hex')}`, ...filters)
-  if (r.closed) throw new Error(`REQ refused: ${JSON.stringify(r.closed)}`)
-  return r.events.map(e => e.id)
 }
 
 async function count(c: RawClient, ...filters: unknown[]): Promise<unknown> {

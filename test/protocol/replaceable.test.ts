@@ -1,33 +1,12 @@
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { rawClient, type RawClient } from '../helpers/client.js'
+import { connectFor, putAll as put, queryIds as ids, type Teardown } from '../helpers/client.js'
 import { now, signer, type Signer } from '../helpers/events.js'
 import { startTestRelay } from '../helpers/relay.js'
 
-type Teardown = { teardown(fn: () => unknown): void }
-
 const { url } = await startTestRelay(t)
 
-async function connect(tt: Teardown): Promise<RawClient> {
-  const c = await rawClient(url)
-  tt.teardown(() => c.close())
-  return c
-}
-
-/** Publishes events in order; setup that is refused fails the test. */
-async function put(c: RawClient, ...events: NostrEvent[]): Promise<void> {
-  for (const e of events) {
-    const ok = await c.publish(e)
-    if (ok[2] !== true) throw new Error(`setup event refused: ${JSON.stringify(ok)}`)
-  }
-}
-
-async function ids(c: RawClient, ...filters: unknown[]): Promise<string[]> {
-  const r = await c.req(`q-${randomBytes(4).toString('hex')}`, ...filters)
-  if (r.closed) throw new Error(`REQ refused: ${JSON.stringify(r.closed)}`)
-  return r.events.map(e => e.id)
-}
+const connect = (tt: Teardown, to = url) => connectFor(tt, to)
 
 /** Two versions signed with the same created_at, returned as [lower id, higher id]. */
 function sameSecondPair(s: Signer, kind: number, created_at: number, tags: string[][] = []): [NostrEvent, NostrEvent] {

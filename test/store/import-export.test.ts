@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { initNostrWasm } from 'nostr-wasm'
-import type { NostrEvent } from '../../nips/nip01.js'
+import { canonicalJson, type NostrEvent } from '../../nips/nip01.js'
 import { bulkSigner, type Template } from '../helpers/bulk-sign.js'
 import { runCli } from '../helpers/cli.js'
 import { tempDir } from '../helpers/relay.js'
@@ -58,16 +58,8 @@ function signed(tpls: Template[], keys = 5): NostrEvent[] {
   return signers.flatMap((s, k) => s.signAll(perKey[k]!))
 }
 
-const line = (e: NostrEvent) =>
-  JSON.stringify({
-    id: e.id,
-    pubkey: e.pubkey,
-    created_at: e.created_at,
-    kind: e.kind,
-    tags: e.tags,
-    content: e.content,
-    sig: e.sig,
-  })
+/** The stored and exported form of an event. */
+const line = canonicalJson
 
 /** Export order: created_at ascending, then id ascending. */
 const exportOrder = (a: NostrEvent, b: NostrEvent) =>

@@ -2,7 +2,8 @@
 // Order: schema defaults, then the file, then env, then flags. The result is deep-frozen.
 import { readFileSync } from 'node:fs'
 import { parse } from 'smol-toml'
-import { schema, type Config, type Field } from './schema.js'
+import { isField, type Field, type Section } from './fields.js'
+import { schema, type Config } from './schema.js'
 
 /** A config problem, naming the key and what is wrong with it. */
 export class ConfigError extends Error {}
@@ -13,89 +14,116 @@ export type ConfigSources = {
   /** Defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>
   /** Flag overrides by dotted key, e.g. { 'relay.port': 0 }. */
-  readonly flags?: Readonly<Record<string, string | number | boolean>>
+  readonly flags?: Readonly<Record<string, string | number | boolean | readonly string[]>>
 }
 
-type Mutable = Record<string, Record<string, unknown>>
+type Tree = { [key: string]: unknown }
 
-function fieldOf(section: string, key: string): Field | undefined {
-  const s = (schema as unknown as Record<string, Record<string, Field>>)[section]
-  return s ? s[key] : undefined
+/** Every leaf of the schema with its dotted path, e.g. ['policies.zap_gate.min_sats', field]. */
+export function* schemaFields(node: Section = schema, prefix = ''): Generator<[string, Field]> {
+  for (const [key, child] of Object.entries(node)) {
+    const path = prefix ? `${prefix}.${key}` : key
+    if (isField(child)) yield [path, child]
+    else yield* schemaFields(child, path)
+  }
 }
+
+const FIELDS = new Map(schemaFields())
 
 function checkValue(name: string, f: Field, v: unknown): unknown {
+  const got = JSON.stringify(v)
   if (f.type === 'int') {
-    if (!Number.isSafeInteger(v)) throw new ConfigError(`${name}: expected an integer, got ${JSON.stringify(v)}`)
+    if (!Number.isSafeInteger(v)) throw new ConfigError(`${name}: expected an integer, got ${got}`)
     if ((v as number) < f.min || (v as number) > f.max)
       throw new ConfigError(`${name}: ${v} is out of range ${f.min}..${f.max}`)
   } else if (f.type === 'bool') {
-    if (typeof v !== 'boolean') throw new ConfigError(`${name}: expected true or false, got ${JSON.stringify(v)}`)
+    if (typeof v !== 'boolean') throw new ConfigError(`${name}: expected true or false, got ${got}`)
+  } else if (f.type === 'list') {
+    if (!Array.isArray(v)) throw new ConfigError(`${name}: expected a list of strings, got ${got}`)
+    for (const item of v)
+      if (typeof item !== 'string' || !f.item.test(item))
+        throw new ConfigError(`${name}: ${JSON.stringify(item)} is not ${f.itemDoc}`)
+    return Object.freeze([...(v as string[])])
   } else {
-    if (typeof v !== 'string') throw new ConfigError(`${name}: expected a string, got ${JSON.stringify(v)}`)
+    if (typeof v !== 'string') throw new ConfigError(`${name}: expected a string, got ${got}`)
     if (f.values && !f.values.includes(v))
       throw new ConfigError(`${name}: must be one of ${f.values.join(', ')}, got "${v}"`)
   }
   return v
 }
 
-/** Converts env/flag text to the field's type before checking it. */
-function fromText(name: string, f: Field, v: string | number | boolean): unknown {
+/** Converts env/flag text to the field's type before checking it; lists are comma-separated. */
+function fromText(name: string, f: Field, v: string | number | boolean | readonly string[]): unknown {
   if (typeof v !== 'string') return checkValue(name, f, v)
-  if (f.type === 'int') return checkValue(name, f, /^-?\d+$/.test(v.trim()) ? Number(v) : v)
-  if (f.type === 'bool') return checkValue(name, f, v === 'true' ? true : v === 'false' ? false : v)
+  const t = v.trim()
+  if (f.type === 'int') return checkValue(name, f, /^-?\d+$/.test(t) ? Number(t) : v)
+  if (f.type === 'bool') return checkValue(name, f, t === 'true' ? true : t === 'false' ? false : v)
+  if (f.type === 'list') return checkValue(name, f, t === '' ? [] : t.split(',').map(s => s.trim()))
   return checkValue(name, f, v)
 }
 
-function set(out: Mutable, dotted: string, v: string | number | boolean, source: string): void {
-  const [section, key, extra] = dotted.split('.')
-  const f = section && key && !extra ? fieldOf(section, key) : undefined
-  if (!f) throw new ConfigError(`${source}: unknown key ${dotted}`)
-  out[section!]![key!] = fromText(`${source} ${dotted}`, f, v)
+function setPath(out: Tree, path: string, v: unknown): void {
+  const keys = path.split('.')
+  let node = out
+  for (const k of keys.slice(0, -1)) node = node[k] as Tree
+  node[keys.at(-1)!] = v
 }
 
-function mergeFile(out: Mutable, file: string): void {
-  let doc: Record<string, unknown>
+function mergeTable(out: Tree, file: string, table: Tree, prefix: string): void {
+  for (const [key, v] of Object.entries(table)) {
+    const path = prefix ? `${prefix}.${key}` : key
+    const f = FIELDS.get(path)
+    const isTable = typeof v === 'object' && v !== null && !Array.isArray(v)
+    if (f) setPath(out, path, checkValue(`${file}: ${path}`, f, v))
+    else if (![...FIELDS.keys()].some(k => k.startsWith(`${path}.`)))
+      throw new ConfigError(`${file}: unknown key ${path}`)
+    else if (!isTable) throw new ConfigError(`${file}: [${path}] must be a table`)
+    else mergeTable(out, file, v as Tree, path)
+  }
+}
+
+function mergeFile(out: Tree, file: string): void {
+  let doc: Tree
   try {
-    doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    doc = parse(readFileSync(file, 'utf8')) as Tree
   } catch (err) {
     throw new ConfigError(`${file}: ${(err as Error).message.split('\n')[0]}`)
   }
-  for (const [section, body] of Object.entries(doc)) {
-    if (!(section in schema)) throw new ConfigError(`${file}: unknown section [${section}]`)
-    if (typeof body !== 'object' || body === null || Array.isArray(body))
-      throw new ConfigError(`${file}: [${section}] must be a table`)
-    for (const [key, v] of Object.entries(body)) {
-      const f = fieldOf(section, key)
-      if (!f) throw new ConfigError(`${file}: unknown key ${section}.${key}`)
-      out[section]![key] = checkValue(`${file}: ${section}.${key}`, f, v)
-    }
-  }
+  mergeTable(out, file, doc, '')
 }
 
 /** The AGORA_* variable name of a key, e.g. relay.port -> AGORA_RELAY_PORT. */
-export function envName(section: string, key: string): string {
-  return `AGORA_${section}_${key}`.toUpperCase()
+export function envName(dotted: string): string {
+  return `AGORA_${dotted.replaceAll('.', '_')}`.toUpperCase()
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null) for (const v of Object.values(o)) deepFreeze(v)
+  return Object.freeze(o)
 }
 
 /** Builds the effective config or throws ConfigError naming the offending key. */
 export function loadConfig(src: ConfigSources = {}): Config {
-  const out: Mutable = {}
+  const out: Tree = {}
   const byEnv = new Map<string, string>()
-  for (const [section, fields] of Object.entries(schema)) {
-    out[section] = {}
-    for (const [key, f] of Object.entries(fields as Record<string, Field>)) {
-      out[section]![key] = f.default
-      byEnv.set(envName(section, key), `${section}.${key}`)
-    }
+  for (const [path, f] of FIELDS) {
+    const keys = path.split('.')
+    let node = out
+    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Tree
+    node[keys.at(-1)!] = f.default
+    byEnv.set(envName(path), path)
   }
   if (src.file) mergeFile(out, src.file)
   for (const [name, v] of Object.entries(src.env ?? process.env)) {
     if (!name.startsWith('AGORA_') || v === undefined) continue
-    const dotted = byEnv.get(name)
-    if (!dotted) throw new ConfigError(`environment: unknown variable ${name}`)
-    set(out, dotted, v, `environment ${name}:`)
+    const path = byEnv.get(name)
+    if (!path) throw new ConfigError(`environment: unknown variable ${name}`)
+    setPath(out, path, fromText(`environment ${name} (${path})`, FIELDS.get(path)!, v))
   }
-  for (const [dotted, v] of Object.entries(src.flags ?? {})) set(out, dotted, v, 'flag')
-  for (const s of Object.values(out)) Object.freeze(s)
-  return Object.freeze(out) as unknown as Config
+  for (const [path, v] of Object.entries(src.flags ?? {})) {
+    const f = FIELDS.get(path)
+    if (!f) throw new ConfigError(`flag: unknown key ${path}`)
+    setPath(out, path, fromText(`flag ${path}`, f, v))
+  }
+  return deepFreeze(out) as unknown as Config
 }

@@ -1,29 +1,7 @@
 // Every config key, declared once: type, default, one-line doc, and whether a change needs a restart.
 // config/agora.toml is generated from this table (npm run config:generate); a test keeps the two in step.
 
-type Base<T> = { readonly default: T; readonly doc: string; readonly restart?: boolean }
-export type IntField = Base<number> & { readonly type: 'int'; readonly min: number; readonly max: number }
-export type StrField = Base<string> & { readonly type: 'string'; readonly values?: readonly string[] }
-export type BoolField = Base<boolean> & { readonly type: 'bool' }
-export type Field = IntField | StrField | BoolField
-
-const int = (d: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER, restart = false): IntField => ({
-  type: 'int',
-  default: d,
-  doc,
-  min,
-  max,
-  restart,
-})
-const str = (d: string, doc: string, restart = false): StrField => ({ type: 'string', default: d, doc, restart })
-const oneOf = (values: readonly string[], d: string, doc: string, restart = false): StrField => ({
-  type: 'string',
-  default: d,
-  doc,
-  values,
-  restart,
-})
-const bool = (d: boolean, doc: string, restart = false): BoolField => ({ type: 'bool', default: d, doc, restart })
+import { bool, int, oneOf, str, type ConfigOf } from './fields.js'
 
 export const schema = {
   relay: {
@@ -88,6 +66,5 @@ export const schema = {
 } as const
 
 export type Schema = typeof schema
-type ValueOf<F> = F extends IntField ? number : F extends BoolField ? boolean : string
 /** The effective configuration: one value per schema key, with TOML spelling kept. */
-export type Config = { readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: ValueOf<Schema[S][K]> } }
+export type Config = ConfigOf<Schema>

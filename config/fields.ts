@@ -1,5 +1,8 @@
 // Config field kinds and their constructors. Policies declare their own sections with these.
 
+/** A config problem, naming the key and what is wrong with it. */
+export class ConfigError extends Error {}
+
 type Base<T> = { readonly default: T; readonly doc: string; readonly restart?: boolean }
 export type IntField = Base<number> & { readonly type: 'int'; readonly min: number; readonly max: number }
 export type StrField = Base<string> & { readonly type: 'string'; readonly values?: readonly string[] }

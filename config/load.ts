@@ -2,11 +2,10 @@
 // Order: schema defaults, then the file, then env, then flags. The result is deep-frozen.
 import { readFileSync } from 'node:fs'
 import { parse } from 'smol-toml'
-import { isField, type Field, type Section } from './fields.js'
+import { ConfigError, isField, type Field, type Section } from './fields.js'
 import { schema, type Config } from './schema.js'
 
-/** A config problem, naming the key and what is wrong with it. */
-export class ConfigError extends Error {}
+export { ConfigError }
 
 /** Where overrides come from; every part is optional. */
 export type ConfigSources = {
@@ -126,4 +125,21 @@ export function loadConfig(src: ConfigSources = {}): Config {
     setPath(out, path, fromText(`flag ${path}`, f, v))
   }
   return deepFreeze(out) as unknown as Config
+}
+
+/**
+ * The config to run after a reload: `next`, except that keys marked restart keep their running values.
+ * Returns it with the dotted names of the restart keys that changed in the file.
+ */
+export function keepRestartKeys(running: Config, next: Config): { cfg: Config; pending: string[] } {
+  const out = structuredClone(next) as unknown as Tree
+  const pending: string[] = []
+  for (const [path, f] of FIELDS) {
+    if (!f.restart) continue
+    const get = (c: unknown) => path.split('.').reduce((n, k) => (n as Tree)[k], c)
+    if (JSON.stringify(get(running)) === JSON.stringify(get(next))) continue
+    pending.push(path)
+    setPath(out, path, get(running))
+  }
+  return { cfg: deepFreeze(out) as unknown as Config, pending }
 }

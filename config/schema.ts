@@ -1,7 +1,13 @@
 // Every config key, declared once: type, default, one-line doc, and whether a change needs a restart.
 // config/agora.toml is generated from this table (npm run config:generate); a test keeps the two in step.
 
-import { bool, int, oneOf, str, type ConfigOf } from './fields.js'
+import { schema as authWrites } from '../policies/auth-writes.js'
+import { schema as kindWhitelist } from '../policies/kind-whitelist.js'
+import { schema as pow } from '../policies/pow-by-kind.js'
+import { schema as privateReads } from '../policies/private-reads.js'
+import { schema as rateLimit } from '../policies/rate-limit.js'
+import { schema as zapGate } from '../policies/zap-gate.js'
+import { bool, HEX_PUBKEY, int, list, oneOf, str, type ConfigOf } from './fields.js'
 
 export const schema = {
   relay: {
@@ -54,14 +60,26 @@ export const schema = {
       'SQLite synchronous mode: full survives power loss, normal survives process crashes.',
       true,
     ),
-    batch_max: int(1000, 'Most events committed in one writer transaction.', 1, 100000),
-    sweep_interval: int(60, 'Seconds between sweeps that delete expired (NIP-40) events.', 1, 86400),
+    batch_max: int(1000, 'Most events committed in one writer transaction.', 1, 100000, true),
+    sweep_interval: int(60, 'Seconds between sweeps that delete expired (NIP-40) events.', 1, 86400, true),
   },
   verifier: {
     backend: oneOf(['auto', 'wasm', 'noble'], 'auto', 'Signature verifier: auto picks the fastest available.', true),
   },
   policies: {
-    open: bool(false, 'Turn the anti-spam write policies off (for private use and conformance testing).'),
+    open: bool(false, 'Turn the anti-spam policies off (kind whitelist, PoW, zap gate, rate limits).'),
+    auth_allowlist: list(
+      [],
+      'Pubkeys (hex) that skip PoW and the zap gate once authenticated with NIP-42.',
+      HEX_PUBKEY,
+      'a 64-character lowercase hex pubkey',
+    ),
+    kind_whitelist: kindWhitelist,
+    pow,
+    zap_gate: zapGate,
+    rate_limit: rateLimit,
+    auth_writes: authWrites,
+    private_reads: privateReads,
   },
 } as const
 

@@ -5,10 +5,13 @@ export type InfoInputs = {
   readonly pubkey: string
   readonly supportedNips: readonly number[]
   readonly version: string
-  /** True when any write policy needs AUTH (e.g. NIP-70 needs it only for protected events: false). */
-  readonly authRequired: boolean
-  readonly minPow: number
-  readonly restrictedWrites: boolean
+  /** True when every write needs AUTH (NIP-70 alone, which needs it only for protected events, does not count). */
+  readonly authRequired?: boolean
+  /** The strictest proof of work any kind needs. */
+  readonly minPow?: number
+  readonly restrictedWrites?: boolean
+  /** The publication fee, when writes of some kinds must be paid for. */
+  readonly payment?: { readonly kinds: readonly number[]; readonly msats: number; readonly description: string }
 }
 
 /** The NIP-11 document. */
@@ -33,12 +36,21 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
       max_subid_length: L.max_subid_length,
       max_event_tags: L.max_event_tags,
       max_content_length: L.max_content_length,
-      min_pow_difficulty: x.minPow,
-      auth_required: x.authRequired,
-      payment_required: false,
-      restricted_writes: x.restrictedWrites,
+      min_pow_difficulty: x.minPow ?? 0,
+      auth_required: x.authRequired ?? false,
+      payment_required: x.payment !== undefined,
+      restricted_writes: x.restrictedWrites ?? false,
       created_at_lower_limit: L.created_at_lower_limit,
       created_at_upper_limit: L.created_at_upper_limit,
     },
+    ...(x.payment
+      ? {
+          fees: {
+            publication: [
+              { kinds: x.payment.kinds, amount: x.payment.msats, unit: 'msats', description: x.payment.description },
+            ],
+          },
+        }
+      : {}),
   }
 }

@@ -1,20 +1,84 @@
-// The only place that sets the order of write policies: cheapest first (DESIGN §5).
+// The only place that sets the order of policies: cheapest first (DESIGN §5). A policy is one row here.
 import type { Config } from '../config/schema.js'
+import type { Rejection } from '../nips/nip01.js'
+import { authWrites } from './auth-writes.js'
 import { createdAtWindow } from './created-at-window.js'
 import { eventSize } from './event-size.js'
+import { kindWhitelist } from './kind-whitelist.js'
+import { powByKind } from './pow-by-kind.js'
+import { privateReads } from './private-reads.js'
 import { protectedEvents } from './protected-events.js'
-import type { Check, Policy } from './types.js'
+import { rateLimit } from './rate-limit.js'
+import type { Check, InfoPart, Policy, PolicyDeps, ReadCheck, VerifiedCheck, Visibility, WriteNote } from './types.js'
+import { zapGate } from './zap-gate.js'
 
-export const writePolicies: readonly Policy[] = [eventSize, createdAtWindow, protectedEvents]
+export const policies: readonly Policy[] = [
+  eventSize,
+  createdAtWindow,
+  kindWhitelist,
+  rateLimit,
+  authWrites,
+  protectedEvents,
+  powByKind,
+  zapGate,
+  privateReads,
+]
 
-/** Builds the check chain for a config; `policies.open` leaves out the anti-spam ones. */
-export function makeWriteChain(cfg: Config): Check {
-  const checks = writePolicies.filter(p => !(cfg.policies.open && p.antiSpam)).map(p => p.make(cfg))
-  return (event, ctx) => {
-    for (const check of checks) {
-      const r = check(event, ctx)
+/** The active policies of one config, composed per hook. */
+export type PolicySet = {
+  readonly event: Check
+  readonly verified: VerifiedCheck
+  readonly read: ReadCheck
+  /** Undefined when no policy hides events, so readers skip the check entirely. */
+  readonly visible: Visibility | undefined
+  /** Cap on open connections per IP, when a policy sets one. */
+  readonly connectionsPerIp: number | undefined
+  /** NIPs of the active policies. */
+  readonly nips: readonly number[]
+  readonly info: InfoPart
+}
+
+/** True when the policy runs under this config: enabled, and not an anti-spam one while the relay is open. */
+export const isActive = (p: Policy, cfg: Config) => p.enabled(cfg) && !(cfg.policies.open && p.antiSpam)
+
+function firstOf<A extends unknown[], R>(fns: ((...a: A) => R | undefined)[]): (...a: A) => R | undefined {
+  return (...a) => {
+    for (const f of fns) {
+      const r = f(...a)
       if (r) return r
     }
     return undefined
+  }
+}
+
+/** Builds the hooks of every active policy; throws ConfigError when a policy's settings do not fit together. */
+export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
+  const active = policies.filter(p => isActive(p, cfg))
+  const hooks = active.map(p => p.make(cfg, deps))
+  const verified = hooks.flatMap(h => (h.verified ? [h.verified] : []))
+  const visible = hooks.flatMap(h => (h.visible ? [h.visible] : []))
+  const parts = active.map(p => p.info?.(cfg) ?? {})
+  return {
+    event: firstOf(hooks.flatMap(h => (h.event ? [h.event] : []))),
+    // A rejection stops; notes from several checks are merged for the writer.
+    verified: (e, ctx) => {
+      let note: WriteNote | undefined
+      for (const check of verified) {
+        const r = check(e, ctx)
+        if (r && 'prefix' in r) return r as Rejection
+        if (r) note = { ...note, ...r }
+      }
+      return note
+    },
+    read: firstOf(hooks.flatMap(h => (h.read ? [h.read] : []))),
+    visible: visible.length === 0 ? undefined : (e, authed) => visible.every(v => v(e, authed)),
+    connectionsPerIp: hooks.find(h => h.connectionsPerIp)?.connectionsPerIp,
+    nips: active.flatMap(p => p.nips),
+    info: {
+      minPow: Math.max(0, ...parts.map(p => p.minPow ?? 0)),
+      restrictedWrites: parts.some(p => p.restrictedWrites),
+      authRequired: parts.some(p => p.authRequired),
+      ...(parts.find(p => p.payment) ?? {}),
+    },
   }
 }

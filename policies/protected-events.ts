@@ -7,12 +7,15 @@ export const protectedEvents: Policy = {
   name: 'protected-events',
   nips: [70],
   antiSpam: false,
+  enabled: () => true,
   make() {
-    return (e, ctx) => {
-      if (!isProtected(e) || ctx.authed.has(e.pubkey)) return undefined
-      if (ctx.authed.size === 0)
-        return reject('auth-required', 'this event is protected (NIP-70); authenticate as its author')
-      return reject('restricted', 'this event is protected (NIP-70); only its author may publish it')
+    return {
+      event: (e, ctx) => {
+        if (!isProtected(e) || ctx.authed.has(e.pubkey)) return undefined
+        if (ctx.authed.size === 0)
+          return reject('auth-required', 'this event is protected (NIP-70); authenticate as its author')
+        return reject('restricted', 'this event is protected (NIP-70); only its author may publish it')
+      },
     }
   },
 }

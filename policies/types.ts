@@ -1,25 +1,81 @@
-// The shape every write policy shares (STYLE §2.3).
+// The shape every policy shares (STYLE §2.3): a module built from the config once per (re)load,
+// returning checks named after the moment they run.
 import type { Config } from '../config/schema.js'
 import type { NostrEvent, Rejection } from '../nips/nip01.js'
+import type { CompiledFilter } from '../nips/nip01-filter.js'
+import type { ZapProof } from '../nips/nip57.js'
+
+/** Read-only facts from the store that checks may consult. */
+export type StoreViews = {
+  /** The largest verified zap, in msats, this pubkey has paid the relay (kept for good). */
+  largestZapMsats(pubkey: string): bigint
+}
 
 /** What a check may know about the moment and the connection; never the socket itself. */
 export type PolicyCtx = {
   /** Relay clock, seconds. */
   readonly now: number
+  /** Relay clock, milliseconds (rate limits). */
+  readonly nowMs: number
   readonly ip: string
   /** Pubkeys proven on this connection with NIP-42 AUTH. */
   readonly authed: ReadonlySet<string>
+  readonly views: StoreViews
 }
 
 /** A pure check: a rejection, or undefined to let the event through. */
 export type Check = (event: NostrEvent, ctx: PolicyCtx) => Rejection | undefined
 
-/** A write policy module: built from the config once per (re)load. */
+/** Facts an admitted event carries to the writer, recorded in the same transaction. */
+export type WriteNote = { readonly zapUnlock?: ZapProof }
+
+/** A check that runs after the signature is verified; it may attach a note for the writer. */
+export type VerifiedCheck = (event: NostrEvent, ctx: PolicyCtx) => Rejection | WriteNote | undefined
+
+/** A check on a REQ or COUNT; the rejection goes out as CLOSED. */
+export type ReadCheck = (
+  verb: 'REQ' | 'COUNT',
+  filters: readonly CompiledFilter[],
+  ctx: PolicyCtx,
+) => Rejection | undefined
+
+/** Whether a stored or live event may be sent to a connection with these authed pubkeys. */
+export type Visibility = (event: NostrEvent, authed: ReadonlySet<string>) => boolean
+
+/** The hooks one policy fills; an unfilled hook costs nothing. */
+export type Hooks = {
+  /** Cheap checks, before the duplicate lookup and signature work. */
+  readonly event?: Check
+  readonly verified?: VerifiedCheck
+  readonly read?: ReadCheck
+  readonly visible?: Visibility
+  /** Open WebSocket connections allowed per IP. */
+  readonly connectionsPerIp?: number
+}
+
+/** What policies get besides the config. */
+export type PolicyDeps = {
+  readonly relayPubkey: string
+  /** BIP-340 check of an event whose id is already checked. */
+  readonly verify: (e: NostrEvent) => boolean
+}
+
+/** NIP-11 facts a policy contributes when it is active. */
+export type InfoPart = {
+  readonly minPow?: number
+  readonly restrictedWrites?: boolean
+  readonly authRequired?: boolean
+  readonly payment?: { readonly kinds: readonly number[]; readonly msats: number; readonly description: string }
+}
+
 export type Policy = {
   readonly name: string
-  /** NIPs this policy implements, for NIP-11 supported_nips. */
+  /** NIPs this policy implements, for NIP-11 supported_nips while it is active. */
   readonly nips: readonly number[]
   /** Anti-spam policies are switched off by `policies.open` / `--open`. */
   readonly antiSpam: boolean
-  make(cfg: Config): Check
+  /** Whether the config switches it on. */
+  enabled(cfg: Config): boolean
+  make(cfg: Config, deps: PolicyDeps): Hooks
+  info?(cfg: Config): InfoPart
 }

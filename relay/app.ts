@@ -2,10 +2,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ConfigError, keepRestartKeys, loadConfig, type ConfigSources } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { normaliseRelayUrl } from '../nips/nip42.js'
 import { buildInfo } from '../nips/nip11.js'
-import { makeWriteChain, writePolicies } from '../policies/index.js'
+import { buildPolicies } from '../policies/index.js'
 import { loadIdentity } from './identity.js'
 import type { RelayCtx, Snapshot } from './protocol/context.js'
 import { verbs } from './protocol/dispatch.js'
@@ -33,28 +34,36 @@ export type Relay = {
   readonly url: string
   readonly pubkey: string
   readonly verifier: string
+  /**
+   * Re-reads the config sources and swaps the effective config and policies whole; connections stay.
+   * On error the running config stays and the error says why.
+   */
+  reload(): { ok: true; pending: string[] } | { ok: false; error: string }
   /** Stops accepting, commits what is queued, closes connections and the database. */
   close(): Promise<void>
 }
 
-/** Starts a relay with the given effective config. */
-export async function startRelay(cfg: Config): Promise<Relay> {
+/** Starts a relay with the given effective config; `sources` are re-read on reload. */
+export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<Relay> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
   const identity = loadIdentity(cfg.relay.secret_key, dataDir)
   const writeDb = openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal')
   const reader = createReader(openReadDb(databaseFile(dataDir)))
   const verifier = await makeVerifier(cfg.verifier.backend as 'auto' | 'wasm' | 'noble')
+  const deps = { relayPubkey: identity.pubkey, verify: verifier.verify }
   const subs = createSubscriptionIndex()
+  let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
   const fanout: RelayCtx['fanout'] = (event, raw) => {
-    for (const sub of subs.match(event)) sub.conn.send(eventFrame(sub.id, raw))
+    const visible = snap.policies.visible
+    for (const sub of subs.match(event))
+      if (!visible || visible(event, sub.conn.authed)) sub.conn.send(eventFrame(sub.id, raw))
   }
   const writer = createWriter(writeDb, {
     batchMax: cfg.store.batch_max,
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
   })
-  const snap: Snapshot = { cfg, writeCheck: makeWriteChain(cfg) }
-  const configuredUrl = normaliseRelayUrl(cfg.relay.url)
+  const views = { largestZapMsats: reader.largestZapMsats }
   const rc: RelayCtx = {
     snapshot: () => snap,
     reader,
@@ -63,19 +72,21 @@ export async function startRelay(cfg: Config): Promise<Relay> {
     subs,
     identity,
     now: () => Math.floor(Date.now() / 1000),
-    relayUrls: conn => (configuredUrl ? [configuredUrl] : [normaliseRelayUrl(`ws://${conn.host}`)]),
+    policyCtx: conn => {
+      const nowMs = Date.now()
+      return { now: Math.floor(nowMs / 1000), nowMs, ip: conn.ip, authed: conn.authed, views }
+    },
+    relayUrls: conn => [normaliseRelayUrl(snap.cfg.relay.url || `ws://${conn.host}`)],
     fanout,
   }
-  const supportedNips = [11, ...Object.values(verbs).flatMap(v => v.nips), ...writePolicies.flatMap(p => p.nips)]
+  const verbNips = Object.values(verbs).flatMap(v => v.nips)
   const version = packageVersion()
   const info = () =>
     buildInfo(snap.cfg, {
       pubkey: identity.pubkey,
-      supportedNips,
+      supportedNips: [11, ...verbNips, ...snap.policies.nips],
       version,
-      authRequired: false,
-      minPow: 0,
-      restrictedWrites: false,
+      ...snap.policies.info,
     })
   const server = await startServer(rc, {
     host: cfg.relay.host,
@@ -92,6 +103,16 @@ export async function startRelay(cfg: Config): Promise<Relay> {
     url: `ws://${cfg.relay.host.includes(':') ? `[${cfg.relay.host}]` : cfg.relay.host}:${server.port}`,
     pubkey: identity.pubkey,
     verifier: verifier.name,
+    reload() {
+      try {
+        const next = keepRestartKeys(snap.cfg, loadConfig(sources))
+        snap = { cfg: next.cfg, policies: buildPolicies(next.cfg, deps) }
+        return { ok: true, pending: next.pending }
+      } catch (err) {
+        if (err instanceof ConfigError) return { ok: false, error: err.message }
+        throw err
+      }
+    },
     async close() {
       clearInterval(sweeper)
       server.close()

@@ -69,14 +69,15 @@ async function main(): Promise<void> {
   if (v.host !== undefined) flags['relay.host'] = v.host
   if (v.port !== undefined) flags['relay.port'] = v.port
   if (v.open) flags['policies.open'] = true
+  const sources = { ...(v.config ? { file: v.config } : {}), flags }
   let cfg
   try {
-    cfg = loadConfig({ ...(v.config ? { file: v.config } : {}), flags })
+    cfg = loadConfig(sources)
   } catch (err) {
     if (err instanceof ConfigError) fail(`config: ${err.message}`)
     throw err
   }
-  if (command === 'start') return start(cfg)
+  if (command === 'start') return start(cfg, sources)
   if (command === 'keygen') return keygen(cfg, v.force ?? false)
   if (command === 'export') {
     await exportEvents(cfg, {

@@ -32,6 +32,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 /** Starts listening; resolves with the bound port and a close function that drains connections. */
 export function startServer(rc: RelayCtx, opts: ServerOptions) {
   const conns = new Set<uWS.WebSocket<UserData>>()
+  const perIp = new Map<string, number>()
   let nextId = 1
   const app = uWS.App()
 
@@ -51,6 +52,14 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     sendPingsAutomatically: true,
     upgrade: (res, req, ctx) => {
       const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
+      const cap = rc.snapshot().policies.connectionsPerIp
+      if (cap !== undefined && (perIp.get(ip) ?? 0) >= cap)
+        return respond(
+          res,
+          '429 Too Many Requests',
+          'text/plain',
+          `rate-limited: over ${cap} connections from this address`,
+        )
       res.upgrade<UserData>(
         { ip, host: req.getHeader('host') },
         req.getHeader('sec-websocket-key'),
@@ -84,6 +93,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       }
       data.conn = conn
       conns.add(ws)
+      perIp.set(conn.ip, (perIp.get(conn.ip) ?? 0) + 1)
       conn.send(authFrame(conn.challenge))
     },
     message: (ws, message, isBinary) => {
@@ -104,6 +114,9 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       const conn = ws.getUserData().conn!
       conn.closed = true
       conns.delete(ws)
+      const left = (perIp.get(conn.ip) ?? 1) - 1
+      if (left > 0) perIp.set(conn.ip, left)
+      else perIp.delete(conn.ip)
       for (const sub of conn.subs.values()) rc.subs.remove(sub)
       conn.subs.clear()
     },

@@ -1,10 +1,17 @@
 // The single writer: owns the write connection, drains its queue in one transaction per turn,
 // and resolves each event's outcome only after the commit (DESIGN §2 step 7).
 import type { VerifiedEvent } from '../nips/nip01.js'
+import type { WriteNote } from '../policies/types.js'
 import type { Db } from './store/db.js'
 import { makeWrites, type WriteOutcome } from './store/writes.js'
 
-type Pending = { event: VerifiedEvent; raw: string; done: (o: WriteOutcome) => void; fail: (e: Error) => void }
+type Pending = {
+  event: VerifiedEvent
+  raw: string
+  note: WriteNote | undefined
+  done: (o: WriteOutcome) => void
+  fail: (e: Error) => void
+}
 
 export type WriterOptions = {
   readonly batchMax: number
@@ -20,7 +27,7 @@ export function createWriter(db: Db, opts: WriterOptions) {
   let closed = false
   const idle: (() => void)[] = []
 
-  const commit = db.transaction((batch: Pending[]) => batch.map(p => writes.save(p.event, p.raw)))
+  const commit = db.transaction((batch: Pending[]) => batch.map(p => writes.save(p.event, p.raw, p.note)))
 
   function flush(): void {
     scheduled = false
@@ -50,10 +57,10 @@ export function createWriter(db: Db, opts: WriterOptions) {
 
   return {
     /** Queues a verified event; resolves with its outcome once the batch holding it has committed. */
-    enqueue(event: VerifiedEvent, raw: string): Promise<WriteOutcome> {
+    enqueue(event: VerifiedEvent, raw: string, note?: WriteNote): Promise<WriteOutcome> {
       if (closed) return Promise.reject(new Error('writer is closed'))
       return new Promise((done, fail) => {
-        queue.push({ event, raw, done, fail })
+        queue.push({ event, raw, note, done, fail })
         schedule()
       })
     },

@@ -1,11 +1,35 @@
-// agora start: run the relay until SIGTERM/SIGINT, then drain and exit.
+// agora start: run the relay until SIGTERM/SIGINT, then drain and exit. SIGHUP or an edit of the
+// config file reloads the config and policies without dropping connections.
+import { watch } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
+import type { ConfigSources } from '../../config/load.js'
 import type { Config } from '../../config/schema.js'
-import { startRelay } from '../app.js'
+import { startRelay, type Relay } from '../app.js'
 
-export async function start(cfg: Config): Promise<void> {
-  const relay = await startRelay(cfg)
+function reload(relay: Relay, why: string): void {
+  const r = relay.reload()
+  if (!r.ok) return console.error(`agora: ${why}: config not reloaded, keeping the running one: ${r.error}`)
+  const pending = r.pending.length ? `; needs a restart to change: ${r.pending.join(', ')}` : ''
+  console.error(`agora: ${why}: config reloaded${pending}`)
+}
+
+/** Watches the config file's directory, since editors replace files rather than write them in place. */
+function watchFile(file: string, onChange: () => void): void {
+  let timer: NodeJS.Timeout | undefined
+  const name = basename(file)
+  watch(dirname(resolve(file)), (_event, changed) => {
+    if (changed !== name) return
+    clearTimeout(timer)
+    timer = setTimeout(onChange, 100)
+  }).unref()
+}
+
+export async function start(cfg: Config, sources: ConfigSources): Promise<void> {
+  const relay = await startRelay(cfg, sources)
   console.error(`agora: relay pubkey ${relay.pubkey}, verifier ${relay.verifier}, data ${cfg.relay.data_dir}`)
   console.log(`listening ${relay.url}`)
+  process.on('SIGHUP', () => reload(relay, 'SIGHUP'))
+  if (sources.file) watchFile(sources.file, () => reload(relay, `${sources.file} changed`))
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return

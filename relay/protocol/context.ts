@@ -1,7 +1,8 @@
 // What protocol handlers are given: narrow views of the relay's parts, never the sockets or databases.
 import type { Config } from '../../config/schema.js'
 import type { NostrEvent } from '../../nips/nip01.js'
-import type { Check } from '../../policies/types.js'
+import type { PolicySet } from '../../policies/index.js'
+import type { PolicyCtx } from '../../policies/types.js'
 import type { Conn } from '../connection.js'
 import type { Identity } from '../identity.js'
 import type { Reader } from '../store/reader.js'
@@ -9,8 +10,8 @@ import type { SubscriptionIndex } from '../subscriptions.js'
 import type { Verifier } from '../verifier.js'
 import type { Writer } from '../writer.js'
 
-/** The effective config and the checks built from it, swapped whole. */
-export type Snapshot = { readonly cfg: Config; readonly writeCheck: Check }
+/** The effective config and the policies built from it, swapped whole on reload. */
+export type Snapshot = { readonly cfg: Config; readonly policies: PolicySet }
 
 export type RelayCtx = {
   snapshot(): Snapshot
@@ -21,6 +22,8 @@ export type RelayCtx = {
   readonly identity: Identity
   /** Relay clock in seconds. */
   now(): number
+  /** What policies may know about this moment and this connection. */
+  policyCtx(conn: Conn): PolicyCtx
   /** Relay URLs (normalised) that AUTH events may name for this connection. */
   relayUrls(conn: Conn): string[]
   /** Delivers an accepted event to matching live subscriptions. */

@@ -8,8 +8,11 @@ import { countFrame } from './replies.js'
 export const onCount: Handler = async (rc, conn, msg) => {
   const subId = subIdOf(msg)
   if (subId === undefined) return notice(conn, reject('invalid', 'COUNT needs a query id: a non-empty string'))
-  const req = parseReadRequest('COUNT', msg, rc.snapshot().cfg)
+  const { cfg, policies } = rc.snapshot()
+  const req = parseReadRequest('COUNT', msg, cfg)
   if (isRejection(req)) return refuseSub(conn, subId, req)
+  const refused = policies.read('COUNT', req.filters, rc.policyCtx(conn))
+  if (refused) return refuseSub(conn, subId, refused)
   await conn.replies
   if (!conn.closed) conn.send(countFrame(subId, rc.reader.count(req.filters, rc.now())))
 }

@@ -1,5 +1,5 @@
 // REQ: stored events newest first, EOSE, then live delivery through the subscription index.
-import { isRejection, reject } from '../../nips/nip01.js'
+import { isRejection, reject, type NostrEvent } from '../../nips/nip01.js'
 import type { Sub } from '../connection.js'
 import { QueryBudgetExceeded } from '../store/reader.js'
 import type { Handler } from './context.js'
@@ -10,9 +10,11 @@ import { eoseFrame, eventFrame } from './replies.js'
 export const onReq: Handler = async (rc, conn, msg) => {
   const subId = subIdOf(msg)
   if (subId === undefined) return notice(conn, reject('invalid', 'REQ needs a subscription id: a non-empty string'))
-  const { cfg } = rc.snapshot()
+  const { cfg, policies } = rc.snapshot()
   const req = parseReadRequest('REQ', msg, cfg)
   if (isRejection(req)) return refuseSub(conn, subId, req)
+  const refused = policies.read('REQ', req.filters, rc.policyCtx(conn))
+  if (refused) return refuseSub(conn, subId, refused)
   const old = conn.subs.get(subId)
   if (old) {
     // NIP-01: a REQ with an open subscription's id replaces it.
@@ -43,7 +45,9 @@ export const onReq: Handler = async (rc, conn, msg) => {
       ),
     )
   }
-  for (const row of rows) conn.send(eventFrame(subId, row.raw))
+  const visible = policies.visible
+  for (const row of rows)
+    if (!visible || visible(JSON.parse(row.raw) as NostrEvent, conn.authed)) conn.send(eventFrame(subId, row.raw))
   conn.send(eoseFrame(subId))
   const sub: Sub = { conn, id: subId, filters: req.filters }
   conn.subs.set(subId, sub)

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 
 export type Db = Database.Database
 
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS deleted_addrs (
   pubkey TEXT NOT NULL, kind INTEGER NOT NULL, addr TEXT NOT NULL, created_at INTEGER NOT NULL,
   PRIMARY KEY (pubkey, kind, addr)
 ) WITHOUT ROWID;
+-- Verified zaps to the relay (zap gate). Kept when the receipt event is deleted or pruned: an unlock is for good.
+CREATE TABLE IF NOT EXISTS zap_unlocks (
+  payment_hash TEXT PRIMARY KEY, pubkey TEXT NOT NULL, msats INTEGER NOT NULL, receipt_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS zap_unlocks_pubkey ON zap_unlocks(pubkey, msats);
 `
 
 /** Opens (and on first use creates) the database for writing: WAL, the schema, the chosen durability. */

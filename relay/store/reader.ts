@@ -29,6 +29,7 @@ export function createReader(db: Db) {
     return s
   }
   const has = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck()
+  const largestZap = db.prepare('SELECT MAX(msats) FROM zap_unlocks WHERE pubkey = ?').pluck().safeIntegers()
 
   /** Rows of one filter in NIP-01 order: one index-ordered cursor per split, merged newest first. */
   function* ordered(filter: CompiledFilter, now: number): Generator<Row> {
@@ -116,6 +117,8 @@ export function createReader(db: Db) {
   return {
     /** True when an event with this id is stored (the cheap duplicate check before verification). */
     has: (id: string): boolean => has.get(id) !== undefined,
+    /** The largest recorded zap to the relay from this pubkey, in msats (0n when none). */
+    largestZapMsats: (pubkey: string): bigint => (largestZap.get(pubkey) as bigint | null) ?? 0n,
     query,
     count,
     exportRows,

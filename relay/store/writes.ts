@@ -3,6 +3,7 @@
 import { addressOf, reject, wins, type Rejection, type VerifiedEvent } from '../../nips/nip01.js'
 import { deletedAddresses, deletedIds } from '../../nips/nip09.js'
 import { expiresAt } from '../../nips/nip40.js'
+import type { WriteNote } from '../../policies/types.js'
 import type { Db } from './db.js'
 
 /** What happened to one event handed to the writer. */
@@ -48,6 +49,8 @@ export function makeWrites(db: Db) {
        ON CONFLICT (pubkey, kind, addr) DO UPDATE SET created_at = max(created_at, excluded.created_at)`,
     ),
     expired: db.prepare('SELECT seq FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?').pluck(),
+    paymentUsed: db.prepare('SELECT 1 FROM zap_unlocks WHERE payment_hash = ?').pluck(),
+    unlock: db.prepare('INSERT INTO zap_unlocks (payment_hash, pubkey, msats, receipt_id) VALUES (?, ?, ?, ?)'),
   }
 
   const remove = (seq: number | bigint) => {
@@ -69,9 +72,13 @@ export function makeWrites(db: Db) {
     }
   }
 
-  /** Saves one event with NIP-01/09 semantics; must run inside the writer's transaction. */
-  function save(e: VerifiedEvent, raw: string): WriteOutcome {
+  /** Saves one event with NIP-01/09 semantics, and what its note records; must run inside the writer's transaction. */
+  function save(e: VerifiedEvent, raw: string, note?: WriteNote): WriteOutcome {
     if (q.exists.get(e.id)) return { status: 'duplicate' }
+    const zap = note?.zapUnlock
+    // NIP-57: one receipt per payment; a second receipt for the same invoice proves nothing new.
+    if (zap && q.paymentUsed.get(zap.paymentHash))
+      return { status: 'rejected', rejection: reject('invalid', 'zap receipt: this payment hash is already recorded') }
     if (q.deletedId.get(e.id, e.pubkey))
       return { status: 'rejected', rejection: reject('blocked', 'this event was deleted by its author') }
     const addr = addressOf(e)
@@ -104,6 +111,7 @@ export function makeWrites(db: Db) {
     )
     for (const [name, value] of indexedTags(e)) q.insertTag.run(seq, name, value, e.kind, e.created_at)
     if (e.kind === 5) applyDeletion(e)
+    if (zap) q.unlock.run(zap.paymentHash, zap.sender, zap.msats, e.id)
     return { status: 'saved' }
   }
 

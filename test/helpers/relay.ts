@@ -21,7 +21,7 @@ export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
 export function testConfig(dataDir: string, flags: Record<string, string | number | boolean> = {}): Config {
   return loadConfig({
     env: {},
-    flags: { 'relay.host': '127.0.0.1', 'relay.port': 0, 'relay.data_dir': dataDir, ...flags },
+    flags: { 'relay.host': '127.0.0.1', 'relay.port': 0, 'relay.data_dir': dataDir, 'policies.open': true, ...flags },
   })
 }
 

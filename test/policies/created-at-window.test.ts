@@ -2,14 +2,14 @@ import t from 'tap'
 import { loadConfig } from '../../config/load.js'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { createdAtWindow } from '../../policies/created-at-window.js'
-import type { PolicyCtx } from '../../policies/types.js'
+import { policyCtx, testDeps } from '../helpers/policy.js'
 
 const cfg = loadConfig({
   env: {},
   flags: { 'limits.created_at_lower_limit': 100, 'limits.created_at_upper_limit': 10 },
 })
-const check = createdAtWindow.make(cfg)
-const ctx: PolicyCtx = { now: 1_700_000_000, ip: '127.0.0.1', authed: new Set() }
+const check = createdAtWindow.make(cfg, testDeps()).event!
+const ctx = policyCtx()
 const at = (created_at: number): NostrEvent => ({
   id: 'a'.repeat(64),
   pubkey: 'b'.repeat(64),

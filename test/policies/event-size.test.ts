@@ -2,11 +2,11 @@ import t from 'tap'
 import { loadConfig } from '../../config/load.js'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { eventSize } from '../../policies/event-size.js'
-import type { PolicyCtx } from '../../policies/types.js'
+import { policyCtx, testDeps } from '../helpers/policy.js'
 
 const cfg = loadConfig({ env: {}, flags: { 'limits.max_event_tags': 3, 'limits.max_content_length': 5 } })
-const check = eventSize.make(cfg)
-const ctx: PolicyCtx = { now: 1_700_000_000, ip: '127.0.0.1', authed: new Set() }
+const check = eventSize.make(cfg, testDeps()).event!
+const ctx = policyCtx()
 const ev = (tags: number, content: string): NostrEvent => ({
   id: 'a'.repeat(64),
   pubkey: 'b'.repeat(64),
@@ -40,7 +40,7 @@ t.test('content length counts characters, not UTF-16 code units', async t => {
 })
 
 t.test('the limits come from the config it is made with', async t => {
-  const loose = eventSize.make(loadConfig({ env: {} }))
+  const loose = eventSize.make(loadConfig({ env: {} }), testDeps()).event!
   t.equal(loose(ev(4, '123456'), ctx), undefined)
 })
 

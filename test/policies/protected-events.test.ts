@@ -2,12 +2,12 @@ import t from 'tap'
 import { loadConfig } from '../../config/load.js'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { protectedEvents } from '../../policies/protected-events.js'
-import type { PolicyCtx } from '../../policies/types.js'
+import { policyCtx, testDeps } from '../helpers/policy.js'
 
-const check = protectedEvents.make(loadConfig({ env: {} }))
+const check = protectedEvents.make(loadConfig({ env: {} }), testDeps()).event!
 const AUTHOR = 'a'.repeat(64)
 const OTHER = 'b'.repeat(64)
-const ctx = (...authed: string[]): PolicyCtx => ({ now: 1_700_000_000, ip: '127.0.0.1', authed: new Set(authed) })
+const ctx = (...authed: string[]) => policyCtx({ authed: new Set(authed) })
 const ev = (tags: string[][]): NostrEvent => ({
   id: 'c'.repeat(64),
   pubkey: AUTHOR,

@@ -1,0 +1,26 @@
+import { bool } from '../config/fields.js'
+import { reject } from '../nips/nip01.js'
+import type { Policy } from './types.js'
+
+export const schema = {
+  enabled: bool(false, 'Accept events only from connections authenticated (NIP-42) as their author.'),
+}
+
+/** AuthWrites refuses events unless their author has authenticated on this connection. */
+export const authWrites: Policy = {
+  name: 'auth-writes',
+  nips: [42],
+  antiSpam: false,
+  enabled: cfg => cfg.policies.auth_writes.enabled,
+  make() {
+    return {
+      event: (e, ctx) => {
+        if (ctx.authed.has(e.pubkey)) return undefined
+        return ctx.authed.size === 0
+          ? reject('auth-required', 'this relay accepts events only from authenticated authors')
+          : reject('restricted', 'authenticate as the event’s author to publish it')
+      },
+    }
+  },
+  info: () => ({ authRequired: true, restrictedWrites: true }),
+}

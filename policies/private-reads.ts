@@ -1,0 +1,36 @@
+import { bool, KIND_RANGE, list } from '../config/fields.js'
+import { reject } from '../nips/nip01.js'
+import { compileKinds } from './kinds.js'
+import type { Policy } from './types.js'
+
+export const schema = {
+  enabled: bool(false, 'Serve the listed kinds only to their parties.'),
+  kinds: list(
+    [],
+    'Kinds readable only by their author or a pubkey they p-tag, once authenticated.',
+    KIND_RANGE,
+    'a kind or a range like "7117-7118"',
+  ),
+}
+
+/**
+ * PrivateReads hides events of private kinds from every connection that has not authenticated as their
+ * author or as a pubkey they p-tag, in stored results and live delivery alike. COUNT cannot filter by party,
+ * so a COUNT that could match a private kind is refused.
+ */
+export const privateReads: Policy = {
+  name: 'private-reads',
+  nips: [42],
+  antiSpam: false,
+  enabled: cfg => cfg.policies.private_reads.enabled,
+  make(cfg) {
+    const isPrivate = compileKinds(cfg.policies.private_reads.kinds)
+    const refusal = reject('restricted', 'COUNT is not available for private kinds; name only public kinds')
+    return {
+      read: (verb, filters) =>
+        verb === 'COUNT' && filters.some(f => !f.kinds || [...f.kinds].some(isPrivate)) ? refusal : undefined,
+      visible: (e, authed) =>
+        !isPrivate(e.kind) || authed.has(e.pubkey) || e.tags.some(t => t[0] === 'p' && authed.has(t[1]!)),
+    }
+  },
+}

@@ -1,0 +1,63 @@
+import { bool, ConfigError, HEX_PUBKEY, int, KIND_RANGE, list, str } from '../config/fields.js'
+import { reject } from '../nips/nip01.js'
+import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
+import { makeBypass } from './auth-allowlist.js'
+import { compileKinds, expandKinds } from './kinds.js'
+import type { Policy } from './types.js'
+
+export const schema = {
+  enabled: bool(false, 'Require a verified zap to the relay before a pubkey may post the gated kinds.'),
+  kinds: list(['5000-5999'], 'Kinds behind the gate.', KIND_RANGE, 'a kind or a range like "5000-5999"'),
+  min_sats: int(21, 'Smallest single zap, in sats, that unlocks a pubkey.', 1, 2_100_000_000_000_000),
+  lightning_address: str('', 'The relay’s lightning address (name@domain), shown in refusals and NIP-11.'),
+  zapper_pubkeys: list(
+    [],
+    'nostrPubkey of the LNURL server behind lightning_address (hex).',
+    HEX_PUBKEY,
+    'a 64-character lowercase hex pubkey',
+  ),
+}
+
+/**
+ * ZapGate refuses the gated kinds from pubkeys that have not zapped the relay at least min_sats. Zap receipts
+ * addressed to the relay are checked in full (NIP-57, DESIGN §7.4) and refused when they prove nothing;
+ * a valid one is recorded by the writer and unlocks its sender for good.
+ */
+export const zapGate: Policy = {
+  name: 'zap-gate',
+  nips: [57],
+  antiSpam: true,
+  enabled: cfg => cfg.policies.zap_gate.enabled,
+  make(cfg, deps) {
+    const z = cfg.policies.zap_gate
+    if (z.zapper_pubkeys.length === 0)
+      throw new ConfigError('policies.zap_gate.zapper_pubkeys: the zap gate needs the LNURL server’s pubkey')
+    if (!z.lightning_address)
+      throw new ConfigError('policies.zap_gate.lightning_address: the zap gate needs an address')
+    const gated = compileKinds(z.kinds)
+    const bypass = makeBypass(cfg)
+    const minMsats = BigInt(z.min_sats) * 1000n
+    const signers = new Set(z.zapper_pubkeys)
+    const refusal = reject('blocked', `zap ${z.lightning_address} at least ${z.min_sats} sats to post job requests`)
+    return {
+      event: (e, ctx) =>
+        !gated(e.kind) || bypass(e, ctx) || ctx.views.largestZapMsats(e.pubkey) >= minMsats ? undefined : refusal,
+      verified: e => {
+        if (e.kind !== ZapReceipt || !e.tags.some(t => t[0] === 'p' && t[1] === deps.relayPubkey)) return undefined
+        const proof = checkZapReceipt(e, { signers, verify: deps.verify })
+        return 'prefix' in proof ? proof : { zapUnlock: proof }
+      },
+    }
+  },
+  info: cfg => {
+    const z = cfg.policies.zap_gate
+    return {
+      restrictedWrites: true,
+      payment: {
+        kinds: expandKinds(z.kinds),
+        msats: z.min_sats * 1000,
+        description: `zap ${z.lightning_address} at least ${z.min_sats} sats once to post these kinds`,
+      },
+    }
+  },
+}

@@ -18,6 +18,10 @@ export const schema = {
     ),
     port: int(7777, 'TCP port for WebSocket and NIP-11 (0 picks a free port).', 0, 65535, true),
     url: str('', 'Public URL clients use (wss://relay.example.com). Checked in NIP-42 AUTH; empty = the Host header.'),
+    real_ip_header: str(
+      '',
+      'Header carrying the client address set by your reverse proxy (e.g. x-forwarded-for, last value is used); empty = the socket address.',
+    ),
     data_dir: str('./data', 'Directory of the SQLite database and the relay key.', true),
     secret_key: str('', 'Relay secret key as hex; empty = read or create data_dir/relay.key (mode 0600).', true),
     name: str('agora', 'NIP-11 name.'),

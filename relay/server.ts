@@ -51,7 +51,10 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     idleTimeout: 120,
     sendPingsAutomatically: true,
     upgrade: (res, req, ctx) => {
-      const ip = Buffer.from(res.getRemoteAddressAsText()).toString()
+      // Behind a reverse proxy every socket comes from the proxy; the address it appends last is the client's.
+      const header = rc.snapshot().cfg.relay.real_ip_header.toLowerCase()
+      const forwarded = header ? req.getHeader(header).split(',').at(-1)!.trim() : ''
+      const ip = forwarded || Buffer.from(res.getRemoteAddressAsText()).toString()
       const cap = rc.snapshot().policies.connectionsPerIp
       if (cap !== undefined && (perIp.get(ip) ?? 0) >= cap)
         return respond(

@@ -59,7 +59,7 @@ export function runCli(args: string[], opts: { stdoutFile?: string; timeoutMs?: 
   })
 }
 
-/** A relay started with `agora start`. */
+/** A relay started with `agora start`, with its stderr split into lines. */
 export type CliRelay = {
   readonly child: ChildProcess
   readonly url: string
@@ -67,22 +67,42 @@ export type CliRelay = {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** Everything written to stderr so far. */
   stderr(): string
+  /** Complete stderr lines so far. */
+  lines(): string[]
+  /**
+   * Waits for the first stderr line at index `from` or later that matches `re`; resolves with its index.
+   * Rejects after `timeoutMs`, or when the process exits first.
+   */
+  waitForLine(re: RegExp, from: number, timeoutMs?: number): Promise<number>
 }
 
-/**
- * Starts `agora start --port 0 --data DIR --open` and waits for its `listening ws://HOST:PORT` line.
- * A process still running at teardown is killed.
- */
-export async function startCli(t: Teardown, dataDir: string, timeoutMs = 20_000): Promise<CliRelay> {
+/** Starts `agora start --port 0 --data DIR --open` and waits for its `listening ws://HOST:PORT` line. */
+export const startCli = (t: Teardown, dataDir: string, timeoutMs = 20_000) =>
+  spawnRelay(t, ['start', '--port', '0', '--data', dataDir, '--open'], timeoutMs)
+
+/** Starts `agora start --config FILE`: the file decides everything, including port and data dir. */
+export const startCliWithConfig = (t: Teardown, file: string, timeoutMs = 20_000) =>
+  spawnRelay(t, ['start', '--config', file], timeoutMs)
+
+/** Runs the CLI with `args` and waits for its listening line. A process still running at teardown is killed. */
+async function spawnRelay(t: Teardown, args: string[], timeoutMs: number): Promise<CliRelay> {
   ensureBuilt()
-  const child = spawn(process.execPath, [cliPath, 'start', '--port', '0', '--data', dataDir, '--open'], {
+  const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
   let stdout = ''
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s))
+  const lines: string[] = []
+  const listeners = new Set<() => void>()
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s
+    const parts = stderr.split('\n')
+    // Everything before the last newline is complete; keep line indexes stable as text arrives.
+    for (let i = lines.length; i < parts.length - 1; i++) lines.push(parts[i]!)
+    for (const l of [...listeners]) l()
+  })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   )
@@ -110,5 +130,30 @@ export async function startCli(t: Teardown, dataDir: string, timeoutMs = 20_000)
       reject(new Error(`agora start exited (code ${code}, signal ${signal}) before listening; stderr: ${stderr}`))
     })
   })
-  return { child, url, exited, stderr: () => stderr }
+
+  const waitForLine = (re: RegExp, from: number, ms = 5000) =>
+    new Promise<number>((resolve, reject) => {
+      const check = () => {
+        const i = lines.findIndex((l, n) => n >= from && re.test(l))
+        if (i < 0) return
+        done()
+        resolve(i)
+      }
+      const done = () => {
+        listeners.delete(check)
+        clearTimeout(timer)
+      }
+      const timer = setTimeout(() => {
+        done()
+        reject(new Error(`no stderr line matching ${re} in ${ms} ms; stderr since: ${lines.slice(from).join(' | ')}`))
+      }, ms)
+      void exited.then(({ code, signal }) => {
+        done()
+        reject(new Error(`agora exited (code ${code}, signal ${signal}) while waiting for ${re}; stderr: ${stderr}`))
+      })
+      listeners.add(check)
+      check()
+    })
+
+  return { child, url, exited, stderr: () => stderr, lines: () => [...lines], waitForLine }
 }

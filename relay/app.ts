@@ -96,6 +96,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     info,
     landing: () => landingPage(snap.cfg, identity.pubkey),
   })
+  let closing: Promise<void> | undefined
   const sweeper = setInterval(() => writer.sweepExpired(rc.now()), cfg.store.sweep_interval * 1000)
   sweeper.unref()
   return {
@@ -113,11 +114,15 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
         throw err
       }
     },
-    async close() {
-      clearInterval(sweeper)
-      server.close()
-      await writer.close()
-      reader.close()
+    close() {
+      // Idempotent: a second close must not free the listen socket twice.
+      closing ??= (async () => {
+        clearInterval(sweeper)
+        server.close()
+        await writer.close()
+        reader.close()
+      })()
+      return closing
     },
   }
 }

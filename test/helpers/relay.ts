@@ -18,7 +18,10 @@ export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
 }
 
 /** Config for tests: loopback, port 0, the given data dir, no environment, plus dotted-key overrides. */
-export function testConfig(dataDir: string, flags: Record<string, string | number | boolean> = {}): Config {
+export function testConfig(
+  dataDir: string,
+  flags: Record<string, string | number | boolean | readonly string[]> = {},
+): Config {
   return loadConfig({
     env: {},
     flags: { 'relay.host': '127.0.0.1', 'relay.port': 0, 'relay.data_dir': dataDir, 'policies.open': true, ...flags },
@@ -28,7 +31,7 @@ export function testConfig(dataDir: string, flags: Record<string, string | numbe
 /** Starts a relay for one test; it and its data dir are removed at teardown. */
 export async function startTestRelay(
   t: Teardown,
-  flags: Record<string, string | number | boolean> = {},
+  flags: Record<string, string | number | boolean | readonly string[]> = {},
   dataDir?: string,
 ): Promise<TestRelay> {
   const dir = dataDir ?? tempDir(t)

@@ -41,8 +41,14 @@ export const rateLimit: Policy = {
     const reads = makeBuckets(r.reads_per_ip)
     return {
       connectionsPerIp: r.connections_per_ip,
+      // Per IP before any crypto; per author only once the signature proves the author, or anyone could
+      // spend a victim's budget with forged events.
       event: (e, ctx) => {
-        const hit = byIp(e.kind, ctx.ip, ctx.nowMs) ?? byPubkey(e.kind, e.pubkey, ctx.nowMs)
+        const hit = byIp(e.kind, ctx.ip, ctx.nowMs)
+        return hit && reject('rate-limited', `over ${hit.value} events per minute for kind ${e.kind}; slow down`)
+      },
+      verified: (e, ctx) => {
+        const hit = byPubkey(e.kind, e.pubkey, ctx.nowMs)
         return hit && reject('rate-limited', `over ${hit.value} events per minute for kind ${e.kind}; slow down`)
       },
       read: (_verb, _filters, ctx) =>

@@ -45,7 +45,9 @@ export const zapGate: Policy = {
       verified: e => {
         if (e.kind !== ZapReceipt || !e.tags.some(t => t[0] === 'p' && t[1] === deps.relayPubkey)) return undefined
         const proof = checkZapReceipt(e, { signers, verify: deps.verify })
-        return 'prefix' in proof ? proof : { zapUnlock: proof }
+        if ('prefix' in proof) return proof
+        // Only a zap that paid the relay unlocks, whatever else the receipt p-tags.
+        return proof.recipient === deps.relayPubkey ? { zapUnlock: proof } : undefined
       },
     }
   },

@@ -1,37 +1,15 @@
 import t, { type Test } from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureBuilt } from '../helpers/cli.js'
-import { startCliWithConfig } from '../helpers/cli.js'
+import { ensureBuilt, startCliWithConfig } from '../helpers/cli.js'
+import { configToml as fileToml } from '../helpers/config-file.js'
 import { connectFor, queryIds } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
 
 ensureBuilt()
 
-/** A config with the kind whitelist on (listed kinds only), PoW and rate limits off, loopback and port 0. */
-const configToml = (dataDir: string, kinds: string[], extra = '') =>
-  [
-    '[relay]',
-    'host = "127.0.0.1"',
-    'port = 0',
-    `data_dir = ${JSON.stringify(dataDir)}`,
-    extra,
-    '',
-    '[policies]',
-    'open = false',
-    '',
-    '[policies.kind_whitelist]',
-    'enabled = true',
-    `kinds = ${JSON.stringify(kinds)}`,
-    '',
-    '[policies.pow]',
-    'enabled = false',
-    '',
-    '[policies.rate_limit]',
-    'enabled = false',
-    '',
-  ].join('\n')
+const configToml = (dataDir: string, kinds: string[], extra = '') => fileToml({ dataDir, kinds, relayExtra: extra })
 
 t.test('agora start --config reloads its file on SIGHUP and on edits, keeping open connections', async t => {
   const dir = tempDir(t, 'agora-reload-cli-')

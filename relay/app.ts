@@ -19,7 +19,7 @@ import { makeVerifier } from './verifier.js'
 import { createWriter } from './writer.js'
 
 /** The package version, found by walking up from this file (works from source and from dist). */
-export function packageVersion(): string {
+function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir)
   return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version

@@ -68,7 +68,13 @@ export const schema = {
     sweep_interval: int(60, 'Seconds between sweeps that delete expired (NIP-40) events.', 1, 86400, true),
   },
   verifier: {
-    backend: oneOf(['auto', 'wasm', 'noble'], 'auto', 'Signature verifier: auto picks the fastest available.', true),
+    backend: oneOf(
+      ['auto', 'native', 'wasm', 'noble'],
+      'auto',
+      'Signature verifier: auto picks the fastest available (native, then wasm, then noble).',
+      true,
+    ),
+    workers: int(2, 'Threads that check signatures off the event loop; 0 checks them on it.', 0, 64, true),
   },
   policies: {
     open: bool(false, 'Turn the anti-spam policies off (kind whitelist, PoW, zap gate, rate limits).'),

@@ -1,13 +1,13 @@
 // Wires the relay together: store, writer, verifier, subscription index, policies and the server.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { ConfigError, keepRestartKeys, loadConfig, type ConfigSources } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import { normaliseRelayUrl } from '../nips/nip42.js'
 import { buildInfo } from '../nips/nip11.js'
 import { buildPolicies } from '../policies/index.js'
 import { loadIdentity } from './identity.js'
+import { packageRoot } from './package-root.js'
 import type { RelayCtx, Snapshot } from './protocol/context.js'
 import { verbs } from './protocol/dispatch.js'
 import { eventFrame } from './protocol/replies.js'
@@ -16,14 +16,12 @@ import { openReadDb, openWriteDb } from './store/db.js'
 import { createReader } from './store/reader.js'
 import { createSubscriptionIndex } from './subscriptions.js'
 import { makeVerifier } from './verifier.js'
+import { createVerifyPool } from './verify-pool.js'
 import { createWriter } from './writer.js'
 
-/** The package version, found by walking up from this file (works from source and from dist). */
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir)
-  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
-}
+/** The package version (works from source and from dist). */
+const packageVersion = () =>
+  (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
 
 /** Path of the SQLite database inside a data dir. */
 export const databaseFile = (dataDir: string) => join(dataDir, 'agora.sqlite')
@@ -50,8 +48,10 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   const identity = loadIdentity(cfg.relay.secret_key, dataDir)
   const writeDb = openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal')
   const reader = createReader(openReadDb(databaseFile(dataDir)))
-  const verifier = await makeVerifier(cfg.verifier.backend as 'auto' | 'wasm' | 'noble')
-  const deps = { relayPubkey: identity.pubkey, verify: verifier.verify }
+  const backend = cfg.verifier.backend as Parameters<typeof makeVerifier>[0]
+  // The pool checks every incoming event; the inline verifier serves rare nested checks (zap requests).
+  const verifier = await createVerifyPool(backend, cfg.verifier.workers)
+  const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
   const fanout: RelayCtx['fanout'] = (event, raw) => {
@@ -120,6 +120,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
         clearInterval(sweeper)
         server.close()
         await writer.close()
+        await verifier.close()
         reader.close()
       })()
       return closing

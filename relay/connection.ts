@@ -17,6 +17,8 @@ export type Conn = {
   closed: boolean
   /** Tail of this connection's message chain: messages are handled in arrival order. */
   chain: Promise<void>
+  /** Tail of this connection's EVENTs past their signature check: writes are queued in arrival order. */
+  ingest: Promise<void>
   /** Tail of this connection's OK replies; a later REQ/COUNT waits for it, so clients read their own writes. */
   replies: Promise<void>
   /** Queues a frame; a connection that stops reading is cut off by the server. */

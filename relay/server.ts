@@ -82,6 +82,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         subs: new Map(),
         closed: false,
         chain: Promise.resolve(),
+        ingest: Promise.resolve(),
         replies: Promise.resolve(),
         send: frame => {
           if (conn.closed) return

@@ -7,7 +7,7 @@ import type { Conn } from '../connection.js'
 import type { Identity } from '../identity.js'
 import type { Reader } from '../store/reader.js'
 import type { SubscriptionIndex } from '../subscriptions.js'
-import type { Verifier } from '../verifier.js'
+import type { AsyncVerifier } from '../verify-pool.js'
 import type { Writer } from '../writer.js'
 
 /** The effective config and the policies built from it, swapped whole on reload. */
@@ -17,7 +17,7 @@ export type RelayCtx = {
   snapshot(): Snapshot
   readonly reader: Reader
   readonly writer: Writer
-  readonly verifier: Verifier
+  readonly verifier: AsyncVerifier
   readonly subs: SubscriptionIndex
   readonly identity: Identity
   /** Relay clock in seconds. */

@@ -5,7 +5,7 @@ import type { Handler } from './context.js'
 import { accepted, answerEvent, refused } from './answer.js'
 import { notice } from './refuse.js'
 
-export const onAuth: Handler = (rc, conn, msg) => {
+export const onAuth: Handler = async (rc, conn, msg) => {
   const e = msg[1]
   const bad = msg.length !== 2 ? reject('invalid', 'AUTH takes exactly one event') : checkEventShape(e)
   if (bad) {
@@ -16,7 +16,7 @@ export const onAuth: Handler = (rc, conn, msg) => {
   const { cfg } = rc.snapshot()
   const wrong =
     checkId(ev) ??
-    (rc.verifier.verify(ev) ? undefined : reject('invalid', 'signature does not verify')) ??
+    ((await rc.verifier.verify(ev)) ? undefined : reject('invalid', 'signature does not verify')) ??
     checkAuthEvent(ev, {
       challenge: conn.challenge,
       relayUrls: rc.relayUrls(conn),

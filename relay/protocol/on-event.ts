@@ -10,32 +10,28 @@ import {
 } from '../../nips/nip01.js'
 import { isExpired } from '../../nips/nip40.js'
 import { ClientAuth } from '../../nips/nip42.js'
-import type { WriteNote } from '../../policies/types.js'
 import type { Conn } from '../connection.js'
 import { accepted, answerEvent, duplicate, refused, type Verdict } from './answer.js'
 import type { Handler, RelayCtx } from './context.js'
 import { notice } from './refuse.js'
 
-type Admitted = { readonly event: VerifiedEvent; readonly note: WriteNote | undefined }
-
-/** Everything before the writer: cheap checks, policies, duplicate lookup, id and signature, verified checks. */
-function admit(rc: RelayCtx, conn: Conn, ev: NostrEvent): Verdict | Admitted {
+/** Checks before any signature work, in cost order: cheap rules, policies, duplicate lookup, the id hash. */
+function precheck(rc: RelayCtx, conn: Conn, ev: NostrEvent): Verdict | undefined {
   const ctx = rc.policyCtx(conn)
-  const { policies } = rc.snapshot()
   if (ev.kind === ClientAuth) return refused(reject('invalid', 'kind 22242 is sent with AUTH, not EVENT'))
   if (isExpired(ev, ctx.now)) return refused(reject('invalid', 'event has expired (NIP-40)'))
-  const policy = policies.event(ev, ctx)
+  const policy = rc.snapshot().policies.event(ev, ctx)
   if (policy) return refused(policy)
   // Duplicates are cheap to spot before any hashing or signature work.
   if (!isEphemeralKind(ev.kind) && rc.reader.has(ev.id)) return duplicate
-  const wrong = checkId(ev) ?? (rc.verifier.verify(ev) ? undefined : reject('invalid', 'signature does not verify'))
-  if (wrong) return refused(wrong)
-  const note = policies.verified(ev, ctx)
-  if (note && 'prefix' in note) return refused(note)
-  return { event: ev as VerifiedEvent, note }
+  const wrongId = checkId(ev)
+  return wrongId && refused(wrongId)
 }
 
-function store(rc: RelayCtx, { event: ev, note }: Admitted): Verdict | Promise<Verdict> {
+/** After a valid signature: the checks that need one, then the writer (or live delivery for ephemerals). */
+function admitVerified(rc: RelayCtx, conn: Conn, ev: VerifiedEvent): Verdict | Promise<Verdict> {
+  const note = rc.snapshot().policies.verified(ev, rc.policyCtx(conn))
+  if (note && 'prefix' in note) return refused(note)
   const raw = canonicalJson(ev)
   if (isEphemeralKind(ev.kind)) {
     // NIP-01: ephemeral events are delivered live and never stored.
@@ -48,6 +44,9 @@ function store(rc: RelayCtx, { event: ev, note }: Admitted): Verdict | Promise<V
   )
 }
 
+const badSig = refused(reject('invalid', 'signature does not verify'))
+const verifyFailed = refused(reject('error', 'could not check the signature; try again'))
+
 export const onEvent: Handler = (rc, conn, msg) => {
   const e = msg[1]
   const bad = msg.length !== 2 ? reject('invalid', 'EVENT takes exactly one event') : checkEventShape(e)
@@ -56,6 +55,18 @@ export const onEvent: Handler = (rc, conn, msg) => {
     return typeof id === 'string' && id.length <= 64 ? answerEvent(conn, id, refused(bad)) : notice(conn, bad)
   }
   const ev = e as NostrEvent
-  const v = admit(rc, conn, ev)
-  answerEvent(conn, ev.id, 'event' in v ? store(rc, v) : v)
+  const early = precheck(rc, conn, ev)
+  if (early) return answerEvent(conn, ev.id, early)
+  // Signatures are checked in parallel; what follows runs in arrival order, so this connection's writes
+  // reach the writer in the order it sent them. The box keeps the commit promise from being awaited here.
+  const next = Promise.all([rc.verifier.verify(ev), conn.ingest]).then(
+    ([ok]) => ({ verdict: ok ? admitVerified(rc, conn, ev as VerifiedEvent) : badSig }),
+    () => ({ verdict: verifyFailed }),
+  )
+  conn.ingest = next.then(() => undefined)
+  answerEvent(
+    conn,
+    ev.id,
+    next.then(b => b.verdict),
+  )
 }

@@ -145,7 +145,7 @@ t.test('a value outside an enum throws ConfigError naming the key and the choice
     'store.synchronous',
     'full, normal',
   )
-  throwsNaming(t, () => loadConfig({ env: { AGORA_VERIFIER_BACKEND: 'native' } }), 'verifier.backend')
+  throwsNaming(t, () => loadConfig({ env: { AGORA_VERIFIER_BACKEND: 'gpu' } }), 'verifier.backend')
 })
 
 t.test('an unknown AGORA_* environment variable throws ConfigError naming it', async t => {

@@ -17,14 +17,25 @@ export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
   return dir
 }
 
-/** Config for tests: loopback, port 0, the given data dir, no environment, plus dotted-key overrides. */
+/**
+ * Config for tests: loopback, port 0, the given data dir, no environment, anti-spam policies off, and
+ * signatures checked inline (worker threads would each compile the TypeScript sources first; the pool has
+ * its own tests, and the CLI tests run it compiled), plus dotted-key overrides.
+ */
 export function testConfig(
   dataDir: string,
   flags: Record<string, string | number | boolean | readonly string[]> = {},
 ): Config {
   return loadConfig({
     env: {},
-    flags: { 'relay.host': '127.0.0.1', 'relay.port': 0, 'relay.data_dir': dataDir, 'policies.open': true, ...flags },
+    flags: {
+      'relay.host': '127.0.0.1',
+      'relay.port': 0,
+      'relay.data_dir': dataDir,
+      'policies.open': true,
+      'verifier.workers': 0,
+      ...flags,
+    },
   })
 }
 

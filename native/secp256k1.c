@@ -1,0 +1,110 @@
+// BIP-340 signature verification over the system libsecp256k1, for relay/verifier.ts.
+//   verify(sig64, msg32, pubkey32) -> boolean
+//   verifyBatch(items) -> Uint8Array: items is N*128 bytes of sig(64) | id(32) | pubkey(32), result[i] is 1 or 0.
+// Arguments are Uint8Arrays (Buffers included); a wrong length verifies false, a wrong type throws TypeError.
+// Plain node_api.h, so no npm dependency. One verification context for the process, shared by worker threads
+// (verification only reads it).
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <node_api.h>
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
+#include <secp256k1_schnorrsig.h>
+
+static secp256k1_context *ctx;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+// Illegal arguments make the library return 0 (not verified) instead of aborting the process.
+static void ignore_illegal(const char *message, void *data) {
+  (void)message;
+  (void)data;
+}
+
+static void create_context(void) {
+  ctx = secp256k1_context_create(SECP256K1_CONTEXT_VERIFY);
+  if (ctx) secp256k1_context_set_illegal_callback(ctx, ignore_illegal, NULL);
+}
+
+static int verify_one(const uint8_t *sig, const uint8_t *msg, const uint8_t *pub) {
+  secp256k1_xonly_pubkey xonly;
+  if (!secp256k1_xonly_pubkey_parse(ctx, &xonly, pub)) return 0;
+  return secp256k1_schnorrsig_verify(ctx, sig, msg, 32, &xonly) == 1;
+}
+
+// The bytes of a Uint8Array argument; NULL (with a pending TypeError) when it is not one.
+static const uint8_t *bytes_of(napi_env env, napi_value v, size_t *len, const char *what) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  return data ? (const uint8_t *)data : (const uint8_t *)"";
+}
+
+static napi_value verify(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "verify(sig64, msg32, pubkey32) takes three Uint8Arrays");
+    return NULL;
+  }
+  size_t sig_len, msg_len, pub_len;
+  const uint8_t *sig = bytes_of(env, argv[0], &sig_len, "sig must be a Uint8Array");
+  if (!sig) return NULL;
+  const uint8_t *msg = bytes_of(env, argv[1], &msg_len, "msg must be a Uint8Array");
+  if (!msg) return NULL;
+  const uint8_t *pub = bytes_of(env, argv[2], &pub_len, "pubkey must be a Uint8Array");
+  if (!pub) return NULL;
+  int ok = sig_len == 64 && msg_len == 32 && pub_len == 32 && verify_one(sig, msg, pub);
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
+static napi_value verify_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1) {
+    napi_throw_type_error(env, NULL, "verifyBatch(items) takes one Uint8Array of N*128 bytes");
+    return NULL;
+  }
+  size_t len;
+  const uint8_t *items = bytes_of(env, argv[0], &len, "items must be a Uint8Array");
+  if (!items) return NULL;
+  if (len % 128 != 0) {
+    napi_throw_range_error(env, NULL, "items must be N*128 bytes: sig(64) | id(32) | pubkey(32)");
+    return NULL;
+  }
+  size_t n = len / 128;
+  void *out = NULL;
+  napi_value buffer, result;
+  if (napi_create_arraybuffer(env, n, &out, &buffer) != napi_ok) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *it = items + i * 128;
+    ((uint8_t *)out)[i] = (uint8_t)verify_one(it, it + 64, it + 96);
+  }
+  if (napi_create_typedarray(env, napi_uint8_array, n, buffer, 0, &result) != napi_ok) return NULL;
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  pthread_once(&ctx_once, create_context);
+  if (!ctx) {
+    napi_throw_error(env, NULL, "secp256k1_context_create failed");
+    return NULL;
+  }
+  napi_property_descriptor props[] = {
+      {"verify", NULL, verify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"verifyBatch", NULL, verify_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, 2, props) != napi_ok) return NULL;
+  return exports;
+}

@@ -1,0 +1,102 @@
+// Owns the verification workers. Events are batched per turn of the event loop and sent to the least
+// busy worker, so the event loop never waits on signature checks (DESIGN §9).
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { NostrEvent } from '../nips/nip01.js'
+import { makeVerifier } from './verifier.js'
+
+type Backend = Parameters<typeof makeVerifier>[0]
+
+/** Asynchronous signature checks of events whose id is already checked. */
+export type AsyncVerifier = {
+  readonly name: string
+  verify(e: Readonly<NostrEvent>): Promise<boolean>
+  close(): Promise<void>
+}
+
+type Waiter = { readonly e: Readonly<NostrEvent>; done(ok: boolean): void; fail(err: Error): void }
+type Slot = { worker: Worker; busy: number; pending: Map<number, Waiter[]> }
+
+const BATCH_MAX = 512
+
+// Compiled runs load the .js worker; tests running the TypeScript sources load the .ts one.
+function workerUrl(): URL {
+  const js = new URL('./verify-worker.js', import.meta.url)
+  return existsSync(fileURLToPath(js)) ? js : new URL('./verify-worker.ts', import.meta.url)
+}
+
+async function startWorker(backend: Backend): Promise<{ worker: Worker; name: string }> {
+  const worker = new Worker(workerUrl(), { workerData: { backend } })
+  const name = await new Promise<string>((resolve, reject) => {
+    worker.once('message', (m: { ready: string }) => resolve(m.ready))
+    worker.once('error', reject)
+  })
+  return { worker, name }
+}
+
+/**
+ * A pool of `workers` verification threads running `backend`; with 0 workers, checks run inline on the
+ * calling thread (for tiny deployments and tools).
+ */
+export async function createVerifyPool(backend: Backend, workers: number): Promise<AsyncVerifier> {
+  if (workers === 0) {
+    const inline = await makeVerifier(backend)
+    return { name: inline.name, verify: async e => inline.verify(e), close: async () => {} }
+  }
+  const started = await Promise.all(Array.from({ length: workers }, () => startWorker(backend)))
+  const slots: Slot[] = started.map(({ worker }) => ({ worker, busy: 0, pending: new Map() }))
+  let seq = 0
+  const queue: Waiter[] = []
+  let scheduled = false
+
+  for (const slot of slots) {
+    slot.worker.on('message', (m: { seq: number; ok: Uint8Array }) => {
+      const waiters = slot.pending.get(m.seq)!
+      slot.pending.delete(m.seq)
+      slot.busy -= waiters.length
+      // An idle worker must not keep the process alive; a busy one must, or answers could be lost.
+      if (slot.busy === 0) slot.worker.unref()
+      waiters.forEach((w, i) => w.done(m.ok[i] === 1))
+    })
+    // A dead worker fails what it held (the events get `error:`), and takes no more work.
+    slot.worker.on('error', err => {
+      for (const waiters of slot.pending.values()) waiters.forEach(w => w.fail(err))
+      slot.pending.clear()
+      slot.busy = Infinity
+    })
+    slot.worker.unref()
+  }
+
+  const flush = () => {
+    scheduled = false
+    while (queue.length > 0) {
+      const batch = queue.splice(0, BATCH_MAX)
+      const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a))
+      if (slot.busy === Infinity) {
+        batch.forEach(w => w.fail(new Error('no verification worker is running')))
+        continue
+      }
+      const n = ++seq
+      slot.pending.set(n, batch)
+      slot.busy += batch.length
+      slot.worker.ref()
+      slot.worker.postMessage({ seq: n, events: batch.map(b => b.e) })
+    }
+  }
+
+  return {
+    name: `${started[0]!.name} in ${workers} worker${workers > 1 ? 's' : ''}`,
+    verify: e =>
+      new Promise((done, fail) => {
+        queue.push({ e, done, fail })
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(flush)
+        }
+      }),
+    close: async () => {
+      await Promise.all(slots.map(s => s.worker.terminate()))
+    },
+  }
+}

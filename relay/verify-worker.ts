@@ -1,0 +1,14 @@
+// A verification worker: checks batches of signatures with the configured backend, off the event loop.
+import { parentPort, workerData } from 'node:worker_threads'
+import type { NostrEvent } from '../nips/nip01.js'
+import { makeVerifier } from './verifier.js'
+
+type Batch = { readonly seq: number; readonly events: readonly NostrEvent[] }
+
+const verifier = await makeVerifier(workerData.backend)
+parentPort!.on('message', (b: Batch) => {
+  const ok = new Uint8Array(b.events.length)
+  b.events.forEach((e, i) => (ok[i] = verifier.verify(e) ? 1 : 0))
+  parentPort!.postMessage({ seq: b.seq, ok }, [ok.buffer])
+})
+parentPort!.postMessage({ ready: verifier.name })

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { initNostrWasm } from 'nostr-wasm'
 import { canonicalJson, type NostrEvent } from '../../nips/nip01.js'
-import { bulkSigner, type Template } from '../helpers/bulk-sign.js'
+import { bulkSigner, type Template } from '../../bench/bulk-sign.js'
 import { runCli } from '../helpers/cli.js'
 import { tempDir } from '../helpers/relay.js'
 

@@ -1,4 +1,5 @@
-// Signs large numbers of valid test events quickly, for bulk fixtures (100,000-event import/export).
+// Signs large numbers of valid test events quickly, for bulk fixtures (100,000-event import/export) and the
+// benchmark corpora (bench/corpus.ts). It lives in bench/ because bench/ is compiled and test/ is not.
 //
 // nostr-wasm's finalizeEvent does two scalar multiplications per event (keypair, then nonce point), about
 // 0.5-0.9 ms each on a loaded 2-core machine: 100,000 events would take over a minute. This signer uses
@@ -9,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { normalizeZ } from '@noble/curves/abstract/curve.js'
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js'
-import type { NostrEvent } from '../../nips/nip01.js'
+import type { NostrEvent } from '../nips/nip01.js'
 
 export type Template = { kind: number; created_at: number; tags: string[][]; content: string }
 
@@ -26,7 +27,7 @@ export type BulkSigner = {
   signAll(templates: readonly Template[]): NostrEvent[]
 }
 
-/** A new throwaway key with a fast signer (see the file comment for why it must stay in tests). */
+/** A new throwaway key with a fast signer (see the file comment for why it must stay in tests and benchmarks). */
 export function bulkSigner(): BulkSigner {
   let d = toBig(schnorr.utils.randomSecretKey())
   const P = G.multiply(d).toAffine()

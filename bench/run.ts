@@ -1,0 +1,257 @@
+// The harness: parses the command line, runs one scenario against a local agora (a child process on a temp
+// store) or --url, prints a table and writes bench/results/<scenario>-<timestamp>.json.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, release, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { Ctx, Outcome } from './scenario.js'
+import { connections } from './scenarios/connections.js'
+import { fanout } from './scenarios/fanout.js'
+import { ingest } from './scenarios/ingest.js'
+import { query } from './scenarios/query.js'
+import { remoteRelay, repoRoot, startLocalRelay, type Overrides } from './target.js'
+
+export const USAGE = `usage: npm run bench -- <scenario> [--url ws://HOST:PORT [--pid PID]] [options]
+
+scenarios (defaults in brackets):
+  ingest       -n EVENTS [20000] -c CONNECTIONS [8] -w WINDOW [64] -r RUNS [3]
+  fanout       -s SUBSCRIBERS [1000] --subs-per-conn [20] -n EVENTS per run [5000] -p PUBLISHERS [1]
+               -w WINDOW [64] -r RUNS [3]
+  query        -n STORE_EVENTS [1000000] -k QUERIES per shape [100] [--data DIR] [--load]
+  connections  -c CONNECTIONS [10000]
+
+common options:
+  --url URL        benchmark a running relay instead of starting agora (loopback only)
+  --pid PID        with --url: the relay's process id, to measure its CPU and RSS from /proc
+  --set KEY=VALUE  config override for the local agora (dotted key, repeatable), e.g. store.synchronous=normal
+  --seed N         corpus and choice seed [1]
+  --cache DIR      signed corpora cache [bench/.cache]
+  --out DIR        where the JSON report goes [bench/results]
+  --timeout S      upper bound of each waiting phase, in seconds [600]`
+
+const options = {
+  url: { type: 'string' },
+  pid: { type: 'string' },
+  events: { type: 'string', short: 'n' },
+  connections: { type: 'string', short: 'c' },
+  window: { type: 'string', short: 'w' },
+  runs: { type: 'string', short: 'r' },
+  subscribers: { type: 'string', short: 's' },
+  'subs-per-conn': { type: 'string' },
+  publishers: { type: 'string', short: 'p' },
+  queries: { type: 'string', short: 'k' },
+  data: { type: 'string' },
+  load: { type: 'boolean' },
+  set: { type: 'string', multiple: true },
+  seed: { type: 'string' },
+  cache: { type: 'string' },
+  out: { type: 'string' },
+  timeout: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+export class UsageError extends Error {}
+
+export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections'] as const
+
+export type Report = {
+  scenario: string
+  startedAt: string
+  command: string
+  options: Record<string, unknown>
+  machine: {
+    cpu: string
+    cores: number
+    ramGb: number
+    node: string
+    os: string
+    /** 1, 5 and 15 minute load averages when the scenario started and when it ended (others share the machine). */
+    loadavg: { start: number[]; end: number[] }
+  }
+  relay: {
+    url: string
+    local: boolean
+    pid?: number
+    verifier?: string
+    commit?: string
+    overrides: Overrides
+  }
+  results: Record<string, unknown>
+}
+
+function int(name: string, v: string | undefined, fallback: number, min = 1): number {
+  if (v === undefined) return fallback
+  const x = Number(v.replaceAll('_', '').replaceAll(',', ''))
+  if (!Number.isSafeInteger(x) || x < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${v}"`)
+  return x
+}
+
+function loopbackUrl(url: string): string {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new UsageError(`--url: not a URL: ${url}`)
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new UsageError('--url must be ws:// or wss://')
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+    throw new UsageError('--url must be a loopback address (127.0.0.1, localhost or [::1])')
+  return url
+}
+
+function overridesOf(list: readonly string[] | undefined): Overrides {
+  const out: Record<string, string> = {}
+  for (const item of list ?? []) {
+    const eq = item.indexOf('=')
+    if (eq < 1) throw new UsageError(`--set takes KEY=VALUE, got "${item}"`)
+    out[item.slice(0, eq)] = item.slice(eq + 1)
+  }
+  return out
+}
+
+function gitCommit(): string | undefined {
+  try {
+    const git = (...args: string[]) => execFileSync('git', ['-C', repoRoot, ...args], { encoding: 'utf8' }).trim()
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : '')
+  } catch {
+    return undefined
+  }
+}
+
+export type Io = { print(s: string): void; log(s: string): void }
+
+/** Runs `npm run bench -- ARGV`; returns the report and the JSON file it wrote. Throws UsageError on bad input. */
+export async function run(
+  argv: readonly string[],
+  io: Io = { print: s => console.log(s), log: s => console.error(s) },
+): Promise<{ report: Report; file: string }> {
+  let parsed
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  const { values: v, positionals } = parsed
+  if (v.help) throw new UsageError('')
+  const scenario = positionals[0]
+  if (positionals.length !== 1 || !SCENARIOS.includes(scenario as (typeof SCENARIOS)[number]))
+    throw new UsageError(`give one scenario: ${SCENARIOS.join(', ')}`)
+  const url = v.url === undefined ? undefined : loopbackUrl(v.url)
+  if (v.pid !== undefined && url === undefined) throw new UsageError('--pid goes with --url')
+  const pid = v.pid === undefined ? undefined : int('pid', v.pid, 0)
+  const overrides = overridesOf(v.set)
+  if (url && Object.keys(overrides).length) throw new UsageError('--set applies to the local agora only, not --url')
+  const seed = int('seed', v.seed, 1, 0)
+  const timeoutMs = int('timeout', v.timeout, 600) * 1000
+  const cacheDir = resolve(v.cache ?? join(repoRoot, 'bench/.cache'))
+  const outDir = resolve(v.out ?? join(repoRoot, 'bench/results'))
+
+  let firstRelay: Omit<Report['relay'], 'overrides'> | undefined
+  const ctx: Ctx = {
+    local: url === undefined,
+    overrides,
+    cacheDir,
+    seed,
+    timeoutMs,
+    log: io.log,
+    async relay(opts = {}) {
+      const target =
+        url === undefined
+          ? await startLocalRelay({
+              ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+              overrides: { ...opts.overrides, ...overrides },
+            })
+          : remoteRelay(url, pid)
+      firstRelay ??= {
+        url: target.url,
+        local: target.local,
+        ...(target.pid !== undefined ? { pid: target.pid } : {}),
+        ...(target.verifier !== undefined ? { verifier: target.verifier } : {}),
+        // Read when the relay starts: a commit landing during a long run must not be credited with it.
+        ...(target.local ? { commit: gitCommit() } : {}),
+      }
+      if (target.local) io.log(`agora ${target.url} (pid ${target.pid}, verifier ${target.verifier ?? '?'})`)
+      return target
+    },
+  }
+
+  let opts: Record<string, unknown>
+  let outcome: Outcome
+  const startedAt = new Date()
+  const load = () => loadavg().map(x => Math.round(x * 100) / 100)
+  const loadAtStart = load()
+  if (scenario === 'ingest') {
+    const o = {
+      events: int('events', v.events, 20_000),
+      connections: int('connections', v.connections, 8),
+      window: int('window', v.window, 64),
+      runs: int('runs', v.runs, 3),
+    }
+    opts = o
+    outcome = await ingest(ctx, o)
+  } else if (scenario === 'fanout') {
+    const o = {
+      subscribers: int('subscribers', v.subscribers, 1000),
+      subsPerConn: int('subs-per-conn', v['subs-per-conn'], 20),
+      events: int('events', v.events, 5000),
+      publishers: int('publishers', v.publishers, 1),
+      window: int('window', v.window, 64),
+      runs: int('runs', v.runs, 3),
+    }
+    opts = o
+    outcome = await fanout(ctx, o)
+  } else if (scenario === 'query') {
+    const o = {
+      events: int('events', v.events, 1_000_000),
+      queries: int('queries', v.queries, 100),
+      data: v.data === undefined ? undefined : resolve(v.data),
+      load: v.load ?? false,
+    }
+    if (o.data && url) throw new UsageError('--data applies to the local agora only')
+    if (o.load && !url) throw new UsageError('--load goes with --url (a local store is filled by agora import)')
+    opts = o
+    outcome = await query(ctx, o)
+  } else {
+    const o = { connections: int('connections', v.connections, 10_000) }
+    opts = o
+    outcome = await connections(ctx, o)
+  }
+
+  const c = cpus()
+  const report: Report = {
+    scenario,
+    startedAt: startedAt.toISOString(),
+    command: ['npm run bench --', ...argv].join(' '),
+    options: { ...opts, seed, cacheDir, timeoutS: timeoutMs / 1000 },
+    machine: {
+      cpu: c[0]?.model ?? 'unknown',
+      cores: c.length,
+      ramGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      node: process.version,
+      os: `${process.platform} ${release()}`,
+      loadavg: { start: loadAtStart, end: load() },
+    },
+    relay: {
+      ...(firstRelay ?? { url: url ?? '', local: url === undefined }),
+      overrides,
+    },
+    results: outcome.results,
+  }
+  mkdirSync(outDir, { recursive: true })
+  const file = join(outDir, `${scenario}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`)
+  writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
+  const m = report.machine
+  io.print(
+    [
+      '',
+      `${scenario} against ${report.relay.url}${report.relay.local ? ` (local agora ${report.relay.commit ?? ''}, verifier ${report.relay.verifier ?? '?'})` : ''}`,
+      `machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB, node ${m.node}, load ${m.loadavg.start.join(' ')} at start, ${m.loadavg.end.join(' ')} at end`,
+      '',
+      outcome.table,
+      '',
+      `wrote ${file}`,
+    ].join('\n'),
+  )
+  return { report, file }
+}

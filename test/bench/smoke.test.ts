@@ -1,0 +1,142 @@
+import t, { type Test } from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { run, UsageError, type Report } from '../../bench/run.js'
+import { ensureBuilt } from '../helpers/cli.js'
+import { startTestRelay, tempDir } from '../helpers/relay.js'
+
+// Each scenario at a tiny size against a local agora (a child process from dist/): the figures must agree with
+// what was sent and received. No timing assertions: the machine is shared.
+ensureBuilt()
+
+const quiet = { print: () => {}, log: () => {} }
+
+/** Runs the harness in-process with a temp cache and output dir; returns the report as written to its JSON file. */
+async function bench(t: Test, ...argv: string[]): Promise<Report> {
+  const dir = tempDir(t, 'agora-bench-test-')
+  const { report, file } = await run(
+    [...argv, '--cache', `${dir}/cache`, '--out', `${dir}/out`, '--timeout', '30'],
+    quiet,
+  )
+  const written = JSON.parse(readFileSync(file, 'utf8')) as Report
+  t.same(written, JSON.parse(JSON.stringify(report)), 'the JSON file holds the report')
+  return written
+}
+
+const positive = (t: Test, x: unknown, what: string) =>
+  t.ok(typeof x === 'number' && Number.isFinite(x) && x > 0, `${what} is finite and > 0 (got ${x})`)
+
+/** The machine, relay and command parts every local report carries. */
+function checkHeader(t: Test, r: Report, argv0: string) {
+  t.ok(r.command.startsWith(`npm run bench -- ${argv0} `), `the command line is recorded (${r.command})`)
+  t.ok(r.machine.cpu.length > 0, 'cpu model recorded')
+  positive(t, r.machine.cores, 'cores')
+  positive(t, r.machine.ramGb, 'RAM')
+  t.equal(r.machine.node, process.version)
+  t.equal(r.relay.local, true)
+  t.match(r.relay.url, /^ws:\/\/127\.0\.0\.1:\d+$/)
+  t.match(r.relay.verifier, /\S/, 'the verifier backend logged by the relay is recorded')
+}
+
+t.test('ingest: every one of the N unique events is accepted once, and its rates are finite', async t => {
+  const r = await bench(t, 'ingest', '-n', '200', '-c', '2', '-w', '8', '-r', '1')
+  checkHeader(t, r, 'ingest')
+  const runs = r.results.runs as Record<string, number>[]
+  t.equal(runs.length, 1)
+  const run = runs[0]!
+  t.equal(run.sent, 200)
+  t.equal(run.accepted, 200)
+  t.equal(run.duplicates, 0)
+  t.equal(run.refused, 0)
+  for (const k of ['seconds', 'eventsPerSec', 'okP50Ms', 'okP99Ms', 'serverCpuPercent', 'serverPeakRssMb'])
+    positive(t, run[k], k)
+  t.ok(run.okP99Ms! >= run.okP50Ms!, 'p99 >= p50')
+  t.equal((r.results.median as Record<string, number>).eventsPerSec, run.eventsPerSec, 'one run is its own median')
+})
+
+t.test('ingest with two runs publishes fresh events each run (no duplicates)', async t => {
+  const r = await bench(t, 'ingest', '-n', '60', '-c', '2', '-w', '4', '-r', '2')
+  const runs = r.results.runs as Record<string, number>[]
+  t.same(
+    runs.map(x => [x.accepted, x.duplicates, x.refused]),
+    [
+      [60, 0, 0],
+      [60, 0, 0],
+    ],
+  )
+})
+
+t.test('fanout: each subscription receives exactly the published events its filter selects', async t => {
+  const r = await bench(t, 'fanout', '-s', '20', '--subs-per-conn', '5', '-n', '50', '-r', '1')
+  checkHeader(t, r, 'fanout')
+  t.equal(r.results.subscriberConnections, 4, '20 subscriptions over 4 connections')
+  const run = (r.results.runs as Record<string, number>[])[0]!
+  t.equal(run.events, 50)
+  t.equal(run.accepted, 50)
+  positive(t, run.expectedDeliveries, 'expected deliveries (the filters select something)')
+  t.equal(run.deliveries, run.expectedDeliveries, 'deliveries == what the filters select')
+  t.equal(run.mismatchedSubs, 0, 'no subscription got more or fewer than its own filter selects')
+  t.equal(run.unexpected, 0, 'nothing outside the published events was delivered')
+  for (const k of [
+    'seconds',
+    'deliveriesPerSec',
+    'latencyP50Ms',
+    'latencyP99Ms',
+    'serverCpuPercent',
+    'serverPeakRssMb',
+  ])
+    positive(t, run[k], k)
+})
+
+t.test('query: every REQ shape returns the number of events the corpus holds for it', async t => {
+  const r = await bench(t, 'query', '-n', '2000', '-k', '3')
+  checkHeader(t, r, 'query')
+  positive(t, r.results.loadSeconds, 'import time')
+  const shapes = r.results.shapes as { shape: string; [k: string]: unknown }[]
+  t.same(
+    shapes.map(s => s.shape),
+    ['by id', 'authors+kinds', '#e', '#p+kinds', 'kinds+since', '{} limit 500'],
+  )
+  for (const s of shapes) {
+    t.equal(s.queries, 3, `${s.shape}: 3 queries`)
+    t.equal(s.refused, 0, `${s.shape}: none refused`)
+    t.equal(s.wrongCounts, 0, `${s.shape}: every result count matches the corpus`)
+    positive(t, s.meanResults, `${s.shape}: mean results`)
+    positive(t, s.p50Ms, `${s.shape}: p50`)
+    positive(t, s.p99Ms, `${s.shape}: p99`)
+  }
+  t.equal(shapes[0]!.meanResults, 1, 'by id finds its one event')
+  t.equal(shapes[5]!.meanResults, 500, '{} limit 500 returns 500 of 2000')
+})
+
+t.test('connections: every connection opens with a live subscription and the server RSS is read', async t => {
+  const r = await bench(t, 'connections', '-c', '50')
+  checkHeader(t, r, 'connections')
+  t.equal(r.results.opened, 50)
+  t.equal(r.results.failed, 0)
+  positive(t, r.results.serverRssBeforeMb, 'RSS before')
+  positive(t, r.results.serverRssAfterMb, 'RSS after')
+  t.ok(Number.isFinite(r.results.serverRssPerConnectionKb), 'RSS per connection is a number')
+  positive(t, r.results.connectionsPerSec, 'connections/s')
+})
+
+t.test('--url benchmarks a relay the harness did not start, without server readings', async t => {
+  const { url } = await startTestRelay(t)
+  const r = await bench(t, 'ingest', '--url', url, '-n', '40', '-c', '1', '-w', '4', '-r', '1')
+  t.equal(r.relay.local, false)
+  t.equal(r.relay.url, url)
+  t.equal(r.relay.verifier, undefined)
+  const run = (r.results.runs as Record<string, number | null>[])[0]!
+  t.equal(run.accepted, 40)
+  t.equal(run.serverCpuPercent, null, 'no CPU reading for a relay without --pid (null in JSON)')
+})
+
+t.test('bad command lines are refused with a reason before anything starts', async t => {
+  const dir = tempDir(t)
+  const refused = (argv: string[], re: RegExp) =>
+    t.rejects(run([...argv, '--out', dir, '--cache', dir], quiet), { constructor: UsageError, message: re })
+  await refused(['warp'], /give one scenario: ingest, fanout, query, connections/)
+  await refused(['ingest', '--url', 'ws://example.com:7777'], /loopback/)
+  await refused(['ingest', '-n', '0'], /--events must be an integer >= 1/)
+  await refused(['ingest', '--set', 'nokey'], /--set takes KEY=VALUE/)
+  t.same(readdirSync(dir), [], 'nothing written')
+})

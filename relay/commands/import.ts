@@ -56,7 +56,19 @@ export async function importEvents(cfg: Config, file: string, verify: boolean): 
     console.error(`line ${n}: ${formatRejection(r)}`)
   }
   const now = Math.floor(Date.now() / 1000)
-  let pending: Promise<void>[] = []
+  // Lines are handed to the writer a whole batch at a time: readline yields to the event loop between
+  // chunks, and the writer would otherwise commit every few dozen events.
+  let batch: { n: number; ev: NostrEvent }[] = []
+  const flush = async () => {
+    const outcomes = batch.map(({ ev }) => writer.enqueue(ev as VerifiedEvent, canonicalJson(ev)))
+    const lines = batch.map(b => b.n)
+    batch = []
+    ;(await Promise.all(outcomes)).forEach((o: WriteOutcome, i) => {
+      if (o.status === 'saved') report.saved++
+      else if (o.status === 'duplicate') report.duplicates++
+      else refuse(lines[i]!, o.rejection)
+    })
+  }
   let lineNo = 0
   let bytes = 0
   for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
@@ -64,24 +76,14 @@ export async function importEvents(cfg: Config, file: string, verify: boolean): 
     bytes += Buffer.byteLength(line) + 1
     if (line.trim() === '') continue
     const ev = checkLine(line, verifier, now)
-    if ('prefix' in ev) {
-      refuse(n, ev)
-      continue
-    }
-    pending.push(
-      writer.enqueue(ev as VerifiedEvent, canonicalJson(ev)).then((o: WriteOutcome) => {
-        if (o.status === 'saved') report.saved++
-        else if (o.status === 'duplicate') report.duplicates++
-        else refuse(n, o.rejection)
-      }),
-    )
-    if (pending.length >= cfg.store.batch_max) {
-      await Promise.all(pending)
-      pending = []
+    if ('prefix' in ev) refuse(n, ev)
+    else batch.push({ n, ev })
+    if (batch.length >= cfg.store.batch_max) {
+      await flush()
       progress.update(bytes)
     }
   }
-  await Promise.all(pending)
+  await flush()
   await writer.close()
   progress.done()
   return report

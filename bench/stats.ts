@@ -31,3 +31,14 @@ export function table(header: readonly string[], rows: readonly (readonly (strin
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? String(round(x)) : 'n/a')
+
+/** The median of each named figure over runs, and the peak RSS: the summary row of a scenario. */
+export function summarizeRuns<R extends { serverPeakRssMb: number }, K extends keyof R>(
+  runs: readonly R[],
+  keys: readonly K[],
+): { [P in K]: number } & { serverPeakRssMb: number } {
+  const out = Object.fromEntries(keys.map(k => [k, round(median(runs.map(r => r[k] as number)))]))
+  return { ...out, serverPeakRssMb: round(Math.max(...runs.map(r => r.serverPeakRssMb))) } as { [P in K]: number } & {
+    serverPeakRssMb: number
+  }
+}

@@ -18,7 +18,7 @@ import {
 import { ensureCorpus, readCorpusLines } from '../corpus.js'
 import { rng, type Rng } from '../random.js'
 import { MB, until, type Ctx, type Outcome } from '../scenario.js'
-import { median, percentile, round, table } from '../stats.js'
+import { percentile, round, summarizeRuns, table } from '../stats.js'
 import { meter } from '../target.js'
 
 export type FanoutOptions = {
@@ -195,15 +195,13 @@ export async function fanout(ctx: Ctx, o: FanoutOptions): Promise<Outcome> {
     await closeAll([...subscribers, ...publishers])
     await target.close()
   }
-  const med = (f: (r: FanoutRun) => number) => round(median(runs.map(f)))
-  const summary = {
-    deliveriesPerSec: med(r => r.deliveriesPerSec),
-    latencyP50Ms: med(r => r.latencyP50Ms),
-    latencyP99Ms: med(r => r.latencyP99Ms),
-    serverCpuPercent: med(r => r.serverCpuPercent),
-    clientCpuPercent: med(r => r.clientCpuPercent),
-    serverPeakRssMb: round(Math.max(...runs.map(r => r.serverPeakRssMb))),
-  }
+  const summary = summarizeRuns(runs, [
+    'deliveriesPerSec',
+    'latencyP50Ms',
+    'latencyP99Ms',
+    'serverCpuPercent',
+    'clientCpuPercent',
+  ] as const)
   type Figures = Pick<
     FanoutRun,
     'deliveriesPerSec' | 'latencyP50Ms' | 'latencyP99Ms' | 'serverCpuPercent' | 'clientCpuPercent' | 'serverPeakRssMb'

@@ -3,7 +3,7 @@
 import { closeAll, connectMany, eventFrames, publishAll } from '../client.js'
 import { ensureCorpus, lineId, readCorpusLines } from '../corpus.js'
 import { MB, type Ctx, type Outcome } from '../scenario.js'
-import { median, percentile, round, table } from '../stats.js'
+import { percentile, round, summarizeRuns, table } from '../stats.js'
 import { meter } from '../target.js'
 
 export type IngestOptions = { events: number; connections: number; window: number; runs: number }
@@ -71,15 +71,13 @@ export async function ingest(ctx: Ctx, o: IngestOptions): Promise<Outcome> {
   } finally {
     await target.close()
   }
-  const med = (f: (r: IngestRun) => number) => round(median(runs.map(f)))
-  const summary = {
-    eventsPerSec: med(r => r.eventsPerSec),
-    okP50Ms: med(r => r.okP50Ms),
-    okP99Ms: med(r => r.okP99Ms),
-    serverCpuPercent: med(r => r.serverCpuPercent),
-    clientCpuPercent: med(r => r.clientCpuPercent),
-    serverPeakRssMb: round(Math.max(...runs.map(r => r.serverPeakRssMb))),
-  }
+  const summary = summarizeRuns(runs, [
+    'eventsPerSec',
+    'okP50Ms',
+    'okP99Ms',
+    'serverCpuPercent',
+    'clientCpuPercent',
+  ] as const)
   type Figures = Pick<
     IngestRun,
     'eventsPerSec' | 'okP50Ms' | 'okP99Ms' | 'serverCpuPercent' | 'clientCpuPercent' | 'serverPeakRssMb'

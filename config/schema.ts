@@ -64,6 +64,11 @@ export const schema = {
       'SQLite synchronous mode: full survives power loss, normal survives process crashes.',
       true,
     ),
+    writer_thread: bool(
+      true,
+      'Commit on a thread of its own, so transactions, fsyncs and checkpoints never block the event loop.',
+      true,
+    ),
     batch_max: int(1000, 'Most events committed in one writer transaction.', 1, 100000, true),
     sweep_interval: int(60, 'Seconds between sweeps that delete expired (NIP-40) events.', 1, 86400, true),
   },

@@ -12,12 +12,12 @@ import type { RelayCtx, Snapshot } from './protocol/context.js'
 import { verbs } from './protocol/dispatch.js'
 import { eventFrame } from './protocol/replies.js'
 import { startServer } from './server.js'
-import { openReadDb, openWriteDb } from './store/db.js'
+import { openReadDb } from './store/db.js'
 import { createReader } from './store/reader.js'
 import { createSubscriptionIndex } from './subscriptions.js'
 import { makeVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
-import { createWriter } from './writer.js'
+import { openWriter } from './writer-thread.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -46,11 +46,8 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
   const identity = loadIdentity(cfg.relay.secret_key, dataDir)
-  const writeDb = openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal')
-  const reader = createReader(openReadDb(databaseFile(dataDir)))
   const backend = cfg.verifier.backend as Parameters<typeof makeVerifier>[0]
   // The pool checks every incoming event; the inline verifier serves rare nested checks (zap requests).
-  const verifier = await createVerifyPool(backend, cfg.verifier.workers)
   const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
@@ -59,10 +56,16 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     for (const sub of subs.match(event))
       if (!visible || visible(event, sub.conn.authed)) sub.conn.send(eventFrame(sub.id, raw))
   }
-  const writer = createWriter(writeDb, {
+  // The writer creates the database, so it starts before the reader opens it.
+  const writer = await openWriter({
+    file: databaseFile(dataDir),
+    synchronous: cfg.store.synchronous as 'full' | 'normal',
     batchMax: cfg.store.batch_max,
+    thread: cfg.store.writer_thread,
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
   })
+  const reader = createReader(openReadDb(databaseFile(dataDir)))
+  const verifier = await createVerifyPool(backend, cfg.verifier.workers)
   const views = { largestZapMsats: reader.largestZapMsats }
   const rc: RelayCtx = {
     snapshot: () => snap,
@@ -97,7 +100,10 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     landing: () => landingPage(snap.cfg, identity.pubkey),
   })
   let closing: Promise<void> | undefined
-  const sweeper = setInterval(() => writer.sweepExpired(rc.now()), cfg.store.sweep_interval * 1000)
+  const sweeper = setInterval(
+    () => void writer.sweepExpired(rc.now()).catch(() => undefined),
+    cfg.store.sweep_interval * 1000,
+  )
   sweeper.unref()
   return {
     port: server.port,

@@ -1,10 +1,9 @@
 // Owns the verification workers. Events are batched per turn of the event loop and sent to the least
 // busy worker, so the event loop never waits on signature checks (DESIGN §9).
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from '../nips/nip01.js'
 import { makeVerifier } from './verifier.js'
+import { workerUrl } from './worker-url.js'
 
 type Backend = Parameters<typeof makeVerifier>[0]
 
@@ -18,16 +17,12 @@ export type AsyncVerifier = {
 type Waiter = { readonly e: Readonly<NostrEvent>; done(ok: boolean): void; fail(err: Error): void }
 type Slot = { worker: Worker; busy: number; pending: Map<number, Waiter[]> }
 
-const BATCH_MAX = 512
-
-// Compiled runs load the .js worker; tests running the TypeScript sources load the .ts one.
-function workerUrl(): URL {
-  const js = new URL('./verify-worker.js', import.meta.url)
-  return existsSync(fileURLToPath(js)) ? js : new URL('./verify-worker.ts', import.meta.url)
-}
+// Small batches keep every worker busy and let results stream back to the writer while the rest is
+// checked; one large batch would leave the other workers and the writer waiting on it.
+const BATCH_MAX = 64
 
 async function startWorker(backend: Backend): Promise<{ worker: Worker; name: string }> {
-  const worker = new Worker(workerUrl(), { workerData: { backend } })
+  const worker = new Worker(workerUrl('verify-worker'), { workerData: { backend } })
   const name = await new Promise<string>((resolve, reject) => {
     worker.once('message', (m: { ready: string }) => resolve(m.ready))
     worker.once('error', reject)
@@ -70,8 +65,9 @@ export async function createVerifyPool(backend: Backend, workers: number): Promi
 
   const flush = () => {
     scheduled = false
+    const size = Math.min(BATCH_MAX, Math.ceil(queue.length / slots.length))
     while (queue.length > 0) {
-      const batch = queue.splice(0, BATCH_MAX)
+      const batch = queue.splice(0, size)
       const slot = slots.reduce((a, b) => (b.busy < a.busy ? b : a))
       if (slot.busy === Infinity) {
         batch.forEach(w => w.fail(new Error('no verification worker is running')))

@@ -17,6 +17,8 @@ export type WriterOptions = {
   readonly batchMax: number
   /** Called after each commit with the events that were newly stored, in commit order. */
   readonly onCommitted?: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
+  /** Called after each commit, outside the transaction (the writer thread starts the WAL over here). */
+  readonly afterCommit?: () => void
 }
 
 /** Creates the writer over a connection it then owns. */
@@ -36,11 +38,14 @@ export function createWriter(db: Db, opts: WriterOptions) {
     if (batch.length > 0) {
       let outcomes: WriteOutcome[]
       try {
-        outcomes = commit(batch)
+        // IMMEDIATE takes the write lock up front, waiting out a checkpoint that holds it; a deferred
+        // transaction would fail when it reached its first write.
+        outcomes = commit.immediate(batch)
       } catch (err) {
         for (const p of batch) p.fail(err as Error)
         return
       }
+      opts.afterCommit?.()
       const saved = batch.filter((_, i) => outcomes[i]!.status === 'saved')
       batch.forEach((p, i) => p.done(outcomes[i]!))
       if (saved.length > 0) opts.onCommitted?.(saved)
@@ -66,7 +71,7 @@ export function createWriter(db: Db, opts: WriterOptions) {
     },
     /** Deletes expired events in its own transaction; returns how many went. */
     sweepExpired(now: number): number {
-      return db.transaction(() => writes.sweepExpired(now))()
+      return db.transaction(() => writes.sweepExpired(now)).immediate()
     },
     /** Waits for queued events to commit, then closes the connection. */
     async close(): Promise<void> {

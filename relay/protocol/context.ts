@@ -8,7 +8,7 @@ import type { Identity } from '../identity.js'
 import type { Reader } from '../store/reader.js'
 import type { SubscriptionIndex } from '../subscriptions.js'
 import type { AsyncVerifier } from '../verify-pool.js'
-import type { Writer } from '../writer.js'
+import type { RelayWriter } from '../writer-thread.js'
 
 /** The effective config and the policies built from it, swapped whole on reload. */
 export type Snapshot = { readonly cfg: Config; readonly policies: PolicySet }
@@ -16,7 +16,7 @@ export type Snapshot = { readonly cfg: Config; readonly policies: PolicySet }
 export type RelayCtx = {
   snapshot(): Snapshot
   readonly reader: Reader
-  readonly writer: Writer
+  readonly writer: RelayWriter
   readonly verifier: AsyncVerifier
   readonly subs: SubscriptionIndex
   readonly identity: Identity

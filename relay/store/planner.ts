@@ -16,7 +16,8 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false): Pla
   let tags = f.tags
   let time = 'e.created_at'
   if (!f.ids && tags.length > 0) {
-    // Drive from the tag index; kind and time are denormalised there so the scan stays in the index.
+    // Drive from the tag index; kind and time are denormalised there so the scan stays in the index
+    // (kinds are checked on each index entry, not looked up).
     const [name, values] = tags[0]!
     tags = tags.slice(1)
     from = 'tags t JOIN events e ON e.seq = t.seq'
@@ -82,17 +83,22 @@ const one = <T>(v: T) => new Set([v])
  */
 export function splitForOrder(f: CompiledFilter): CompiledFilter[] {
   if (f.ids || f.never) return [f]
-  // The tag index and the author index also hold kind, so pair their values with each kind.
-  const pairs = <T>(values: ReadonlySet<T>, make: (v: T, k: ReadonlySet<number> | undefined) => CompiledFilter) => {
-    const kinds = f.kinds && values.size * f.kinds.size <= MAX_STREAMS ? [...f.kinds].map(one) : [f.kinds]
+  // The author index is keyed (pubkey, kind), so authors pair with each kind; the tag index is keyed by
+  // value alone and checks kinds on each entry.
+  const pairs = <T>(
+    values: ReadonlySet<T>,
+    make: (v: T, k: ReadonlySet<number> | undefined) => CompiledFilter,
+    byKind: boolean,
+  ) => {
+    const kinds = byKind && f.kinds && values.size * f.kinds.size <= MAX_STREAMS ? [...f.kinds].map(one) : [f.kinds]
     const all = [...values].flatMap(v => kinds.map(k => make(v, k)))
     return all.length > 1 && all.length <= MAX_STREAMS ? all : [f]
   }
   if (f.tags.length > 0) {
     const [name, values] = f.tags[0]!
-    return pairs(values, (v, kinds) => ({ ...f, kinds, tags: [[name, one(v)], ...f.tags.slice(1)] }))
+    return pairs(values, (v, kinds) => ({ ...f, kinds, tags: [[name, one(v)], ...f.tags.slice(1)] }), false)
   }
-  if (f.authors) return pairs(f.authors, (a, kinds) => ({ ...f, authors: one(a), kinds }))
+  if (f.authors) return pairs(f.authors, (a, kinds) => ({ ...f, authors: one(a), kinds }), true)
   if (f.kinds && f.kinds.size > 1 && f.kinds.size <= MAX_STREAMS)
     return [...f.kinds].map(k => ({ ...f, kinds: one(k) }))
   return [f]

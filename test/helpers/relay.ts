@@ -19,8 +19,9 @@ export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
 
 /**
  * Config for tests: loopback, port 0, the given data dir, no environment, anti-spam policies off, and
- * signatures checked inline (worker threads would each compile the TypeScript sources first; the pool has
- * its own tests, and the CLI tests run it compiled), plus dotted-key overrides.
+ * signatures checked and events written inline (worker threads would each compile the TypeScript sources
+ * first, about two seconds per relay; the pool and the writer thread have their own tests, and the CLI
+ * tests run both compiled), plus dotted-key overrides.
  */
 export function testConfig(
   dataDir: string,
@@ -34,6 +35,7 @@ export function testConfig(
       'relay.data_dir': dataDir,
       'policies.open': true,
       'verifier.workers': 0,
+      'store.writer_thread': false,
       ...flags,
     },
   })

@@ -24,22 +24,22 @@ const SHAPES: Shape[] = [
   {
     name: 'one tag',
     filter: { '#t': ['x'] },
-    index: /USING (COVERING )?INDEX tags_value(_kind)? \(name=\? AND value=\?/,
+    index: /USING (COVERING )?INDEX tags_by_value \(name=\? AND value=\?/,
   },
   {
     name: 'one tag with several values',
     filter: { '#p': [H1, H2] },
-    index: /USING (COVERING )?INDEX tags_value(_kind)? \(name=\? AND value=\?/,
+    index: /USING (COVERING )?INDEX tags_by_value \(name=\? AND value=\?/,
   },
   {
     name: 'tag and kinds',
     filter: { '#e': [H1], kinds: [1, 7] },
-    index: /USING (COVERING )?INDEX tags_value_kind \(name=\? AND value=\? AND kind=\?/,
+    index: /USING (COVERING )?INDEX tags_by_value \(name=\? AND value=\?/,
   },
   {
     name: 'tag and authors',
     filter: { '#t': ['x'], authors: [H1] },
-    index: /USING (COVERING )?INDEX (tags_value(_kind)? \(name=\? AND value=\?|events_pubkey(_kind)? \(pubkey=\?)/,
+    index: /USING (COVERING )?INDEX (tags_by_value \(name=\? AND value=\?|events_pubkey(_kind)? \(pubkey=\?)/,
   },
   {
     name: 'since and until only',
@@ -91,7 +91,7 @@ const SPLITS: { name: string; filter: Record<string, unknown>; parts: number }[]
   { name: 'several authors', filter: { authors: [H1, H2] }, parts: 2 },
   { name: 'authors and kinds', filter: { authors: [H1, H2], kinds: [1, 7] }, parts: 4 },
   { name: 'a tag with several values', filter: { '#p': [H1, H2] }, parts: 2 },
-  { name: 'a tag and several kinds', filter: { '#t': ['x'], kinds: [1, 7] }, parts: 2 },
+  { name: 'two tag values and several kinds', filter: { '#t': ['x', 'y'], kinds: [1, 7] }, parts: 2 },
 ]
 for (const shape of SPLITS) {
   t.test(`a REQ for ${shape.name} is split into ${shape.parts} parts read in index order`, async t => {
@@ -109,6 +109,16 @@ for (const shape of SPLITS) {
     }
   })
 }
+
+t.test('a tag with several kinds is one cursor on the tag index, the kinds checked on each entry', async t => {
+  const f = compileFilter({ '#t': ['x'], kinds: [1, 7] }, { maxValues: 500 })
+  if (isRejection(f)) throw new Error(f.reason)
+  const parts = splitForOrder(f)
+  t.equal(parts.length, 1)
+  const plan = explain(store.db, parts[0]!, false).join(' | ')
+  t.match(plan, /INDEX tags_by_value \(name=\? AND value=\?\)/)
+  t.notMatch(plan, /TEMP B-TREE FOR ORDER BY/)
+})
 
 t.test('a filter with more values than the stream cap is not split', async t => {
   const f = compileFilter({ kinds: Array.from({ length: 40 }, (_, i) => i) }, { maxValues: 500 })

@@ -1,0 +1,168 @@
+// The writer as the relay uses it: on its own thread (the default), so transactions, fsyncs and WAL
+// checkpoints never block the event loop; or inline on the event loop (`store.writer_thread = false`).
+import { Worker } from 'node:worker_threads'
+import type { VerifiedEvent } from '../nips/nip01.js'
+import type { WriteNote } from '../policies/types.js'
+import { openWriteDb } from './store/db.js'
+import type { WriteOutcome } from './store/writes.js'
+import { workerUrl } from './worker-url.js'
+import { createWriter } from './writer.js'
+
+/** What the relay needs of its writer, wherever it runs. */
+export type RelayWriter = {
+  /** Resolves with the event's outcome once the batch holding it has committed. */
+  enqueue(event: VerifiedEvent, raw: string, note?: WriteNote): Promise<WriteOutcome>
+  /** Deletes expired events; resolves with how many went. */
+  sweepExpired(now: number): Promise<number>
+  /** Commits what is queued, then closes the database. */
+  close(): Promise<void>
+}
+
+export type WriterSetup = {
+  readonly file: string
+  readonly synchronous: 'full' | 'normal'
+  readonly batchMax: number
+  readonly thread: boolean
+  /** Called after each commit with the events that were newly stored, in commit order. */
+  readonly onCommitted: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
+  /** Milliseconds between passive checkpoints, and the WAL size at which the writer starts it over. */
+  readonly checkpointMs?: number
+  readonly walRestartPages?: number
+}
+
+export type ToWriter =
+  | { op: 'write'; seq: number; items: [raw: string, note: WriteNote | undefined][] }
+  | { op: 'sweep'; seq: number; now: number }
+  | { op: 'close'; seq: number }
+type Outcome = WriteOutcome | { error: string }
+export type FromWriter =
+  | { ready: true }
+  | { failed: string }
+  | { seq: number; outcomes: Outcome[] }
+  | { seq: number; swept: number }
+  | { seq: number; closed: true }
+
+type Pending = {
+  event: VerifiedEvent
+  raw: string
+  note: WriteNote | undefined
+  done(o: WriteOutcome): void
+  fail(e: Error): void
+}
+
+// Checkpoints run every half second; past 32,768 WAL pages (128 MiB) the writer starts the WAL over.
+const CHECKPOINT_MS = 500
+const RESTART_PAGES = 32768
+
+/** Opens the store for writing (creating it) and starts its writer. */
+export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
+  if (!setup.thread) {
+    const writer = createWriter(openWriteDb(setup.file, setup.synchronous), setup)
+    return { enqueue: writer.enqueue, sweepExpired: async now => writer.sweepExpired(now), close: writer.close }
+  }
+  // The checkpoint thread tells the writer how large the WAL has grown.
+  const walPages = new Int32Array(new SharedArrayBuffer(4))
+  const worker = new Worker(workerUrl('writer-worker'), {
+    workerData: {
+      file: setup.file,
+      synchronous: setup.synchronous,
+      batchMax: setup.batchMax,
+      walPages,
+      restartPages: setup.walRestartPages ?? RESTART_PAGES,
+    },
+  })
+  await new Promise<void>((resolve, reject) => {
+    const first = (m: FromWriter) => ('failed' in m ? reject(new Error(m.failed)) : resolve())
+    worker.once('message', first)
+    worker.once('error', reject)
+  })
+  // Started once the writer has created the database.
+  const checkpointer = new Worker(workerUrl('checkpoint-worker'), {
+    workerData: { file: setup.file, intervalMs: setup.checkpointMs ?? CHECKPOINT_MS, walPages },
+  })
+  const checkpointerExit = new Promise(r => checkpointer.once('exit', r))
+  await new Promise((resolve, reject) => {
+    checkpointer.once('message', resolve)
+    checkpointer.once('error', reject)
+  })
+  checkpointer.on('error', err => console.error('agora: checkpoint thread stopped:', err.message))
+
+  let seq = 0
+  let queue: Pending[] = []
+  let scheduled = false
+  let dead: Error | undefined
+  const writes = new Map<number, Pending[]>()
+  const calls = new Map<number, { done(m: FromWriter): void; fail(e: Error): void }>()
+
+  const die = (err: Error) => {
+    dead ??= err
+    for (const batch of writes.values()) batch.forEach(p => p.fail(err))
+    for (const call of calls.values()) call.fail(err)
+    writes.clear()
+    calls.clear()
+  }
+  worker.on('error', die)
+  worker.on('exit', code => die(new Error(`writer thread exited (code ${code})`)))
+  worker.on('message', (m: FromWriter) => {
+    if (!('seq' in m)) return
+    const batch = writes.get(m.seq)
+    if (batch && 'outcomes' in m) {
+      writes.delete(m.seq)
+      const saved: Pending[] = []
+      m.outcomes.forEach((o, i) => {
+        const p = batch[i]!
+        if ('error' in o) return p.fail(new Error(o.error))
+        p.done(o)
+        if (o.status === 'saved') saved.push(p)
+      })
+      if (saved.length > 0) setup.onCommitted(saved)
+      return
+    }
+    calls.get(m.seq)?.done(m)
+    calls.delete(m.seq)
+  })
+
+  // One message per turn of the event loop: the worker commits it (with whatever else is waiting) as one batch.
+  const flush = () => {
+    scheduled = false
+    const batch = queue
+    queue = []
+    if (dead) return batch.forEach(p => p.fail(dead!))
+    const n = ++seq
+    writes.set(n, batch)
+    worker.postMessage({ op: 'write', seq: n, items: batch.map(p => [p.raw, p.note]) } satisfies ToWriter)
+  }
+  const call = (msg: ToWriter) =>
+    new Promise<FromWriter>((done, fail) => {
+      if (dead) return fail(dead)
+      calls.set(msg.seq, { done, fail })
+      worker.postMessage(msg)
+    })
+
+  let closing: Promise<void> | undefined
+  return {
+    enqueue: (event, raw, note) =>
+      new Promise((done, fail) => {
+        if (closing) return fail(new Error('writer is closed'))
+        if (dead) return fail(dead)
+        queue.push({ event, raw, note, done, fail })
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(flush)
+        }
+      }),
+    sweepExpired: async now => {
+      const m = await call({ op: 'sweep', seq: ++seq, now })
+      return 'swept' in m ? m.swept : 0
+    },
+    close: () =>
+      (closing ??= (async () => {
+        // Let a flush scheduled this turn go out first, so queued events are committed, not dropped.
+        await new Promise(r => setImmediate(r))
+        if (!dead) await call({ op: 'close', seq: ++seq })
+        await worker.terminate()
+        checkpointer.postMessage('stop')
+        await checkpointerExit
+      })()),
+  }
+}

@@ -1,0 +1,137 @@
+// The writer on its own thread: the same outcomes as inline, OK only after commit, commits in order,
+// expiry sweeps, a drain on close, checkpoints off the writer, and start-up errors that say why.
+import t from 'tap'
+import Database from 'better-sqlite3'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { bulkSigner } from '../../bench/bulk-sign.js'
+import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../../nips/nip01.js'
+import { openReadDb } from '../../relay/store/db.js'
+import { createReader } from '../../relay/store/reader.js'
+import { openWriter, type WriterSetup } from '../../relay/writer-thread.js'
+import { now, signer } from '../helpers/events.js'
+import { tempDir } from '../helpers/relay.js'
+import { waitFor } from '../helpers/wait.js'
+
+type T = Parameters<typeof tempDir>[0]
+
+async function threadWriter(t: T, extra: Partial<WriterSetup> = {}) {
+  const file = join(tempDir(t), 'agora.sqlite')
+  const committed: string[][] = []
+  const writer = await openWriter({
+    file,
+    synchronous: 'normal',
+    batchMax: 1000,
+    thread: true,
+    onCommitted: saved => committed.push(saved.map(s => s.event.id)),
+    ...extra,
+  })
+  const reader = createReader(openReadDb(file))
+  t.teardown(async () => {
+    await writer.close()
+    reader.close()
+  })
+  const save = (e: NostrEvent) => writer.enqueue(e as VerifiedEvent, canonicalJson(e))
+  return { file, writer, reader, committed, save }
+}
+
+t.test('outcomes match the store rules, each OK comes after its commit, and commits are reported in order', async t => {
+  const w = await threadWriter(t)
+  const alice = signer()
+  const notes = Array.from({ length: 50 }, (_, i) => alice.sign({ content: `note ${i}` }))
+  let visible = 0
+  const outcomes = await Promise.all(
+    notes.map(async e => {
+      const o = await w.save(e)
+      // Resolved only once committed: a separate read connection already sees it.
+      if (w.reader.has(e.id)) visible++
+      return o.status
+    }),
+  )
+  t.equal(visible, notes.length, 'every event was visible to a reader when its outcome arrived')
+  t.same(new Set(outcomes), new Set(['saved']))
+  t.same(
+    w.committed.flat(),
+    notes.map(e => e.id),
+    'onCommitted saw every saved event once, in order',
+  )
+
+  t.equal((await w.save(notes[0]!)).status, 'duplicate')
+  const at = now()
+  const newer = alice.sign({ kind: 10002, created_at: at, content: 'newer' })
+  const older = alice.sign({ kind: 10002, created_at: at - 10, content: 'older' })
+  t.equal((await w.save(newer)).status, 'saved')
+  const refused = await w.save(older)
+  t.equal(refused.status, 'rejected')
+  t.match(refused, { rejection: { prefix: 'blocked' } }, 'an older replaceable is refused with its reason')
+  t.notOk(w.reader.has(older.id), 'and is not stored')
+  t.equal(w.committed.flat().length, 51, 'duplicates and refusals are not reported as committed')
+})
+
+t.test('expired events are swept through the thread', async t => {
+  const w = await threadWriter(t)
+  const at = now()
+  const bob = signer()
+  const short = bob.sign({ tags: [['expiration', String(at + 100)]] })
+  const lasting = bob.sign({ content: 'stays' })
+  await w.save(short)
+  await w.save(lasting)
+  t.equal(await w.writer.sweepExpired(at + 99), 0, 'nothing has expired yet')
+  t.equal(await w.writer.sweepExpired(at + 100), 1)
+  t.notOk(w.reader.has(short.id))
+  t.ok(w.reader.has(lasting.id))
+})
+
+t.test('close commits what is still queued; later writes are refused', async t => {
+  const w = await threadWriter(t)
+  const carol = signer()
+  const events = Array.from({ length: 200 }, (_, i) => carol.sign({ content: `queued ${i}` }))
+  const pending = events.map(e => w.save(e))
+  await w.writer.close()
+  t.same(new Set((await Promise.all(pending)).map(o => o.status)), new Set(['saved']))
+  const db = new Database(w.file, { readonly: true })
+  t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 200, 'all queued events are on disk')
+  db.close()
+  const late = await w.save(carol.sign()).then(
+    () => 'stored',
+    (err: Error) => err.message,
+  )
+  t.equal(late, 'writer is closed')
+})
+
+t.test('a checkpoint thread copies the WAL into the database; the writer never stops to do it', async t => {
+  const w = await threadWriter(t, { checkpointMs: 10 })
+  const keys = Array.from({ length: 50 }, () => signer().pubkey)
+  const at = now()
+  const events = bulkSigner().signAll(
+    Array.from({ length: 2000 }, (_, i) => ({
+      kind: 1,
+      created_at: at,
+      tags: [
+        ['p', keys[i % 50]!],
+        ['t', `t${i}`],
+      ],
+      content: `stream #${i}`,
+    })),
+  )
+  const before = statSync(w.file).size
+  for (let b = 0; b < events.length; b += 100) await Promise.all(events.slice(b, b + 100).map(e => w.save(e)))
+  const db = new Database(w.file, { readonly: true })
+  t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 2000)
+  db.close()
+  // Commits only append to the WAL (the writer's autocheckpoint is off); the database file grows only when
+  // the checkpoint thread copies pages back into it.
+  await waitFor(() => statSync(w.file).size > before + (1 << 20), 'the database file to take in the WAL')
+  t.ok(statSync(w.file).size > before + (1 << 20), `the database file grew from ${before} bytes`)
+})
+
+t.test('a database from a newer agora stops the start with the reason', async t => {
+  const file = join(tempDir(t), 'agora.sqlite')
+  const db = new Database(file)
+  db.pragma('user_version = 99')
+  db.close()
+  await t.rejects(
+    openWriter({ file, synchronous: 'normal', batchMax: 10, thread: true, onCommitted: () => {} }),
+    /database schema 99 is newer than this agora/,
+  )
+})

@@ -20,7 +20,7 @@ export type ServerOptions = {
   readonly landing: () => string
 }
 
-type UserData = { conn?: Conn; ip: string; host: string }
+type UserData = { conn?: Conn; ip: string; host: string; outbox: string[] }
 
 const CORS: [string, string][] = [
   ['Access-Control-Allow-Origin', '*'],
@@ -35,6 +35,31 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
   const perIp = new Map<string, number>()
   let nextId = 1
   const app = uWS.App()
+
+  // Frames are queued per connection and written once per turn of the event loop, corked: one syscall
+  // per connection for all the OKs and deliveries of a commit instead of one per frame.
+  const dirty = new Set<uWS.WebSocket<UserData>>()
+  let flushing = false
+  const flush = () => {
+    flushing = false
+    for (const ws of dirty) {
+      const data = ws.getUserData()
+      const frames = data.outbox
+      data.outbox = []
+      ws.cork(() => {
+        for (const frame of frames) {
+          // uWS refuses a send that would pass maxBackpressure: a reader that stops reading is cut off
+          // before it can grow our memory.
+          if (ws.send(frame, false) === 2) {
+            data.conn!.closed = true
+            ws.end(1008, 'slow reader: too much unsent data')
+            return
+          }
+        }
+      })
+    }
+    dirty.clear()
+  }
 
   const respond = (res: uWS.HttpResponse, status: string, type: string, body: string, cors = false): void => {
     res.cork(() => {
@@ -64,7 +89,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
           `rate-limited: over ${cap} connections from this address`,
         )
       res.upgrade<UserData>(
-        { ip, host: req.getHeader('host') },
+        { ip, host: req.getHeader('host'), outbox: [] },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -86,12 +111,11 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         replies: Promise.resolve(),
         send: frame => {
           if (conn.closed) return
-          // uWS closes the socket (and runs `close` below) when a send would pass maxBackpressure,
-          // so a reader that stops reading is cut off before it can grow our memory.
-          const sent = ws.send(frame, false)
-          if (!conn.closed && sent === 2) {
-            conn.closed = true
-            ws.end(1008, 'slow reader: too much unsent data')
+          if (data.outbox.length === 0) dirty.add(ws)
+          data.outbox.push(frame)
+          if (!flushing) {
+            flushing = true
+            setImmediate(flush)
           }
         },
       }
@@ -117,6 +141,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     close: ws => {
       const conn = ws.getUserData().conn!
       conn.closed = true
+      dirty.delete(ws)
       conns.delete(ws)
       const left = (perIp.get(conn.ip) ?? 1) - 1
       if (left > 0) perIp.set(conn.ip, left)
@@ -142,6 +167,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         port: uWS.us_socket_local_port(token),
         close: () => {
           uWS.us_listen_socket_close(token)
+          flush()
           for (const ws of [...conns]) ws.end(1001, 'relay shutting down')
         },
       })

@@ -10,11 +10,17 @@ type Backend = Parameters<typeof makeVerifier>[0]
 /** Asynchronous signature checks of events whose id is already checked. */
 export type AsyncVerifier = {
   readonly name: string
-  verify(e: Readonly<NostrEvent>): Promise<boolean>
+  /** `raw`, the event's canonical JSON when the caller has it, is what crosses to the worker thread. */
+  verify(e: Readonly<NostrEvent>, raw?: string): Promise<boolean>
   close(): Promise<void>
 }
 
-type Waiter = { readonly e: Readonly<NostrEvent>; done(ok: boolean): void; fail(err: Error): void }
+type Waiter = {
+  readonly e: Readonly<NostrEvent>
+  readonly raw?: string
+  done(ok: boolean): void
+  fail(err: Error): void
+}
 type Slot = { worker: Worker; busy: number; pending: Map<number, Waiter[]> }
 
 // Small batches keep every worker busy and let results stream back to the writer while the rest is
@@ -77,15 +83,16 @@ export async function createVerifyPool(backend: Backend, workers: number): Promi
       slot.pending.set(n, batch)
       slot.busy += batch.length
       slot.worker.ref()
-      slot.worker.postMessage({ seq: n, events: batch.map(b => b.e) })
+      // A string is copied across in one piece; an event object is walked and rebuilt field by field.
+      slot.worker.postMessage({ seq: n, events: batch.map(b => b.raw ?? JSON.stringify(b.e)) })
     }
   }
 
   return {
     name: `${started[0]!.name} in ${workers} worker${workers > 1 ? 's' : ''}`,
-    verify: e =>
+    verify: (e, raw) =>
       new Promise((done, fail) => {
-        queue.push({ e, done, fail })
+        queue.push({ e, raw, done, fail })
         if (!scheduled) {
           scheduled = true
           setImmediate(flush)

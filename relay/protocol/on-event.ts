@@ -29,10 +29,9 @@ function precheck(rc: RelayCtx, conn: Conn, ev: NostrEvent): Verdict | undefined
 }
 
 /** After a valid signature: the checks that need one, then the writer (or live delivery for ephemerals). */
-function admitVerified(rc: RelayCtx, conn: Conn, ev: VerifiedEvent): Verdict | Promise<Verdict> {
+function admitVerified(rc: RelayCtx, conn: Conn, ev: VerifiedEvent, raw: string): Verdict | Promise<Verdict> {
   const note = rc.snapshot().policies.verified(ev, rc.policyCtx(conn))
   if (note && 'prefix' in note) return refused(note)
-  const raw = canonicalJson(ev)
   if (isEphemeralKind(ev.kind)) {
     // NIP-01: ephemeral events are delivered live and never stored.
     rc.fanout(ev, raw)
@@ -59,8 +58,9 @@ export const onEvent: Handler = (rc, conn, msg) => {
   if (early) return answerEvent(conn, ev.id, early)
   // Signatures are checked in parallel; what follows runs in arrival order, so this connection's writes
   // reach the writer in the order it sent them. The box keeps the commit promise from being awaited here.
-  const next = Promise.all([rc.verifier.verify(ev), conn.ingest]).then(
-    ([ok]) => ({ verdict: ok ? admitVerified(rc, conn, ev as VerifiedEvent) : badSig }),
+  const raw = canonicalJson(ev)
+  const next = Promise.all([rc.verifier.verify(ev, raw), conn.ingest]).then(
+    ([ok]) => ({ verdict: ok ? admitVerified(rc, conn, ev as VerifiedEvent, raw) : badSig }),
     () => ({ verdict: verifyFailed }),
   )
   conn.ingest = next.then(() => undefined)

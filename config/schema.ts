@@ -69,6 +69,13 @@ export const schema = {
       'Commit on a thread of its own, so transactions, fsyncs and checkpoints never block the event loop.',
       true,
     ),
+    reader_threads: int(
+      2,
+      'Threads that run REQ and COUNT scans off the event loop, each on its own read-only connection; 0 runs them on it.',
+      0,
+      64,
+      true,
+    ),
     batch_max: int(1000, 'Most events committed in one writer transaction.', 1, 100000, true),
     sweep_interval: int(60, 'Seconds between sweeps that delete expired (NIP-40) events.', 1, 86400, true),
   },

@@ -96,6 +96,9 @@ export function computeId(e: Omit<NostrEvent, 'id' | 'sig'>): string {
   return createHash('sha256').update(serializeForId(e)).digest('hex')
 }
 
+/** The id of an event's canonical JSON, read without parsing: `id` is its first field. */
+export const idOfCanonical = (raw: string): string => raw.slice(7, 71)
+
 /** The stored and sent JSON of an event: the seven NIP-01 fields in a fixed order, unknown fields dropped. */
 export function canonicalJson(e: NostrEvent): string {
   return JSON.stringify({

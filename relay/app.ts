@@ -18,6 +18,7 @@ import { createSubscriptionIndex } from './subscriptions.js'
 import { makeVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
 import { openWriter } from './writer-thread.js'
+import { openQueries } from './reader-pool.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -53,8 +54,12 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
   const fanout: RelayCtx['fanout'] = (event, raw) => {
     const visible = snap.policies.visible
-    for (const sub of subs.match(event))
-      if (!visible || visible(event, sub.conn.authed)) sub.conn.send(eventFrame(sub.id, raw))
+    for (const sub of subs.match(event)) {
+      if (visible && !visible(event, sub.conn.authed)) continue
+      const frame = eventFrame(sub.id, raw)
+      if (sub.backlog) sub.backlog.push({ id: event.id, frame })
+      else sub.conn.send(frame)
+    }
   }
   // The writer creates the database, so it starts before the reader opens it.
   const writer = await openWriter({
@@ -65,11 +70,13 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
   })
   const reader = createReader(openReadDb(databaseFile(dataDir)))
+  const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
   const verifier = await createVerifyPool(backend, cfg.verifier.workers)
   const views = { largestZapMsats: reader.largestZapMsats }
   const rc: RelayCtx = {
     snapshot: () => snap,
     reader,
+    queries,
     writer,
     verifier,
     subs,
@@ -127,6 +134,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
         server.close()
         await writer.close()
         await verifier.close()
+        await queries.close()
         reader.close()
       })()
       return closing

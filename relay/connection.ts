@@ -1,8 +1,16 @@
 // Per-connection state. The socket stays in relay/server.ts; handlers see only `send` and `close`.
 import type { CompiledFilter } from '../nips/nip01-filter.js'
 
-/** A live subscription: a connection's filters under one subscription id. */
-export type Sub = { readonly conn: Conn; readonly id: string; readonly filters: readonly CompiledFilter[] }
+/**
+ * A live subscription: a connection's filters under one subscription id. It is live before its stored
+ * events are read; until EOSE, live matches wait in `backlog` (ids and frames) so none is lost or sent twice.
+ */
+export type Sub = {
+  readonly conn: Conn
+  readonly id: string
+  readonly filters: readonly CompiledFilter[]
+  backlog?: { readonly id: string; readonly frame: string }[]
+}
 
 export type Conn = {
   readonly id: number

@@ -18,6 +18,8 @@ import { meter, runAgora, type Target, type Usage } from '../target.js'
 export type QueryOptions = { events: number; queries: number; data: string | undefined; load: boolean }
 
 const LIMIT = 500
+/** COUNT {} requests in the stall phase. */
+const HEAVY_COUNTS = 5
 const DAY = 86_400
 
 /** What the harness keeps of the corpus to choose queries and know their answers: one slot per event. */
@@ -186,6 +188,60 @@ function timeQuery(ws: WebSocket, filter: unknown, timeoutMs: number) {
   })
 }
 
+/** Sends one COUNT (NIP-45) and waits for its answer; returns ms, or the CLOSED reason. */
+function timeCount(ws: WebSocket, filter: unknown, timeoutMs: number) {
+  const id = `c${++subSeq}`
+  return new Promise<{ ms: number; closed?: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no COUNT answer in ${timeoutMs} ms`)), timeoutMs)
+    const onMessage = (data: WebSocket.RawData) => {
+      const m = JSON.parse(text(data)) as unknown[]
+      if (m[1] !== id || (m[0] !== 'COUNT' && m[0] !== 'CLOSED')) return
+      clearTimeout(timer)
+      ws.off('message', onMessage)
+      resolve({ ms: performance.now() - t0, ...(m[0] === 'CLOSED' ? { closed: String(m[2]) } : {}) })
+    }
+    ws.on('message', onMessage)
+    const t0 = performance.now()
+    ws.send(JSON.stringify(['COUNT', id, filter]))
+  })
+}
+
+export type ProbeResult = { probes: number; p50Ms: number; p99Ms: number; maxMs: number }
+
+/**
+ * Runs `work` while a second connection sends a REQ by id every 10 ms: how long any other client waits
+ * while the work's queries run (DESIGN §9: no query may stall other connections for more than 50 ms).
+ */
+async function probeDuring<T>(url: string, id: string, timeoutMs: number, work: () => Promise<T>) {
+  const ws = await connect(url)
+  const times: number[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      times.push((await timeQuery(ws, { ids: [id] }, timeoutMs)).ms)
+      await new Promise(r => setTimeout(r, 10))
+    }
+  })()
+  try {
+    const result = await work()
+    return { result, probe: summarizeProbe(times) }
+  } finally {
+    running = false
+    await loop
+    await closeAll([ws])
+  }
+}
+
+const summarizeProbe = (times: number[]): ProbeResult => {
+  const a = Float64Array.from(times)
+  return {
+    probes: a.length,
+    p50Ms: round(percentile(a, 50)),
+    p99Ms: round(percentile(a, 99)),
+    maxMs: round(a.length ? Math.max(...a) : NaN),
+  }
+}
+
 /** Publishes the corpus over WebSocket in slices (for --url --load). */
 async function loadOverWire(ctx: Ctx, url: string, file: string, n: number): Promise<void> {
   const sockets = (await connectMany(url, 4)).sockets
@@ -280,40 +336,58 @@ export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
   }))
   const shapes: ShapeResult[] = []
   let usage: Usage = { cpuPercent: NaN, peakRssBytes: NaN, clientCpuPercent: NaN }
+  const probeId = [...ix.ids.values()][0]!
+  let shapesProbe: ProbeResult | undefined
+  let heavy: { countMs: number[]; probe: ProbeResult } | undefined
   try {
     const ws = await connect(target.url)
     const m = meter(target.pid)
     m.start()
     try {
-      for (const s of planned) {
-        await timeQuery(ws, s.warmUp.filter, ctx.timeoutMs) // not counted
-        const times = new Float64Array(o.queries)
-        const res: ShapeResult = {
-          shape: s.name,
-          example: s.queries[0]!.filter,
-          queries: o.queries,
-          p50Ms: 0,
-          p99Ms: 0,
-          meanResults: 0,
-          wrongCounts: 0,
-          refused: 0,
-        }
-        let results = 0
-        for (const [j, q] of s.queries.entries()) {
-          const got = await timeQuery(ws, q.filter, ctx.timeoutMs)
-          times[j] = got.ms
-          results += got.events
-          if (got.closed) {
-            res.refused++
-            res.firstRefusal ??= got.closed
-          } else if (got.events !== q.expected) res.wrongCounts++
-        }
-        res.p50Ms = round(percentile(times, 50))
-        res.p99Ms = round(percentile(times, 99))
-        res.meanResults = round(results / o.queries)
-        shapes.push(res)
-        ctx.log(`${s.name}: p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms`)
-      }
+      shapesProbe = (
+        await probeDuring(target.url, probeId, ctx.timeoutMs, async () => {
+          for (const s of planned) {
+            await timeQuery(ws, s.warmUp.filter, ctx.timeoutMs) // not counted
+            const times = new Float64Array(o.queries)
+            const res: ShapeResult = {
+              shape: s.name,
+              example: s.queries[0]!.filter,
+              queries: o.queries,
+              p50Ms: 0,
+              p99Ms: 0,
+              meanResults: 0,
+              wrongCounts: 0,
+              refused: 0,
+            }
+            let results = 0
+            for (const [j, q] of s.queries.entries()) {
+              const got = await timeQuery(ws, q.filter, ctx.timeoutMs)
+              times[j] = got.ms
+              results += got.events
+              if (got.closed) {
+                res.refused++
+                res.firstRefusal ??= got.closed
+              } else if (got.events !== q.expected) res.wrongCounts++
+            }
+            res.p50Ms = round(percentile(times, 50))
+            res.p99Ms = round(percentile(times, 99))
+            res.meanResults = round(results / o.queries)
+            shapes.push(res)
+            ctx.log(`${s.name}: p50 ${res.p50Ms} ms, p99 ${res.p99Ms} ms`)
+          }
+        })
+      ).probe
+      // The heaviest read a client can ask for: COUNT of everything visits every stored event.
+      const counted = await probeDuring(target.url, probeId, ctx.timeoutMs, async () => {
+        const ms: number[] = []
+        for (let i = 0; i < HEAVY_COUNTS; i++) ms.push(round((await timeCount(ws, {}, ctx.timeoutMs)).ms))
+        return ms
+      })
+      heavy = { countMs: counted.result, probe: counted.probe }
+      ctx.log(
+        `other clients' REQ by id: p99 ${shapesProbe.p99Ms} ms (max ${shapesProbe.maxMs}) during the shapes, ` +
+          `p99 ${heavy.probe.p99Ms} ms (max ${heavy.probe.maxMs}) during COUNT {} (${heavy.countMs.join(', ')} ms each)`,
+      )
     } finally {
       usage = m.stop()
       await closeAll([ws])
@@ -322,6 +396,15 @@ export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
     await target.close()
     cleanup()
   }
+  const probeRow = (label: string, p: ProbeResult | undefined) => [
+    label,
+    p?.probes ?? 0,
+    p?.p50Ms ?? NaN,
+    p?.p99Ms ?? NaN,
+    `max ${p?.maxMs}`,
+    '-',
+    '-',
+  ]
   return {
     results: {
       corpus: file,
@@ -330,13 +413,19 @@ export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
       loadEventsPerSec: loadSeconds === undefined ? null : round(n / loadSeconds),
       queriesPerShape: o.queries,
       shapes,
+      probeDuringShapes: shapesProbe ?? null,
+      heavyCount: heavy ?? null,
       serverCpuPercent: round(usage.cpuPercent),
       serverPeakRssMb: round(usage.peakRssBytes / MB),
       clientCpuPercent: round(usage.clientCpuPercent),
     },
     table: table(
       ['query shape', 'queries', 'p50 ms', 'p99 ms', 'mean results', 'wrong counts', 'refused'],
-      shapes.map(s => [s.shape, s.queries, s.p50Ms, s.p99Ms, s.meanResults, s.wrongCounts, s.refused]),
+      [
+        ...shapes.map(s => [s.shape, s.queries, s.p50Ms, s.p99Ms, s.meanResults, s.wrongCounts, s.refused]),
+        probeRow('probe, during shapes', shapesProbe),
+        probeRow('probe, during COUNT {}', heavy?.probe),
+      ],
     ),
   }
 }

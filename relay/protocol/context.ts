@@ -5,6 +5,7 @@ import type { PolicySet } from '../../policies/index.js'
 import type { PolicyCtx } from '../../policies/types.js'
 import type { Conn } from '../connection.js'
 import type { Identity } from '../identity.js'
+import type { Queries } from '../reader-pool.js'
 import type { Reader } from '../store/reader.js'
 import type { SubscriptionIndex } from '../subscriptions.js'
 import type { AsyncVerifier } from '../verify-pool.js'
@@ -15,7 +16,10 @@ export type Snapshot = { readonly cfg: Config; readonly policies: PolicySet }
 
 export type RelayCtx = {
   snapshot(): Snapshot
+  /** Point lookups on the event loop (duplicates, zap views). */
   readonly reader: Reader
+  /** Stored-event queries and counts, off the event loop. */
+  readonly queries: Queries
   readonly writer: RelayWriter
   readonly verifier: AsyncVerifier
   readonly subs: SubscriptionIndex

@@ -14,5 +14,6 @@ export const onCount: Handler = async (rc, conn, msg) => {
   const refused = policies.read('COUNT', req.filters, rc.policyCtx(conn))
   if (refused) return refuseSub(conn, subId, refused)
   await conn.replies
-  if (!conn.closed) conn.send(countFrame(subId, rc.reader.count(req.filters, rc.now())))
+  const count = await rc.queries.count(req.filters, rc.now())
+  if (!conn.closed) conn.send(countFrame(subId, count))
 }

@@ -1,5 +1,5 @@
 // REQ: stored events newest first, EOSE, then live delivery through the subscription index.
-import { isRejection, reject, type NostrEvent } from '../../nips/nip01.js'
+import { idOfCanonical, isRejection, reject, type NostrEvent } from '../../nips/nip01.js'
 import type { Sub } from '../connection.js'
 import { QueryBudgetExceeded } from '../store/reader.js'
 import type { Handler } from './context.js'
@@ -29,12 +29,18 @@ export const onReq: Handler = async (rc, conn, msg) => {
   }
   await conn.replies
   if (conn.closed) return
+  // Live first, then the stored events: whatever commits while the query runs waits in the backlog.
+  const sub: Sub = { conn, id: subId, filters: req.filters, backlog: [] }
+  conn.subs.set(subId, sub)
+  rc.subs.add(sub)
   const L = cfg.limits
   const wanted = req.filters.map(filter => ({ filter, limit: Math.min(filter.limit ?? L.default_limit, L.max_limit) }))
-  let rows
+  let raws
   try {
-    rows = rc.reader.query(wanted, rc.now(), L.query_time_budget_ms)
+    raws = await rc.queries.query(wanted, rc.now(), L.query_time_budget_ms)
   } catch (err) {
+    rc.subs.remove(sub)
+    conn.subs.delete(subId)
     if (!(err instanceof QueryBudgetExceeded)) throw err
     return refuseSub(
       conn,
@@ -46,10 +52,12 @@ export const onReq: Handler = async (rc, conn, msg) => {
     )
   }
   const visible = policies.visible
-  for (const row of rows)
-    if (!visible || visible(JSON.parse(row.raw) as NostrEvent, conn.authed)) conn.send(eventFrame(subId, row.raw))
+  for (const raw of raws)
+    if (!visible || visible(JSON.parse(raw) as NostrEvent, conn.authed)) conn.send(eventFrame(subId, raw))
   conn.send(eoseFrame(subId))
-  const sub: Sub = { conn, id: subId, filters: req.filters }
-  conn.subs.set(subId, sub)
-  rc.subs.add(sub)
+  // Live matches that arrived during the query, minus those the query already returned.
+  const sent = new Set(raws.map(idOfCanonical))
+  const backlog = sub.backlog!
+  sub.backlog = undefined
+  for (const b of backlog) if (!sent.has(b.id)) conn.send(b.frame)
 }

@@ -7,7 +7,7 @@ import { databaseFile, startRelay, type Relay } from '../../relay/app.js'
 import { connectFor, queryIds, type RawClient } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { configToml, type FileOpts } from '../helpers/config-file.js'
-import { tempDir } from '../helpers/relay.js'
+import { INLINE, tempDir } from '../helpers/relay.js'
 import { sleep } from '../helpers/wait.js'
 
 const WITHOUT_1 = ['0', '7']
@@ -22,7 +22,7 @@ async function setup(t: Test, first: Partial<FileOpts> = {}): Promise<Setup> {
   const file = join(dir, 'agora.toml')
   const write = (o: Partial<FileOpts>) => writeFileSync(file, configToml({ dataDir, kinds: WITHOUT_1, ...o }))
   write(first)
-  const sources: ConfigSources = { file, env: {} }
+  const sources: ConfigSources = { file, env: {}, flags: INLINE }
   const relay = await startRelay(loadConfig(sources), sources)
   t.teardown(() => relay.close())
   const c = await connectFor(t, relay.url)

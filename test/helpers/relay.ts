@@ -17,10 +17,13 @@ export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
   return dir
 }
 
+/** No worker threads: signatures, writes and queries on the event loop (see testConfig). */
+export const INLINE = { 'verifier.workers': 0, 'store.writer_thread': false, 'store.reader_threads': 0 } as const
+
 /**
  * Config for tests: loopback, port 0, the given data dir, no environment, anti-spam policies off, and
- * signatures checked and events written inline (worker threads would each compile the TypeScript sources
- * first, about two seconds per relay; the pool and the writer thread have their own tests, and the CLI
+ * signatures checked, events written and queries run inline (worker threads would each compile the TypeScript sources
+ * first, about two seconds per relay; the pool, the writer and the reader threads have their own tests, and the CLI
  * tests run both compiled), plus dotted-key overrides.
  */
 export function testConfig(
@@ -34,8 +37,7 @@ export function testConfig(
       'relay.port': 0,
       'relay.data_dir': dataDir,
       'policies.open': true,
-      'verifier.workers': 0,
-      'store.writer_thread': false,
+      ...INLINE,
       ...flags,
     },
   })

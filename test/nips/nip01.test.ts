@@ -2,6 +2,7 @@ import t from 'tap'
 import {
   addressOf,
   canonicalJson,
+  idOfCanonical,
   checkEventShape,
   checkId,
   compareNewestFirst,
@@ -55,6 +56,10 @@ t.test('checkId recomputes the sha256 of the serialisation', async t => {
 t.test('canonicalJson keeps the seven fields in order and drops unknown ones', async t => {
   const json = canonicalJson({ ...good, extra: 1 } as typeof good)
   t.same(Object.keys(JSON.parse(json)), ['id', 'pubkey', 'created_at', 'kind', 'tags', 'content', 'sig'])
+})
+
+t.test('idOfCanonical reads the id from canonical JSON without parsing it', async t => {
+  t.equal(idOfCanonical(canonicalJson({ ...good, extra: 1 } as typeof good)), good.id)
 })
 
 t.test('ordering is newest first with the lowest id on ties', async t => {

@@ -19,7 +19,9 @@ const { values } = parseArgs({ options: { port: { type: 'string', default: '0' }
 const dir = values.data ?? mkdtempSync(join(tmpdir(), 'peer-nostr-relay-'))
 const db = new Database(join(dir, 'nostr.db'))
 db.pragma('journal_mode = WAL')
-const relay = new NostrRelay(new EventRepositorySqlite(db), { logLevel: LogLevel.ERROR })
+const repository = new EventRepositorySqlite(db)
+await repository.init() // creates its tables
+const relay = new NostrRelay(repository, { logLevel: LogLevel.ERROR })
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: Number(values.port) })
 wss.on('connection', (ws, req) => {

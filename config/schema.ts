@@ -88,6 +88,13 @@ export const schema = {
     ),
     workers: int(2, 'Threads that check signatures off the event loop; 0 checks them on it.', 0, 64, true),
   },
+  market: {
+    enabled: bool(
+      false,
+      'Run the DVM market (job rules, in progress: see docs/market-protocol.md). After turning it on for a store that already holds events, run `agora market rebuild`.',
+      true,
+    ),
+  },
   policies: {
     open: bool(false, 'Turn the anti-spam policies off (kind whitelist, PoW, zap gate, rate limits).'),
     auth_allowlist: list(

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | keygen. Flags override AGORA_* env, which overrides the config file.
+// agora CLI: start | import | export | keygen | market rebuild.
+// Flags override AGORA_* env, which overrides the config file.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.js'
 import { exportEvents } from './commands/export.js'
 import { importEvents } from './commands/import.js'
 import { keygen } from './commands/keygen.js'
+import { marketRebuild } from './commands/market.js'
 import { start } from './commands/start.js'
 
 const USAGE = `usage:
   agora start  [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
   agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify]
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
-  agora keygen [--config FILE] [--data DIR] [--force]`
+  agora keygen [--config FILE] [--data DIR] [--force]
+  agora market rebuild [--config FILE] [--data DIR]`
 
 const options = {
   config: { type: 'string' },
@@ -91,6 +94,11 @@ async function main(): Promise<void> {
     if (rest.length !== 1) fail(`import takes one file\n${USAGE}`)
     const r = await importEvents(cfg, rest[0]!, !v['no-verify'])
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
+    return
+  }
+  if (command === 'market') {
+    if (rest.length !== 1 || rest[0] !== 'rebuild') fail(`market takes one subcommand: rebuild\n${USAGE}`)
+    console.error(`agora: market rebuilt from ${marketRebuild(cfg)} stored events`)
     return
   }
   fail(`unknown command "${command}"\n${USAGE}`)

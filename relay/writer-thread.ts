@@ -22,6 +22,7 @@ export type WriterSetup = {
   readonly file: string
   readonly synchronous: 'full' | 'normal'
   readonly batchMax: number
+  readonly market: boolean
   readonly thread: boolean
   /** Called after each commit with the events that were newly stored, in commit order. */
   readonly onCommitted: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
@@ -67,6 +68,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
       file: setup.file,
       synchronous: setup.synchronous,
       batchMax: setup.batchMax,
+      market: setup.market,
       walPages,
       restartPages: setup.walRestartPages ?? RESTART_PAGES,
     },

@@ -9,10 +9,11 @@ import type { ToWriter, FromWriter } from './writer-thread.js'
 
 const port = parentPort!
 const post = (m: FromWriter) => port.postMessage(m)
-const { file, synchronous, batchMax, walPages, restartPages } = workerData as {
+const { file, synchronous, batchMax, market, walPages, restartPages } = workerData as {
   file: string
   synchronous: 'full' | 'normal'
   batchMax: number
+  market: boolean
   /** The WAL size in pages, as the checkpoint thread last saw it. */
   walPages: Int32Array
   restartPages: number
@@ -28,7 +29,7 @@ try {
     const [r] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[]
     if (r?.busy === 0) Atomics.store(walPages, 0, 0)
   }
-  writer = createWriter(db, { batchMax, afterCommit })
+  writer = createWriter(db, { batchMax, market, afterCommit })
 } catch (err) {
   post({ failed: err instanceof Error ? err.message : String(err) })
   throw err

@@ -15,6 +15,8 @@ type Pending = {
 
 export type WriterOptions = {
   readonly batchMax: number
+  /** Fold each stored event into the market tables (DESIGN §7), refusing what breaks its rules. */
+  readonly market: boolean
   /** Called after each commit with the events that were newly stored, in commit order. */
   readonly onCommitted?: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
   /** Called after each commit, outside the transaction (the writer thread starts the WAL over here). */
@@ -23,7 +25,7 @@ export type WriterOptions = {
 
 /** Creates the writer over a connection it then owns. */
 export function createWriter(db: Db, opts: WriterOptions) {
-  const writes = makeWrites(db)
+  const writes = makeWrites(db, { market: opts.market })
   const queue: Pending[] = []
   let scheduled = false
   let closed = false

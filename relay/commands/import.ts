@@ -47,6 +47,7 @@ export async function importEvents(cfg: Config, file: string, verify: boolean): 
   mkdirSync(dataDir, { recursive: true })
   const writer = createWriter(openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal'), {
     batchMax: cfg.store.batch_max,
+    market: cfg.market.enabled,
   })
   const verifier = verify ? await makeVerifier(cfg.verifier.backend as 'auto' | 'wasm' | 'noble') : undefined
   const report: ImportReport = { saved: 0, duplicates: 0, refused: 0 }

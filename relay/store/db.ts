@@ -1,9 +1,10 @@
 // Opens the SQLite database with WAL and the schema. Each connection has one owner (writer or reader).
 import Database from 'better-sqlite3'
+import { MARKET_DDL, rebuildMarket } from '../../market/fold.js'
 
 export type Db = Database.Database
 
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -70,6 +71,9 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
   // Schema 2 had two tag indexes, replaced in 3 by tags_by_value.
   if (version === 2) db.exec('DROP INDEX IF EXISTS tags_value; DROP INDEX IF EXISTS tags_value_kind;')
   db.exec(DDL)
+  db.exec(MARKET_DDL)
+  // Schema 4 added the market tables: fold the events stored before them.
+  if (version > 0 && version < 4) rebuildMarket(db)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return db
 }

@@ -1,9 +1,11 @@
-// Event write semantics on the writer's connection: replacement, deletion tombstones, expiry sweep.
+// Event write semantics on the writer's connection: replacement, deletion tombstones, expiry sweep, and
+// the market fold of each stored event in the same transaction.
 // Called only by relay/writer.ts, inside its transaction.
 import { addressOf, reject, wins, type Rejection, type VerifiedEvent } from '../../nips/nip01.js'
 import { deletedAddresses, deletedIds } from '../../nips/nip09.js'
 import { expiresAt } from '../../nips/nip40.js'
 import type { WriteNote } from '../../policies/types.js'
+import { makeMarket } from '../../market/fold.js'
 import type { Db } from './db.js'
 
 /** What happened to one event handed to the writer. */
@@ -26,8 +28,8 @@ function indexedTags(e: VerifiedEvent): [string, string][] {
   return out
 }
 
-/** Prepares the write statements once and returns the per-event operations. */
-export function makeWrites(db: Db) {
+/** Prepares the write statements once and returns the per-event operations; `market` folds the market in. */
+export function makeWrites(db: Db, opts: { market: boolean }) {
   const q = {
     exists: db.prepare('SELECT 1 FROM events WHERE id = ?').pluck(),
     deletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
@@ -52,6 +54,8 @@ export function makeWrites(db: Db) {
     paymentUsed: db.prepare('SELECT 1 FROM zap_unlocks WHERE payment_hash = ?').pluck(),
     unlock: db.prepare('INSERT INTO zap_unlocks (payment_hash, pubkey, msats, receipt_id) VALUES (?, ?, ?, ?)'),
   }
+
+  const market = opts.market ? makeMarket(db) : undefined
 
   const remove = (seq: number | bigint) => {
     q.deleteTags.run(seq)
@@ -81,6 +85,8 @@ export function makeWrites(db: Db) {
       return { status: 'rejected', rejection: reject('invalid', 'zap receipt: this payment hash is already recorded') }
     if (q.deletedId.get(e.id, e.pubkey))
       return { status: 'rejected', rejection: reject('blocked', 'this event was deleted by its author') }
+    const refused = market?.refusal(e)
+    if (refused) return { status: 'rejected', rejection: refused }
     const addr = addressOf(e)
     if (addr !== undefined) {
       const deletedUpTo = q.deletedAddr.get(e.pubkey, e.kind, addr) as number | undefined
@@ -112,6 +118,7 @@ export function makeWrites(db: Db) {
     for (const [name, value] of indexedTags(e)) q.insertTag.run(seq, name, value, e.kind, e.created_at)
     if (e.kind === 5) applyDeletion(e)
     if (zap) q.unlock.run(zap.paymentHash, zap.sender, zap.msats, e.id)
+    market?.apply(e)
     return { status: 'saved' }
   }
 

@@ -18,10 +18,10 @@ export type TestStore = {
 }
 
 /** Opens (creating) `dir/name` with the relay's schema; the caller closes it (and removes `dir`). */
-export function openTestStore(dir: string, name = 'agora.sqlite'): TestStore {
+export function openTestStore(dir: string, name = 'agora.sqlite', market = false): TestStore {
   const file = join(dir, name)
   const db = openWriteDb(file, 'normal')
-  const writer = createWriter(db, { batchMax: 1000 })
+  const writer = createWriter(db, { batchMax: 1000, market })
   const reader = createReader(openReadDb(file))
   return {
     db,

@@ -3,14 +3,16 @@ import t from 'tap'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { openWriteDb } from '../../relay/store/db.js'
+import { signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
+import { openTestStore } from '../helpers/store.js'
 
 const indexes = (db: Database.Database) =>
   (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tags'").pluck().all() as string[])
     .filter(n => !n.startsWith('sqlite_'))
     .sort()
 
-t.test('schema 2 (two tag indexes) becomes schema 3 (one), rows untouched', async t => {
+t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouched', async t => {
   const file = join(tempDir(t), 'agora.sqlite')
   const first = openWriteDb(file, 'normal')
   // Put the database back the way schema 2 left it.
@@ -25,7 +27,25 @@ t.test('schema 2 (two tag indexes) becomes schema 3 (one), rows untouched', asyn
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 3)
+  t.equal(db.pragma('user_version', { simple: true }), 4)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
+})
+
+t.test('a schema 3 store gets its market tables folded from the events it holds', async t => {
+  const dir = tempDir(t)
+  const store = openTestStore(dir)
+  const customer = signer()
+  const request = customer.sign({ kind: 5100, tags: [['bid', '2000']] })
+  await store.save(request)
+  await store.close()
+  const old = new Database(join(dir, 'agora.sqlite'))
+  old.pragma('user_version = 3')
+  old.close()
+
+  const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
+  t.teardown(() => db.close())
+  t.same(db.prepare('SELECT id, customer, bid_msats, state FROM market_jobs').all(), [
+    { id: request.id, customer: customer.pubkey, bid_msats: 2000, state: 'open' },
+  ])
 })

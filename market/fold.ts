@@ -1,0 +1,159 @@
+// The market as a fold over stored events (DESIGN §3, §7): the writer applies each event it stores to the
+// market tables in the same transaction, so events and market state never disagree, and `agora market
+// rebuild` replays the stored events into the same tables. Live, `refusal` runs first and may refuse.
+import type { Db } from '../relay/store/db.js'
+import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import { deletedIds } from '../nips/nip09.js'
+import { JOB_FEEDBACK, amountMsats, feedbackStatus, isJobResultKind, jobIdOf, readJobRequest } from '../nips/nip90.js'
+import { feedbackCounts, resultRefusal, type Job } from './jobs.js'
+
+export const MARKET_DDL = `
+CREATE TABLE IF NOT EXISTS market_jobs (
+  id TEXT PRIMARY KEY,
+  customer TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  bid_msats INTEGER,
+  targets TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  provider TEXT,
+  result_id TEXT,
+  amount_msats INTEGER,
+  delivered_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_jobs_result ON market_jobs(result_id) WHERE result_id IS NOT NULL;
+-- One row per counted feedback event; a provider's current status is its newest row.
+CREATE TABLE IF NOT EXISTS market_feedback (
+  id TEXT PRIMARY KEY,
+  job TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  status TEXT,
+  amount_msats INTEGER,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_feedback_job ON market_feedback(job, provider, created_at);
+`
+
+/** The market tables, in the order a comparison or a rebuild walks them. */
+export const MARKET_TABLES = ['market_jobs', 'market_feedback'] as const
+
+type JobRowSql = {
+  id: string
+  customer: string
+  kind: number
+  bid_msats: number | null
+  targets: string
+  state: 'open' | 'delivered'
+  provider: string | null
+}
+
+const short = (id: string) => id.slice(0, 12)
+
+/** The market's statements on the writer's connection. */
+export function makeMarket(db: Db) {
+  const q = {
+    job: db.prepare('SELECT id, customer, kind, bid_msats, targets, state, provider FROM market_jobs WHERE id = ?'),
+    jobByResult: db.prepare('SELECT id FROM market_jobs WHERE result_id = ?').pluck(),
+    tombstoned: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ?').pluck(),
+    open: db.prepare(
+      `INSERT OR IGNORE INTO market_jobs (id, customer, kind, bid_msats, targets, created_at, state)
+       VALUES (?, ?, ?, ?, ?, ?, 'open')`,
+    ),
+    deliver: db.prepare(
+      `UPDATE market_jobs SET state = 'delivered', provider = ?, result_id = ?, amount_msats = ?, delivered_at = ?
+       WHERE id = ? AND state = 'open'`,
+    ),
+    feedback: db.prepare(
+      'INSERT OR IGNORE INTO market_feedback (id, job, provider, status, amount_msats, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    cancel: db.prepare("DELETE FROM market_jobs WHERE id = ? AND customer = ? AND state = 'open'"),
+    cancelFeedback: db.prepare('DELETE FROM market_feedback WHERE job = ?'),
+    withdrawFeedback: db.prepare('DELETE FROM market_feedback WHERE id = ? AND provider = ?'),
+  }
+
+  const job = (id: string): Job | undefined => {
+    const r = q.job.get(id) as JobRowSql | undefined
+    return r && { ...r, bidMsats: r.bid_msats, targets: JSON.parse(r.targets) as string[] }
+  }
+
+  /**
+   * Why the market refuses this event before it is stored, or undefined. A delivered job's request and the
+   * result that delivered it are its record: their authors cannot delete them.
+   */
+  function refusal(e: NostrEvent): Rejection | undefined {
+    if (isJobResultKind(e.kind)) {
+      const id = jobIdOf(e)
+      const j = id === undefined ? undefined : job(id)
+      return resultRefusal(j, e, !j && id !== undefined && q.tombstoned.get(id) !== undefined)
+    }
+    if (e.kind === 5)
+      for (const id of deletedIds(e)) {
+        const j = job(id)
+        if (j && j.state === 'delivered' && j.customer === e.pubkey)
+          return reject('restricted', `job ${short(id)} was delivered: its request stays as the record of the job`)
+        const delivered = q.jobByResult.get(id) as string | undefined
+        if (delivered && job(delivered)?.provider === e.pubkey)
+          return reject('restricted', `result ${short(id)} delivered job ${short(delivered)}: it stays as the record`)
+      }
+    return undefined
+  }
+
+  /** Folds a stored event into the market tables (live after `refusal` passed it, or in a rebuild). */
+  function apply(e: NostrEvent): void {
+    const request = readJobRequest(e)
+    if (request) {
+      q.open.run(
+        request.id,
+        request.customer,
+        request.kind,
+        request.bidMsats ?? null,
+        JSON.stringify(request.targets),
+        request.createdAt,
+      )
+      return
+    }
+    if (isJobResultKind(e.kind) || e.kind === JOB_FEEDBACK) {
+      const id = jobIdOf(e)
+      const j = id === undefined ? undefined : job(id)
+      if (!j) return
+      if (e.kind === JOB_FEEDBACK) {
+        // Feedback records a provider's status; it never moves the job (a stranger's "success" did in the seed).
+        if (feedbackCounts(j, e.pubkey))
+          q.feedback.run(e.id, j.id, e.pubkey, feedbackStatus(e) ?? null, amountMsats(e) ?? null, e.created_at)
+        return
+      }
+      if (resultRefusal(j, e, false) === undefined)
+        q.deliver.run(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.id)
+      return
+    }
+    if (e.kind === 5)
+      for (const id of deletedIds(e)) {
+        // The customer's deletion of an open job's request cancels it; a provider may withdraw its feedback.
+        if (q.cancel.run(id, e.pubkey).changes > 0) q.cancelFeedback.run(id)
+        q.withdrawFeedback.run(id, e.pubkey)
+      }
+  }
+
+  return { refusal, apply }
+}
+
+export type Market = ReturnType<typeof makeMarket>
+
+/** Empties the market tables and folds every stored event into them again, in storage order. */
+export function rebuildMarket(db: Db): number {
+  const market = makeMarket(db)
+  const page = db.prepare('SELECT seq, raw FROM events WHERE seq > ? ORDER BY seq LIMIT 1000')
+  let events = 0
+  db.transaction(() => {
+    for (const table of MARKET_TABLES) db.exec(`DELETE FROM ${table}`)
+    for (let after = 0; ;) {
+      // Read a page, then write: a connection cannot write while one of its cursors is open.
+      const rows = page.all(after) as { seq: number; raw: string }[]
+      if (rows.length === 0) break
+      for (const r of rows) market.apply(JSON.parse(r.raw) as NostrEvent)
+      events += rows.length
+      after = rows.at(-1)!.seq
+    }
+  }).immediate()
+  return events
+}

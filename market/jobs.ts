@@ -1,0 +1,44 @@
+// Job rules (DESIGN §7.2), pure: who may deliver a job, and what a result may claim. The seed let any key
+// move any job; here every transition names its sender's right to make it, or the rule it breaks.
+import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import { amountMsats, embeddedRequestId, jobIdOf } from '../nips/nip90.js'
+
+/** A job as the market keeps it (one row of market_jobs). */
+export type Job = {
+  readonly id: string
+  readonly customer: string
+  readonly kind: number
+  readonly bidMsats: number | null
+  readonly targets: readonly string[]
+  readonly state: 'open' | 'delivered'
+  readonly provider: string | null
+}
+
+const short = (id: string) => id.slice(0, 12)
+
+/** Why `result` may not deliver `job` (undefined: it may). `cancelled`: the job's request was deleted by its customer. */
+export function resultRefusal(job: Job | undefined, result: NostrEvent, cancelled: boolean): Rejection | undefined {
+  const jobId = jobIdOf(result)
+  if (!jobId) return reject('restricted', 'a job result needs an e tag naming the job request')
+  if (!job)
+    return cancelled
+      ? reject('restricted', `job ${short(jobId)} was cancelled by its customer`)
+      : reject('restricted', `unknown job ${short(jobId)}: publish the job request to this relay first`)
+  if (result.kind !== job.kind + 1000)
+    return reject('restricted', `a result to a kind ${job.kind} job must be kind ${job.kind + 1000}`)
+  if (job.state !== 'open') return reject('restricted', `job ${short(job.id)} is already delivered`)
+  if (result.pubkey === job.customer) return reject('restricted', 'a customer cannot deliver its own job')
+  if (job.targets.length > 0 && !job.targets.includes(result.pubkey))
+    return reject('restricted', `job ${short(job.id)} is a direct request to other providers`)
+  const amount = amountMsats(result)
+  if (amount !== undefined && job.bidMsats !== null && amount > job.bidMsats)
+    return reject('restricted', `amount ${amount} msats is over the job's bid of ${job.bidMsats} msats`)
+  const embedded = embeddedRequestId(result)
+  if (embedded !== undefined && embedded !== job.id)
+    return reject('restricted', "the result's request tag is not this job's request")
+  return undefined
+}
+
+/** True when `author`'s feedback counts for `job`: a provider it is open to, never its customer. */
+export const feedbackCounts = (job: Job, author: string): boolean =>
+  author !== job.customer && (job.targets.length === 0 || job.targets.includes(author))

@@ -1,0 +1,62 @@
+// NIP-90 data vending machines: the pure reading of job requests, results and feedback (DESIGN §7.1-7.2).
+// Tag spellings that the seed's agents send are accepted next to the NIP's.
+import type { NostrEvent } from './nip01.js'
+
+export const JOB_FEEDBACK = 7000
+
+export const isJobRequestKind = (k: number) => k >= 5000 && k <= 5999
+export const isJobResultKind = (k: number) => k >= 6000 && k <= 6999
+
+/** What a job request asks for, as the market keeps it. */
+export type JobRequest = {
+  readonly id: string
+  readonly customer: string
+  readonly kind: number
+  readonly createdAt: number
+  /** Most the customer will pay, in msats; undefined when the request names no bid. */
+  readonly bidMsats: number | undefined
+  /** A direct request names its providers with `p` tags: only they may deliver. Empty: anyone may. */
+  readonly targets: readonly string[]
+}
+
+const first = (e: Pick<NostrEvent, 'tags'>, name: string) => e.tags.find(t => t[0] === name)?.[1]
+
+/** A non-negative integer tag value (msats and sats are integers), or undefined. */
+function integer(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined
+  return Number(v)
+}
+
+/** The request's fields; undefined for an event that is not a job request. */
+export function readJobRequest(e: NostrEvent): JobRequest | undefined {
+  if (!isJobRequestKind(e.kind)) return undefined
+  return {
+    id: e.id,
+    customer: e.pubkey,
+    kind: e.kind,
+    createdAt: e.created_at,
+    bidMsats: integer(first(e, 'bid')),
+    targets: [...new Set(e.tags.filter(t => t[0] === 'p' && t[1]).map(t => t[1]!))],
+  }
+}
+
+/** The job a result or feedback answers: its first `e` tag. */
+export const jobIdOf = (e: Pick<NostrEvent, 'tags'>): string | undefined => first(e, 'e')
+
+/** The amount a result or feedback asks, in msats (`amount` tag; a bolt11 may follow it). */
+export const amountMsats = (e: Pick<NostrEvent, 'tags'>): number | undefined => integer(first(e, 'amount'))
+
+/** A feedback event's status (payment-required, processing, error, success, partial, or anything else). */
+export const feedbackStatus = (e: Pick<NostrEvent, 'tags'>): string | undefined => first(e, 'status')
+
+/** The id of the request embedded in a result's `request` tag (its JSON), or undefined when absent or unreadable. */
+export function embeddedRequestId(e: Pick<NostrEvent, 'tags'>): string | undefined | null {
+  const json = first(e, 'request')
+  if (json === undefined) return undefined
+  try {
+    const id = (JSON.parse(json) as { id?: unknown }).id
+    return typeof id === 'string' ? id : null
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,242 @@
+// The job state machine over WebSocket (DESIGN §7.2), with nostr-tools agents: every transition checks its
+// sender, refusals say which rule, refused events are not stored, and a rebuild equals the live tables.
+import t, { type Test } from 'tap'
+import Database from 'better-sqlite3'
+import { databaseFile } from '../../relay/app.js'
+import { MARKET_TABLES } from '../../market/fold.js'
+import { connectFor, queryIds, type RawClient } from '../helpers/client.js'
+import { ensureBuilt, runCli } from '../helpers/cli.js'
+import { now, signer, type Signer } from '../helpers/events.js'
+import { startTestRelay } from '../helpers/relay.js'
+
+type Ctx = { c: RawClient; dataDir: string; close(): Promise<void> }
+
+async function market(t: Parameters<typeof startTestRelay>[0]): Promise<Ctx> {
+  const r = await startTestRelay(t, { 'market.enabled': true })
+  return { c: await connectFor(t, r.url), dataDir: r.dataDir, close: () => r.relay.close() }
+}
+
+/** The market's row for a job, read from the store beside the running relay. */
+function job(dataDir: string, id: string) {
+  const db = new Database(databaseFile(dataDir), { readonly: true })
+  try {
+    return db.prepare('SELECT state, provider, result_id, amount_msats FROM market_jobs WHERE id = ?').get(id) as
+      { state: string; provider: string | null; result_id: string | null; amount_msats: number | null } | undefined
+  } finally {
+    db.close()
+  }
+}
+
+function feedbackFrom(dataDir: string, jobId: string): string[] {
+  const db = new Database(databaseFile(dataDir), { readonly: true })
+  try {
+    return db.prepare('SELECT provider FROM market_feedback WHERE job = ?').pluck().all(jobId) as string[]
+  } finally {
+    db.close()
+  }
+}
+
+const request = (customer: Signer, o: { bid?: number; targets?: string[]; kind?: number } = {}) =>
+  customer.sign({
+    kind: o.kind ?? 5100,
+    tags: [
+      ['i', 'summarise this', 'text'],
+      ...(o.bid === undefined ? [] : [['bid', String(o.bid)]]),
+      ...(o.targets ?? []).map(p => ['p', p]),
+    ],
+  })
+
+const result = (
+  provider: Signer,
+  req: { id: string; pubkey: string; kind: number },
+  o: { amount?: number; kind?: number; request?: string } = {},
+) =>
+  provider.sign({
+    kind: o.kind ?? req.kind + 1000,
+    tags: [
+      ['e', req.id],
+      ['p', req.pubkey],
+      ...(o.amount === undefined ? [] : [['amount', String(o.amount)]]),
+      ...(o.request === undefined ? [] : [['request', o.request]]),
+    ],
+    content: 'the summary',
+  })
+
+const feedback = (who: Signer, req: { id: string; pubkey: string }, status: string) =>
+  who.sign({
+    kind: 7000,
+    tags: [
+      ['status', status],
+      ['e', req.id],
+      ['p', req.pubkey],
+    ],
+  })
+
+async function accepted(t: Test, c: RawClient, e: { id: string }, what: string) {
+  t.same(await c.publish(e), ['OK', e.id, true, ''], what)
+}
+
+/** Refused with a `restricted:` reason matching `reason`, and not stored. */
+async function refused(t: Test, c: RawClient, e: { id: string }, reason: RegExp, what: string) {
+  const ok = await c.publish(e)
+  t.equal(ok[2], false, `${what}: refused`)
+  t.match(String(ok[3]), /^restricted: /, `${what}: restricted prefix`)
+  t.match(String(ok[3]), reason, `${what}: names the rule`)
+  t.same(await queryIds(c, { ids: [e.id] }), [], `${what}: not stored`)
+}
+
+t.test('request -> processing -> result: the job is delivered by the provider that sent the result', async t => {
+  const { c, dataDir } = await market(t)
+  const [customer, provider] = [signer(), signer()]
+  const req = request(customer, { bid: 50_000 })
+  await accepted(t, c, req, 'the request')
+  t.match(job(dataDir, req.id), { state: 'open', provider: null })
+  await accepted(t, c, feedback(provider, req, 'processing'), 'processing feedback')
+  t.same(feedbackFrom(dataDir, req.id), [provider.pubkey])
+  const res = result(provider, req, { amount: 40_000, request: JSON.stringify(req) })
+  await accepted(t, c, res, 'the result')
+  t.same(job(dataDir, req.id), {
+    state: 'delivered',
+    provider: provider.pubkey,
+    result_id: res.id,
+    amount_msats: 40_000,
+  })
+})
+
+t.test('the seed failures of job handling are refused or have no effect', async t => {
+  const { c, dataDir } = await market(t)
+  const [customer, provider, stranger] = [signer(), signer(), signer()]
+
+  const direct = request(customer, { bid: 10_000, targets: [provider.pubkey] })
+  await accepted(t, c, direct, 'a direct request')
+  await accepted(t, c, feedback(stranger, direct, 'success'), "a stranger's success is stored")
+  await accepted(t, c, feedback(stranger, direct, 'error'), "a stranger's error is stored")
+  t.match(job(dataDir, direct.id), { state: 'open', provider: null }, 'but neither moves the job')
+  t.same(feedbackFrom(dataDir, direct.id), [], 'nor counts as a provider status')
+  await refused(
+    t,
+    c,
+    result(stranger, direct),
+    /direct request to other providers/,
+    "a stranger's result to a direct request",
+  )
+  await refused(
+    t,
+    c,
+    result(provider, direct, { amount: 10_001 }),
+    /over the job's bid of 10000 msats/,
+    'an amount over the bid',
+  )
+  await refused(t, c, result(provider, direct, { kind: 6200 }), /must be kind 6100/, 'a result of the wrong kind')
+  await refused(t, c, result(customer, direct), /cannot deliver its own job/, 'the customer delivering its own job')
+  await refused(
+    t,
+    c,
+    result(provider, direct, { request: JSON.stringify(request(customer)) }),
+    /request tag is not this job's request/,
+    'a result embedding another request',
+  )
+  await refused(
+    t,
+    c,
+    result(provider, { id: 'ab'.repeat(32), pubkey: customer.pubkey, kind: 5100 }),
+    /unknown job/,
+    'a result to an unknown job',
+  )
+
+  const first = result(provider, direct, { amount: 10_000 })
+  await accepted(t, c, first, 'the targeted provider delivers')
+  await refused(t, c, result(provider, direct, { amount: 1 }), /already delivered/, 'a second result')
+  t.match(
+    job(dataDir, direct.id),
+    { state: 'delivered', provider: provider.pubkey, result_id: first.id },
+    'who delivered is unchanged',
+  )
+  await refused(
+    t,
+    c,
+    customer.sign({ kind: 5, tags: [['e', direct.id]] }),
+    /was delivered: its request stays/,
+    "deleting a delivered job's request",
+  )
+  await refused(
+    t,
+    c,
+    provider.sign({ kind: 5, tags: [['e', first.id]] }),
+    /stays as the record/,
+    'deleting the delivering result',
+  )
+  t.same((await queryIds(c, { ids: [direct.id, first.id] })).sort(), [direct.id, first.id].sort(), 'both stay served')
+})
+
+t.test("only the customer's kind 5 cancels an open job, and a cancelled job takes no results", async t => {
+  const { c, dataDir } = await market(t)
+  const [customer, provider, stranger] = [signer(), signer(), signer()]
+  const req = request(customer, { bid: 5_000 })
+  await accepted(t, c, req, 'the request')
+  const status = feedback(provider, req, 'processing')
+  await accepted(t, c, status, "the provider's feedback")
+  await accepted(t, c, provider.sign({ kind: 5, tags: [['e', status.id]] }), 'and its withdrawal')
+  t.same(feedbackFrom(dataDir, req.id), [], 'a withdrawn feedback no longer counts')
+  await accepted(t, c, stranger.sign({ kind: 5, tags: [['e', req.id]] }), "a stranger's deletion is stored")
+  t.match(job(dataDir, req.id), { state: 'open' }, 'and cancels nothing')
+  await accepted(t, c, customer.sign({ kind: 5, tags: [['e', req.id]] }), "the customer's deletion")
+  t.equal(job(dataDir, req.id), undefined, 'cancels the job')
+  await refused(
+    t,
+    c,
+    result(provider, req, { request: JSON.stringify(req) }),
+    /cancelled by its customer/,
+    'a result after the cancel',
+  )
+})
+
+t.test('agora market rebuild reproduces the live market tables after a random scenario', async t => {
+  ensureBuilt()
+  const { c, dataDir, close } = await market(t)
+  const customers = Array.from({ length: 4 }, () => signer())
+  const providers = Array.from({ length: 4 }, () => signer())
+  let seed = 7
+  // A small LCG, read from its high bits (its low bits repeat quickly).
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return Math.floor((seed / 2 ** 31) * n)
+  }
+  const jobs: ReturnType<typeof request>[] = []
+  const at = now()
+  for (let i = 0; i < 200; i++) {
+    const roll = rand(20)
+    const j = jobs.length ? jobs[rand(jobs.length)]! : undefined
+    const p = providers[rand(providers.length)]!
+    let e
+    if (!j || roll < 8) {
+      const cust = customers[rand(customers.length)]!
+      e = request(cust, { bid: 1000 * (1 + rand(10)), targets: rand(3) === 0 ? [p.pubkey] : [] })
+      jobs.push(e)
+    } else if (roll < 12)
+      e = feedback(rand(4) === 0 ? customers[0]! : p, j, ['processing', 'error', 'success'][rand(3)]!)
+    else if (roll < 18) e = result(p, j, { amount: 1000 * (1 + rand(12)) })
+    else if (roll < 19) e = customers[rand(customers.length)]!.sign({ kind: 5, tags: [['e', j.id]] })
+    else e = p.sign({ kind: 5, tags: [['e', j.id]], created_at: at })
+    await c.publish(e)
+  }
+  await close()
+  const snapshot = () => {
+    const db = new Database(databaseFile(dataDir), { readonly: true })
+    try {
+      return MARKET_TABLES.map(table => db.prepare(`SELECT * FROM ${table} ORDER BY id`).all())
+    } finally {
+      db.close()
+    }
+  }
+  const live = snapshot()
+  t.ok(live[0]!.length > 10, `the scenario made jobs (${live[0]!.length})`)
+  t.ok(
+    (live[0] as { state: string }[]).some(r => r.state === 'delivered'),
+    'and delivered some',
+  )
+  const r = await runCli(['market', 'rebuild', '--data', dataDir])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /market rebuilt from \d+ stored events/)
+  t.same(snapshot(), live, 'the rebuilt tables equal the live ones')
+})

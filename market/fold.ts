@@ -4,7 +4,16 @@
 import type { Db } from '../relay/store/db.js'
 import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
 import { deletedIds } from '../nips/nip09.js'
-import { JOB_FEEDBACK, amountMsats, feedbackStatus, isJobResultKind, jobIdOf, readJobRequest } from '../nips/nip90.js'
+import {
+  JOB_FEEDBACK,
+  amountMsats,
+  embeddedRequest,
+  feedbackStatus,
+  isJobResultKind,
+  jobIdOf,
+  readJobRequest,
+  type JobRequest,
+} from '../nips/nip90.js'
 import { feedbackCounts, resultRefusal, type Job } from './jobs.js'
 
 export const MARKET_DDL = `
@@ -54,7 +63,8 @@ export function makeMarket(db: Db) {
   const q = {
     job: db.prepare('SELECT id, customer, kind, bid_msats, targets, state, provider FROM market_jobs WHERE id = ?'),
     jobByResult: db.prepare('SELECT id FROM market_jobs WHERE result_id = ?').pluck(),
-    tombstoned: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ?').pluck(),
+    // Only the customer's own deletion cancels (anyone may leave a tombstone under their own key).
+    cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
       `INSERT OR IGNORE INTO market_jobs (id, customer, kind, bid_msats, targets, created_at, state)
        VALUES (?, ?, ?, ?, ?, ?, 'open')`,
@@ -77,14 +87,31 @@ export function makeMarket(db: Db) {
   }
 
   /**
+   * The job a result names: the stored one, or else the one its embedded request describes (a job posted
+   * on another relay; policies/market-admission.ts has checked that request's signature). `cancelled`:
+   * its customer deleted the request.
+   */
+  const jobOfResult = (e: NostrEvent): { job: Job | undefined; cancelled: boolean; implied?: JobRequest } => {
+    const id = jobIdOf(e)
+    if (id === undefined) return { job: undefined, cancelled: false }
+    const stored = job(id)
+    if (stored) return { job: stored, cancelled: false }
+    const embedded = embeddedRequest(e)
+    const implied = embedded && embedded.id === id ? readJobRequest(embedded as NostrEvent) : undefined
+    if (!implied) return { job: undefined, cancelled: false }
+    if (q.cancelledBy.get(id, implied.customer) !== undefined) return { job: undefined, cancelled: true }
+    const asJob: Job = { ...implied, bidMsats: implied.bidMsats ?? null, state: 'open', provider: null }
+    return { job: asJob, cancelled: false, implied }
+  }
+
+  /**
    * Why the market refuses this event before it is stored, or undefined. A delivered job's request and the
    * result that delivered it are its record: their authors cannot delete them.
    */
   function refusal(e: NostrEvent): Rejection | undefined {
     if (isJobResultKind(e.kind)) {
-      const id = jobIdOf(e)
-      const j = id === undefined ? undefined : job(id)
-      return resultRefusal(j, e, !j && id !== undefined && q.tombstoned.get(id) !== undefined)
+      const { job: j, cancelled } = jobOfResult(e)
+      return resultRefusal(j, e, cancelled)
     }
     if (e.kind === 5)
       for (const id of deletedIds(e)) {
@@ -98,32 +125,27 @@ export function makeMarket(db: Db) {
     return undefined
   }
 
+  const open = (r: JobRequest) => {
+    q.open.run(r.id, r.customer, r.kind, r.bidMsats ?? null, JSON.stringify(r.targets), r.createdAt)
+  }
+
   /** Folds a stored event into the market tables (live after `refusal` passed it, or in a rebuild). */
   function apply(e: NostrEvent): void {
     const request = readJobRequest(e)
-    if (request) {
-      q.open.run(
-        request.id,
-        request.customer,
-        request.kind,
-        request.bidMsats ?? null,
-        JSON.stringify(request.targets),
-        request.createdAt,
-      )
+    if (request) return open(request)
+    if (isJobResultKind(e.kind)) {
+      const { job: j, implied } = jobOfResult(e)
+      if (!j || resultRefusal(j, e, false) !== undefined) return
+      if (implied) open(implied)
+      q.deliver.run(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.id)
       return
     }
-    if (isJobResultKind(e.kind) || e.kind === JOB_FEEDBACK) {
+    if (e.kind === JOB_FEEDBACK) {
       const id = jobIdOf(e)
       const j = id === undefined ? undefined : job(id)
-      if (!j) return
-      if (e.kind === JOB_FEEDBACK) {
-        // Feedback records a provider's status; it never moves the job (a stranger's "success" did in the seed).
-        if (feedbackCounts(j, e.pubkey))
-          q.feedback.run(e.id, j.id, e.pubkey, feedbackStatus(e) ?? null, amountMsats(e) ?? null, e.created_at)
-        return
-      }
-      if (resultRefusal(j, e, false) === undefined)
-        q.deliver.run(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.id)
+      // Feedback records a provider's status; it never moves the job (a stranger's "success" did in the seed).
+      if (j && feedbackCounts(j, e.pubkey))
+        q.feedback.run(e.id, j.id, e.pubkey, feedbackStatus(e) ?? null, amountMsats(e) ?? null, e.created_at)
       return
     }
     if (e.kind === 5)

@@ -49,14 +49,24 @@ export const amountMsats = (e: Pick<NostrEvent, 'tags'>): number | undefined => 
 /** A feedback event's status (payment-required, processing, error, success, partial, or anything else). */
 export const feedbackStatus = (e: Pick<NostrEvent, 'tags'>): string | undefined => first(e, 'status')
 
-/** The id of the request embedded in a result's `request` tag (its JSON), or undefined when absent or unreadable. */
-export function embeddedRequestId(e: Pick<NostrEvent, 'tags'>): string | undefined | null {
+/**
+ * The request embedded in a result's `request` tag (its JSON): undefined when there is no tag, null when
+ * the tag is not a JSON object. Whether it is a valid signed event is for the caller to check.
+ */
+export function embeddedRequest(e: Pick<NostrEvent, 'tags'>): Record<string, unknown> | undefined | null {
   const json = first(e, 'request')
   if (json === undefined) return undefined
   try {
-    const id = (JSON.parse(json) as { id?: unknown }).id
-    return typeof id === 'string' ? id : null
+    const v = JSON.parse(json) as unknown
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
   } catch {
     return null
   }
+}
+
+/** The id of the request embedded in a result, or undefined when absent, null when unreadable. */
+export function embeddedRequestId(e: Pick<NostrEvent, 'tags'>): string | undefined | null {
+  const req = embeddedRequest(e)
+  if (!req) return req
+  return typeof req.id === 'string' ? req.id : null
 }

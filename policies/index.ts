@@ -5,6 +5,7 @@ import { authWrites } from './auth-writes.js'
 import { createdAtWindow } from './created-at-window.js'
 import { eventSize } from './event-size.js'
 import { kindWhitelist } from './kind-whitelist.js'
+import { marketAdmission } from './market-admission.js'
 import { powByKind } from './pow-by-kind.js'
 import { privateReads } from './private-reads.js'
 import { protectedEvents } from './protected-events.js'
@@ -21,6 +22,7 @@ export const policies: readonly Policy[] = [
   protectedEvents,
   powByKind,
   zapGate,
+  marketAdmission,
   privateReads,
 ]
 

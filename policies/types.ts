@@ -9,6 +9,8 @@ import type { ZapProof } from '../nips/nip57.js'
 export type StoreViews = {
   /** The largest verified zap, in msats, this pubkey has paid the relay (kept for good). */
   largestZapMsats(pubkey: string): bigint
+  /** True when the market holds a job with this request id (DESIGN §7.2). */
+  knownJob(id: string): boolean
 }
 
 /** What a check may know about the moment and the connection; never the socket itself. */

@@ -73,7 +73,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   const reader = createReader(openReadDb(databaseFile(dataDir)))
   const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
   const verifier = await createVerifyPool(backend, cfg.verifier.workers)
-  const views = { largestZapMsats: reader.largestZapMsats }
+  const views = { largestZapMsats: reader.largestZapMsats, knownJob: reader.knownJob }
   const rc: RelayCtx = {
     snapshot: () => snap,
     reader,

@@ -30,6 +30,7 @@ export function createReader(db: Db) {
   }
   const has = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck()
   const largestZap = db.prepare('SELECT MAX(msats) FROM zap_unlocks WHERE pubkey = ?').pluck().safeIntegers()
+  const job = db.prepare('SELECT 1 FROM market_jobs WHERE id = ?').pluck()
 
   /** Rows of one filter in NIP-01 order: one index-ordered cursor per split, merged newest first. */
   function* ordered(filter: CompiledFilter, now: number): Generator<Row> {
@@ -119,6 +120,8 @@ export function createReader(db: Db) {
     has: (id: string): boolean => has.get(id) !== undefined,
     /** The largest recorded zap to the relay from this pubkey, in msats (0n when none). */
     largestZapMsats: (pubkey: string): bigint => (largestZap.get(pubkey) as bigint | null) ?? 0n,
+    /** True when the market holds a job with this request id. */
+    knownJob: (id: string): boolean => job.get(id) !== undefined,
     query,
     count,
     exportRows,

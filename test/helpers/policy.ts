@@ -9,7 +9,7 @@ export function policyCtx(over: Partial<PolicyCtx> = {}): PolicyCtx {
     nowMs: now * 1000,
     ip: '127.0.0.1',
     authed: new Set(),
-    views: { largestZapMsats: () => 0n },
+    views: { largestZapMsats: () => 0n, knownJob: () => false },
     ...over,
   }
 }

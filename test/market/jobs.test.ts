@@ -215,8 +215,12 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
       jobs.push(e)
     } else if (roll < 12)
       e = feedback(rand(4) === 0 ? customers[0]! : p, j, ['processing', 'error', 'success'][rand(3)]!)
-    else if (roll < 18) e = result(p, j, { amount: 1000 * (1 + rand(12)) })
-    else if (roll < 19) e = customers[rand(customers.length)]!.sign({ kind: 5, tags: [['e', j.id]] })
+    else if (roll < 17) e = result(p, j, { amount: 1000 * (1 + rand(12)) })
+    else if (roll < 18) {
+      // A job from another relay, delivered with its embedded request.
+      const away = request(customers[rand(customers.length)]!, { bid: 5000 })
+      e = result(p, away, { amount: 1000 * (1 + rand(6)), request: JSON.stringify(away) })
+    } else if (roll < 19) e = customers[rand(customers.length)]!.sign({ kind: 5, tags: [['e', j.id]] })
     else e = p.sign({ kind: 5, tags: [['e', j.id]], created_at: at })
     await c.publish(e)
   }
@@ -239,4 +243,31 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /market rebuilt from \d+ stored events/)
   t.same(snapshot(), live, 'the rebuilt tables equal the live ones')
+})
+
+t.test('a result that embeds its signed request delivers a job posted on another relay', async t => {
+  const { c, dataDir } = await market(t)
+  const [customer, provider, stranger] = [signer(), signer(), signer()]
+  const elsewhere = request(customer, { bid: 3_000 }) // never published here
+  // Someone else's deletion of that id does not stand for the customer's cancel.
+  await accepted(t, c, stranger.sign({ kind: 5, tags: [['e', elsewhere.id]] }), "a stranger's deletion of the id")
+  const res = result(provider, elsewhere, { amount: 3_000, request: JSON.stringify(elsewhere) })
+  await accepted(t, c, res, 'the result with the embedded request')
+  t.same(job(dataDir, elsewhere.id), {
+    state: 'delivered',
+    provider: provider.pubkey,
+    result_id: res.id,
+    amount_msats: 3_000,
+  })
+
+  const forged = { ...request(customer, { bid: 9_000 }) }
+  forged.sig = forged.sig.replace(/^./, forged.sig[0] === 'a' ? 'b' : 'a')
+  const bad = await c.publish(result(provider, forged, { request: JSON.stringify(forged) }))
+  t.equal(bad[2], false)
+  t.equal(bad[3], 'invalid: the embedded request: signature does not verify')
+  t.equal(job(dataDir, forged.id), undefined, 'no job from a forged request')
+
+  const wrongKind = request(customer, { kind: 5300 })
+  const mismatch = await c.publish(result(provider, wrongKind, { kind: 6100, request: JSON.stringify(wrongKind) }))
+  t.equal(mismatch[3], 'invalid: the embedded request must be kind 5100 for a kind 6100 result')
 })

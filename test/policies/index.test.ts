@@ -23,6 +23,7 @@ const ALL_ON: Flags = {
   'policies.auth_writes.enabled': true,
   'policies.private_reads.enabled': true,
   'policies.private_reads.kinds': ['7117'],
+  'market.enabled': true,
 }
 const config = (flags: Flags = {}) => loadConfig({ env: {}, flags })
 const build = (flags: Flags = {}) => buildPolicies(config(flags), testDeps(verifyEvent))
@@ -52,6 +53,7 @@ t.test('policies are listed cheapest first', async t => {
       'protected-events',
       'pow-by-kind',
       'zap-gate',
+      'market',
       'private-reads',
     ],
   )
@@ -68,7 +70,7 @@ t.test('policies.open deactivates exactly the anti-spam policies', async t => {
   const cfg = config({ ...ALL_ON, 'policies.open': true })
   t.same(
     policies.filter(p => isActive(p, cfg)).map(p => p.name),
-    ['event-size', 'created-at-window', 'auth-writes', 'protected-events', 'private-reads'],
+    ['event-size', 'created-at-window', 'auth-writes', 'protected-events', 'market', 'private-reads'],
   )
 })
 

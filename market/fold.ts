@@ -15,6 +15,7 @@ import {
   type JobRequest,
 } from '../nips/nip90.js'
 import { feedbackCounts, resultRefusal, type Job } from './jobs.js'
+import { readHandler, readHeartbeat } from './providers.js'
 
 export const MARKET_DDL = `
 CREATE TABLE IF NOT EXISTS market_jobs (
@@ -41,10 +42,36 @@ CREATE TABLE IF NOT EXISTS market_feedback (
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS market_feedback_job ON market_feedback(job, provider, created_at);
+-- The provider registry: one row per announcement address, so replacement and deletion map one to one.
+CREATE TABLE IF NOT EXISTS market_handlers (
+  pubkey TEXT NOT NULL,
+  d TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kinds TEXT NOT NULL,
+  name TEXT,
+  lud16 TEXT,
+  skill TEXT,
+  PRIMARY KEY (pubkey, d)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_handlers_id ON market_handlers(id);
+-- received_at is the relay's clock: a future-dated heartbeat keeps nobody online.
+CREATE TABLE IF NOT EXISTS market_heartbeats (
+  pubkey TEXT NOT NULL,
+  d TEXT NOT NULL,
+  id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  status TEXT,
+  capacity INTEGER,
+  kinds TEXT NOT NULL,
+  price TEXT,
+  PRIMARY KEY (pubkey, d)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_heartbeats_id ON market_heartbeats(id);
+CREATE INDEX IF NOT EXISTS market_heartbeats_seen ON market_heartbeats(pubkey, received_at);
 `
 
 /** The market tables, in the order a comparison or a rebuild walks them. */
-export const MARKET_TABLES = ['market_jobs', 'market_feedback'] as const
+export const MARKET_TABLES = ['market_jobs', 'market_feedback', 'market_handlers', 'market_heartbeats'] as const
 
 type JobRowSql = {
   id: string
@@ -76,9 +103,23 @@ export function makeMarket(db: Db) {
     feedback: db.prepare(
       'INSERT OR IGNORE INTO market_feedback (id, job, provider, status, amount_msats, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    cancel: db.prepare("DELETE FROM market_jobs WHERE id = ? AND customer = ? AND state = 'open'"),
-    cancelFeedback: db.prepare('DELETE FROM market_feedback WHERE job = ?'),
-    withdrawFeedback: db.prepare('DELETE FROM market_feedback WHERE id = ? AND provider = ?'),
+    record: db.prepare("SELECT 1 FROM market_jobs WHERE (id = ? AND state = 'delivered') OR result_id = ?").pluck(),
+    dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE id = ? AND state = 'open'"),
+    dropJobFeedback: db.prepare('DELETE FROM market_feedback WHERE job = ?'),
+    dropFeedback: db.prepare('DELETE FROM market_feedback WHERE id = ?'),
+    handler: db.prepare(
+      `INSERT INTO market_handlers (pubkey, d, id, kinds, name, lud16, skill) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pubkey, d) DO UPDATE SET id = excluded.id, kinds = excluded.kinds, name = excluded.name,
+         lud16 = excluded.lud16, skill = excluded.skill`,
+    ),
+    heartbeat: db.prepare(
+      `INSERT INTO market_heartbeats (pubkey, d, id, received_at, status, capacity, kinds, price)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (pubkey, d) DO UPDATE SET id = excluded.id, received_at = excluded.received_at,
+         status = excluded.status, capacity = excluded.capacity, kinds = excluded.kinds, price = excluded.price`,
+    ),
+    dropHandler: db.prepare('DELETE FROM market_handlers WHERE id = ?'),
+    dropHeartbeat: db.prepare('DELETE FROM market_heartbeats WHERE id = ?'),
   }
 
   const job = (id: string): Job | undefined => {
@@ -129,8 +170,11 @@ export function makeMarket(db: Db) {
     q.open.run(r.id, r.customer, r.kind, r.bidMsats ?? null, JSON.stringify(r.targets), r.createdAt)
   }
 
-  /** Folds a stored event into the market tables (live after `refusal` passed it, or in a rebuild). */
-  function apply(e: NostrEvent): void {
+  /**
+   * Folds a stored event into the market tables (live after `refusal` passed it, or in a rebuild).
+   * `receivedAt` is the relay's clock when it was stored.
+   */
+  function apply(e: NostrEvent, receivedAt: number): void {
     const request = readJobRequest(e)
     if (request) return open(request)
     if (isJobResultKind(e.kind)) {
@@ -148,15 +192,41 @@ export function makeMarket(db: Db) {
         q.feedback.run(e.id, j.id, e.pubkey, feedbackStatus(e) ?? null, amountMsats(e) ?? null, e.created_at)
       return
     }
-    if (e.kind === 5)
-      for (const id of deletedIds(e)) {
-        // The customer's deletion of an open job's request cancels it; a provider may withdraw its feedback.
-        if (q.cancel.run(id, e.pubkey).changes > 0) q.cancelFeedback.run(id)
-        q.withdrawFeedback.run(id, e.pubkey)
-      }
+    const handler = readHandler(e)
+    if (handler) {
+      const { d, kinds, name, lud16, skill } = handler
+      q.handler.run(e.pubkey, d, e.id, JSON.stringify(kinds), name ?? null, lud16 ?? null, skill ?? null)
+      return
+    }
+    const beat = readHeartbeat(e)
+    if (beat)
+      q.heartbeat.run(
+        e.pubkey,
+        beat.d,
+        e.id,
+        receivedAt,
+        beat.status ?? null,
+        beat.capacity ?? null,
+        JSON.stringify(beat.kinds),
+        beat.price ?? null,
+      )
   }
 
-  return { refusal, apply }
+  /**
+   * An event left the store (its author deleted it, a newer version replaced it, or it expired): what it
+   * added goes too. A deleted open job's request is its customer's cancel.
+   */
+  function removed(id: string): void {
+    if (q.dropOpenJob.run(id).changes > 0) q.dropJobFeedback.run(id)
+    q.dropFeedback.run(id)
+    q.dropHandler.run(id)
+    q.dropHeartbeat.run(id)
+  }
+
+  /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */
+  const keeps = (id: string): boolean => q.record.get(id, id) !== undefined
+
+  return { refusal, apply, removed, keeps }
 }
 
 export type Market = ReturnType<typeof makeMarket>
@@ -164,15 +234,19 @@ export type Market = ReturnType<typeof makeMarket>
 /** Empties the market tables and folds every stored event into them again, in storage order. */
 export function rebuildMarket(db: Db): number {
   const market = makeMarket(db)
-  const page = db.prepare('SELECT seq, raw FROM events WHERE seq > ? ORDER BY seq LIMIT 1000')
+  const page = db.prepare('SELECT seq, raw, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1000')
   let events = 0
   db.transaction(() => {
     for (const table of MARKET_TABLES) db.exec(`DELETE FROM ${table}`)
     for (let after = 0; ;) {
       // Read a page, then write: a connection cannot write while one of its cursors is open.
-      const rows = page.all(after) as { seq: number; raw: string }[]
+      const rows = page.all(after) as { seq: number; raw: string; received_at: number | null }[]
       if (rows.length === 0) break
-      for (const r of rows) market.apply(JSON.parse(r.raw) as NostrEvent)
+      for (const r of rows) {
+        const e = JSON.parse(r.raw) as NostrEvent
+        // Stored before schema 5: the event's own time is all there is.
+        market.apply(e, r.received_at ?? e.created_at)
+      }
       events += rows.length
       after = rows.at(-1)!.seq
     }

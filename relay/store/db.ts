@@ -4,7 +4,7 @@ import { MARKET_DDL, rebuildMarket } from '../../market/fold.js'
 
 export type Db = Database.Database
 
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS events (
   created_at INTEGER NOT NULL,
   expires_at INTEGER,
   addr TEXT,
-  raw TEXT NOT NULL
+  raw TEXT NOT NULL,
+  -- The relay's clock when the event was stored (schema 5; NULL for events stored before).
+  received_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_created ON events(created_at DESC, id);
 CREATE INDEX IF NOT EXISTS events_pubkey ON events(pubkey, created_at DESC, id);
@@ -70,10 +72,12 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
     throw new Error(`database schema ${version} is newer than this agora (${SCHEMA_VERSION})`)
   // Schema 2 had two tag indexes, replaced in 3 by tags_by_value.
   if (version === 2) db.exec('DROP INDEX IF EXISTS tags_value; DROP INDEX IF EXISTS tags_value_kind;')
+  const columns = version > 0 ? (db.pragma('table_info(events)') as { name: string }[]).map(c => c.name) : []
+  if (version > 0 && !columns.includes('received_at')) db.exec('ALTER TABLE events ADD COLUMN received_at INTEGER')
   db.exec(DDL)
   db.exec(MARKET_DDL)
-  // Schema 4 added the market tables: fold the events stored before them.
-  if (version > 0 && version < 4) rebuildMarket(db)
+  // Schemas 4 and 5 added market tables: fold the events stored before them.
+  if (version > 0 && version < 5) rebuildMarket(db)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return db
 }

@@ -36,30 +36,32 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
     deletedAddr: db.prepare('SELECT created_at FROM deleted_addrs WHERE pubkey = ? AND kind = ? AND addr = ?').pluck(),
     current: db.prepare('SELECT seq, id, created_at FROM events WHERE pubkey = ? AND kind = ? AND addr = ?'),
     insert: db.prepare(
-      'INSERT INTO events (id, pubkey, kind, created_at, expires_at, addr, raw) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (id, pubkey, kind, created_at, expires_at, addr, raw, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertTag: db.prepare('INSERT INTO tags (seq, name, value, kind, created_at) VALUES (?, ?, ?, ?, ?)'),
     deleteSeq: db.prepare('DELETE FROM events WHERE seq = ?'),
     deleteTags: db.prepare('DELETE FROM tags WHERE seq = ?'),
     target: db.prepare('SELECT seq, pubkey, kind FROM events WHERE id = ?'),
-    addrVersions: db
-      .prepare('SELECT seq FROM events WHERE pubkey = ? AND kind = ? AND addr = ? AND created_at <= ?')
-      .pluck(),
+    addrVersions: db.prepare(
+      'SELECT seq, id FROM events WHERE pubkey = ? AND kind = ? AND addr = ? AND created_at <= ?',
+    ),
     tombstoneId: db.prepare('INSERT OR IGNORE INTO deleted_ids (id, pubkey) VALUES (?, ?)'),
     tombstoneAddr: db.prepare(
       `INSERT INTO deleted_addrs (pubkey, kind, addr, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (pubkey, kind, addr) DO UPDATE SET created_at = max(created_at, excluded.created_at)`,
     ),
-    expired: db.prepare('SELECT seq FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?').pluck(),
+    expired: db.prepare('SELECT seq, id FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     paymentUsed: db.prepare('SELECT 1 FROM zap_unlocks WHERE payment_hash = ?').pluck(),
     unlock: db.prepare('INSERT INTO zap_unlocks (payment_hash, pubkey, msats, receipt_id) VALUES (?, ?, ?, ?)'),
   }
 
   const market = opts.market ? makeMarket(db) : undefined
 
-  const remove = (seq: number | bigint) => {
+  // Every removal (replacement, deletion, expiry) goes through here, so the market sees each one.
+  const remove = (seq: number | bigint, id: string) => {
     q.deleteTags.run(seq)
     q.deleteSeq.run(seq)
+    market?.removed(id)
   }
 
   // NIP-09: delete the author's own events by id and by address; tombstones stop them coming back.
@@ -67,11 +69,12 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
     for (const id of deletedIds(del)) {
       const t = q.target.get(id) as { seq: number; pubkey: string; kind: number } | undefined
       if (t && (t.pubkey !== del.pubkey || t.kind === 5)) continue // not theirs, or a deletion: no effect
-      if (t) remove(t.seq)
+      if (t) remove(t.seq, id)
       q.tombstoneId.run(id, del.pubkey)
     }
     for (const a of deletedAddresses(del)) {
-      for (const seq of q.addrVersions.all(a.pubkey, a.kind, a.d, del.created_at) as number[]) remove(seq)
+      for (const v of q.addrVersions.all(a.pubkey, a.kind, a.d, del.created_at) as { seq: number; id: string }[])
+        remove(v.seq, v.id)
       q.tombstoneAddr.run(a.pubkey, a.kind, a.d, del.created_at)
     }
   }
@@ -79,6 +82,8 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
   /** Saves one event with NIP-01/09 semantics, and what its note records; must run inside the writer's transaction. */
   function save(e: VerifiedEvent, raw: string, note?: WriteNote): WriteOutcome {
     if (q.exists.get(e.id)) return { status: 'duplicate' }
+    // The relay's clock at storage: what market rules about time go by, never the event's own created_at.
+    const receivedAt = Math.floor(Date.now() / 1000)
     const zap = note?.zapUnlock
     // NIP-57: one receipt per payment; a second receipt for the same invoice proves nothing new.
     if (zap && q.paymentUsed.get(zap.paymentHash))
@@ -103,7 +108,7 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
             status: 'rejected',
             rejection: reject('blocked', 'a newer version of this replaceable event is stored'),
           }
-        remove(cur.seq)
+        remove(cur.seq, cur.id)
       }
     }
     const { lastInsertRowid: seq } = q.insert.run(
@@ -114,19 +119,22 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
       expiresAt(e) ?? null,
       addr ?? null,
       raw,
+      receivedAt,
     )
     for (const [name, value] of indexedTags(e)) q.insertTag.run(seq, name, value, e.kind, e.created_at)
     if (e.kind === 5) applyDeletion(e)
     if (zap) q.unlock.run(zap.paymentHash, zap.sender, zap.msats, e.id)
-    market?.apply(e)
+    market?.apply(e, receivedAt)
     return { status: 'saved' }
   }
 
   /** Deletes events whose NIP-40 expiration has passed; returns how many. */
   function sweepExpired(now: number): number {
-    const seqs = q.expired.all(now) as number[]
-    for (const seq of seqs) remove(seq)
-    return seqs.length
+    // A delivered job's request and result outlive their expiration: they are the job's record (NIP-40
+    // lets relays keep expired events; readers never see them).
+    const due = (q.expired.all(now) as { seq: number; id: string }[]).filter(r => !market?.keeps(r.id))
+    for (const r of due) remove(r.seq, r.id)
+    return due.length
   }
 
   return { save, sweepExpired }

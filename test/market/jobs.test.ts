@@ -204,7 +204,7 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
   }
   const jobs: ReturnType<typeof request>[] = []
   const at = now()
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 260; i++) {
     const roll = rand(20)
     const j = jobs.length ? jobs[rand(jobs.length)]! : undefined
     const p = providers[rand(providers.length)]!
@@ -221,6 +221,19 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
       const away = request(customers[rand(customers.length)]!, { bid: 5000 })
       e = result(p, away, { amount: 1000 * (1 + rand(6)), request: JSON.stringify(away) })
     } else if (roll < 19) e = customers[rand(customers.length)]!.sign({ kind: 5, tags: [['e', j.id]] })
+    else if (rand(3) > 0)
+      // Announcements on two addresses per provider, so newer versions replace older ones.
+      e = p.sign({
+        kind: rand(2) ? 30333 : 31990,
+        created_at: at - 300 + i,
+        tags: [
+          ['d', `a${rand(2)}`],
+          ['k', String(5000 + rand(3) * 100)],
+          ['capacity', String(rand(5))],
+        ],
+        content: rand(2) ? '{"name":"p","lud16":"p@example.com"}' : '',
+      })
+    else if (rand(2) === 0) e = p.sign({ kind: 5, tags: [['a', `${rand(2) ? 30333 : 31990}:${p.pubkey}:a${rand(2)}`]] })
     else e = p.sign({ kind: 5, tags: [['e', j.id]], created_at: at })
     await c.publish(e)
   }
@@ -239,6 +252,7 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
     (live[0] as { state: string }[]).some(r => r.state === 'delivered'),
     'and delivered some',
   )
+  t.ok(live[2]!.length > 0 && live[3]!.length > 0, `and registered providers (${live[2]!.length}, ${live[3]!.length})`)
   const r = await runCli(['market', 'rebuild', '--data', dataDir])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /market rebuilt from \d+ stored events/)
@@ -270,4 +284,67 @@ t.test('a result that embeds its signed request delivers a job posted on another
   const wrongKind = request(customer, { kind: 5300 })
   const mismatch = await c.publish(result(provider, wrongKind, { kind: 6100, request: JSON.stringify(wrongKind) }))
   t.equal(mismatch[3], 'invalid: the embedded request must be kind 5100 for a kind 6100 result')
+})
+
+t.test('providers announce with 31990 and 30333; replacement and deletion follow the events', async t => {
+  const { c, dataDir } = await market(t)
+  const provider = signer()
+  const at = now()
+  const handlers = () => {
+    const db = new Database(databaseFile(dataDir), { readonly: true })
+    try {
+      return db.prepare('SELECT d, kinds, name, lud16 FROM market_handlers WHERE pubkey = ?').all(provider.pubkey)
+    } finally {
+      db.close()
+    }
+  }
+  const info = (created_at: number, kinds: string[], content: Record<string, unknown>) =>
+    provider.sign({
+      kind: 31990,
+      created_at,
+      tags: [['d', 'summariser'], ...kinds.map(k => ['k', k])],
+      content: JSON.stringify(content),
+    })
+  await accepted(t, c, info(at - 10, ['5100'], { name: 'sum', lightning_address: 'sum@example.com' }), 'handler info')
+  t.same(
+    handlers(),
+    [{ d: 'summariser', kinds: '[5100]', name: 'sum', lud16: 'sum@example.com' }],
+    'the seed spelling of lud16 counts',
+  )
+  await accepted(t, c, info(at, ['5100', '5300'], { name: 'sum', lud16: 'sum@example.org' }), 'a newer version')
+  t.same(
+    handlers(),
+    [{ d: 'summariser', kinds: '[5100,5300]', name: 'sum', lud16: 'sum@example.org' }],
+    'replaces the row',
+  )
+  await accepted(t, c, provider.sign({ kind: 5, tags: [['a', `31990:${provider.pubkey}:summariser`]] }), 'its deletion')
+  t.same(handlers(), [], 'removes it')
+
+  // A heartbeat dated 10 minutes ahead still counts from when the relay received it.
+  const beat = provider.sign({
+    kind: 30333,
+    created_at: at + 600,
+    tags: [
+      ['d', 'node-1'],
+      ['status', 'online'],
+      ['capacity', '3'],
+      ['k', '5100'],
+      ['price', '5100:10'],
+    ],
+  })
+  await accepted(t, c, beat, 'a future-dated heartbeat')
+  const db = new Database(databaseFile(dataDir), { readonly: true })
+  t.teardown(() => db.close())
+  const row = db
+    .prepare('SELECT received_at, capacity, kinds FROM market_heartbeats WHERE pubkey = ?')
+    .get(provider.pubkey) as {
+    received_at: number
+    capacity: number
+    kinds: string
+  }
+  t.ok(
+    Math.abs(row.received_at - now()) <= 5,
+    `received_at is the relay's clock (${row.received_at}), not created_at (${at + 600})`,
+  )
+  t.same([row.capacity, row.kinds], [3, '[5100]'])
 })

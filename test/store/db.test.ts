@@ -27,7 +27,7 @@ t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouc
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 4)
+  t.equal(db.pragma('user_version', { simple: true }), 5)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
 })
@@ -48,4 +48,21 @@ t.test('a schema 3 store gets its market tables folded from the events it holds'
   t.same(db.prepare('SELECT id, customer, bid_msats, state FROM market_jobs').all(), [
     { id: request.id, customer: customer.pubkey, bid_msats: 2000, state: 'open' },
   ])
+})
+
+t.test('a schema 4 store gains the received_at column, empty for the events it held', async t => {
+  const dir = tempDir(t)
+  const store = openTestStore(dir)
+  const note = signer().sign({ content: 'before schema 5' })
+  await store.save(note)
+  await store.close()
+  const old = new Database(join(dir, 'agora.sqlite'))
+  old.exec('ALTER TABLE events DROP COLUMN received_at')
+  old.pragma('user_version = 4')
+  old.close()
+
+  const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), 5)
+  t.same(db.prepare('SELECT id, received_at FROM events').all(), [{ id: note.id, received_at: null }])
 })

@@ -16,6 +16,7 @@ import {
 } from '../nips/nip90.js'
 import { feedbackCounts, resultRefusal, type Job } from './jobs.js'
 import { readHandler, readHeartbeat } from './providers.js'
+import { readReview, reviewRefusal, roleOf } from './reviews.js'
 
 export const MARKET_DDL = `
 CREATE TABLE IF NOT EXISTS market_jobs (
@@ -68,10 +69,29 @@ CREATE TABLE IF NOT EXISTS market_heartbeats (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS market_heartbeats_id ON market_heartbeats(id);
 CREATE INDEX IF NOT EXISTS market_heartbeats_seen ON market_heartbeats(pubkey, received_at);
+-- One review per job per reviewer (31117 is addressable with d = the job, so a newer one replaces it).
+CREATE TABLE IF NOT EXISTS market_reviews (
+  job TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  id TEXT NOT NULL,
+  reviewed TEXT NOT NULL,
+  rating INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (job, reviewer)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_reviews_id ON market_reviews(id);
+CREATE INDEX IF NOT EXISTS market_reviews_reviewed ON market_reviews(reviewed);
 `
 
 /** The market tables, in the order a comparison or a rebuild walks them. */
-export const MARKET_TABLES = ['market_jobs', 'market_feedback', 'market_handlers', 'market_heartbeats'] as const
+export const MARKET_TABLES = [
+  'market_jobs',
+  'market_feedback',
+  'market_handlers',
+  'market_heartbeats',
+  'market_reviews',
+] as const
 
 type JobRowSql = {
   id: string
@@ -118,6 +138,12 @@ export function makeMarket(db: Db) {
        ON CONFLICT (pubkey, d) DO UPDATE SET id = excluded.id, received_at = excluded.received_at,
          status = excluded.status, capacity = excluded.capacity, kinds = excluded.kinds, price = excluded.price`,
     ),
+    review: db.prepare(
+      `INSERT INTO market_reviews (job, reviewer, id, reviewed, rating, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (job, reviewer) DO UPDATE SET id = excluded.id, reviewed = excluded.reviewed,
+         rating = excluded.rating, role = excluded.role, created_at = excluded.created_at`,
+    ),
+    dropReview: db.prepare('DELETE FROM market_reviews WHERE id = ?'),
     dropHandler: db.prepare('DELETE FROM market_handlers WHERE id = ?'),
     dropHeartbeat: db.prepare('DELETE FROM market_heartbeats WHERE id = ?'),
   }
@@ -154,6 +180,8 @@ export function makeMarket(db: Db) {
       const { job: j, cancelled } = jobOfResult(e)
       return resultRefusal(j, e, cancelled)
     }
+    const review = readReview(e)
+    if (review) return reviewRefusal(job(review.job), e, review)
     if (e.kind === 5)
       for (const id of deletedIds(e)) {
         const j = job(id)
@@ -192,6 +220,13 @@ export function makeMarket(db: Db) {
         q.feedback.run(e.id, j.id, e.pubkey, feedbackStatus(e) ?? null, amountMsats(e) ?? null, e.created_at)
       return
     }
+    const review = readReview(e)
+    if (review) {
+      const j = job(review.job)
+      if (j && reviewRefusal(j, e, review) === undefined)
+        q.review.run(j.id, e.pubkey, e.id, review.reviewed!, review.rating!, roleOf(j, e.pubkey), e.created_at)
+      return
+    }
     const handler = readHandler(e)
     if (handler) {
       const { d, kinds, name, lud16, skill } = handler
@@ -219,6 +254,7 @@ export function makeMarket(db: Db) {
   function removed(id: string): void {
     if (q.dropOpenJob.run(id).changes > 0) q.dropJobFeedback.run(id)
     q.dropFeedback.run(id)
+    q.dropReview.run(id)
     q.dropHandler.run(id)
     q.dropHeartbeat.run(id)
   }

@@ -237,6 +237,35 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
     else e = p.sign({ kind: 5, tags: [['e', j.id]], created_at: at })
     await c.publish(e)
   }
+  // Reviews of some delivered jobs, by either party (newer ones replace older ones).
+  const delivered = (() => {
+    const db = new Database(databaseFile(dataDir), { readonly: true })
+    try {
+      return db.prepare("SELECT id, customer, provider FROM market_jobs WHERE state = 'delivered'").all() as {
+        id: string
+        customer: string
+        provider: string
+      }[]
+    } finally {
+      db.close()
+    }
+  })()
+  const keyOf = new Map([...customers, ...providers].map(k => [k.pubkey, k]))
+  for (const [n, d] of delivered.slice(0, 12).entries()) {
+    const [by, about] = n % 2 ? [d.provider, d.customer] : [d.customer, d.provider]
+    for (const rating of ['3', String(1 + rand(5))])
+      await c.publish(
+        keyOf.get(by)!.sign({
+          kind: 31117,
+          created_at: at + Number(rating),
+          tags: [
+            ['d', d.id],
+            ['p', about],
+            ['rating', rating],
+          ],
+        }),
+      )
+  }
   await close()
   const snapshot = () => {
     const db = new Database(databaseFile(dataDir), { readonly: true })
@@ -253,6 +282,7 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
     'and delivered some',
   )
   t.ok(live[2]!.length > 0 && live[3]!.length > 0, `and registered providers (${live[2]!.length}, ${live[3]!.length})`)
+  t.ok(live[4]!.length > 0, `and recorded reviews (${live[4]!.length})`)
   const r = await runCli(['market', 'rebuild', '--data', dataDir])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /market rebuilt from \d+ stored events/)
@@ -347,4 +377,80 @@ t.test('providers announce with 31990 and 30333; replacement and deletion follow
     `received_at is the relay's clock (${row.received_at}), not created_at (${at + 600})`,
   )
   t.same([row.capacity, row.kinds], [3, '[5100]'])
+})
+
+t.test('only the two parties of a delivered job review it, each the other, rating 1-5', async t => {
+  const { c, dataDir } = await market(t)
+  const [customer, provider, stranger] = [signer(), signer(), signer()]
+  const req = request(customer, { bid: 2_000 })
+  await accepted(t, c, req, 'the request')
+  const review = (who: Signer, about: string, rating: string, extra: string[][] = []) =>
+    who.sign({ kind: 31117, tags: [['d', req.id], ['p', about], ['rating', rating], ['k', '5100'], ...extra] })
+  await refused(
+    t,
+    c,
+    review(customer, provider.pubkey, '5'),
+    /only a delivered job can be reviewed/,
+    'a review before delivery',
+  )
+  await accepted(t, c, result(provider, req), 'the result')
+
+  await refused(
+    t,
+    c,
+    review(stranger, provider.pubkey, '1'),
+    /only the customer and the provider/,
+    "a stranger's review",
+  )
+  await refused(t, c, review(customer, stranger.pubkey, '1'), /about the other party/, 'a review of someone else')
+  const reviews = () => {
+    const db = new Database(databaseFile(dataDir), { readonly: true })
+    try {
+      return db.prepare('SELECT reviewer, reviewed, rating, role FROM market_reviews ORDER BY role').all()
+    } finally {
+      db.close()
+    }
+  }
+  for (const bad of ['0', '6', '4.5', 'five']) {
+    const ok = await c.publish(review(customer, provider.pubkey, bad))
+    t.same([ok[2], ok[3]], [false, 'invalid: a review needs a rating tag with an integer from 1 to 5'], `rating ${bad}`)
+  }
+  const wrongRole = await c.publish(review(customer, provider.pubkey, '4', [['role', 'provider']]))
+  t.equal(wrongRole[3], "invalid: the reviewer is the job's customer, not its provider")
+  t.same(reviews(), [], 'nothing refused was recorded')
+
+  await accepted(t, c, review(customer, provider.pubkey, '2'), "the customer's review")
+  // The seed's agents send `kind` instead of `k`; the role is inferred when missing.
+  await accepted(
+    t,
+    c,
+    provider.sign({
+      kind: 31117,
+      tags: [
+        ['d', req.id],
+        ['p', customer.pubkey],
+        ['rating', '5'],
+        ['kind', '5100'],
+      ],
+    }),
+    "the provider's review in the seed spelling",
+  )
+  await accepted(
+    t,
+    c,
+    customer.sign({
+      kind: 31117,
+      created_at: now() + 1,
+      tags: [
+        ['d', req.id],
+        ['p', provider.pubkey],
+        ['rating', '4'],
+      ],
+    }),
+    'a newer review by the customer',
+  )
+  t.same(reviews(), [
+    { reviewer: customer.pubkey, reviewed: provider.pubkey, rating: 4, role: 'customer' },
+    { reviewer: provider.pubkey, reviewed: customer.pubkey, rating: 5, role: 'provider' },
+  ])
 })

@@ -17,6 +17,7 @@ import {
 import { feedbackCounts, resultRefusal, type Job } from './jobs.js'
 import { readHandler, readHeartbeat } from './providers.js'
 import { readReview, reviewRefusal, roleOf } from './reviews.js'
+import { readTrust, trustRefusal } from './trust.js'
 
 export const MARKET_DDL = `
 CREATE TABLE IF NOT EXISTS market_jobs (
@@ -82,6 +83,14 @@ CREATE TABLE IF NOT EXISTS market_reviews (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS market_reviews_id ON market_reviews(id);
 CREATE INDEX IF NOT EXISTS market_reviews_reviewed ON market_reviews(reviewed);
+-- DVM trust declarations: one per (truster, trusted), as 30382 is addressable with d = the trusted key.
+CREATE TABLE IF NOT EXISTS market_trust (
+  truster TEXT NOT NULL,
+  trusted TEXT NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (trusted, truster)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_trust_id ON market_trust(id);
 `
 
 /** The market tables, in the order a comparison or a rebuild walks them. */
@@ -91,6 +100,7 @@ export const MARKET_TABLES = [
   'market_handlers',
   'market_heartbeats',
   'market_reviews',
+  'market_trust',
 ] as const
 
 type JobRowSql = {
@@ -144,6 +154,11 @@ export function makeMarket(db: Db) {
          rating = excluded.rating, role = excluded.role, created_at = excluded.created_at`,
     ),
     dropReview: db.prepare('DELETE FROM market_reviews WHERE id = ?'),
+    trust: db.prepare(
+      `INSERT INTO market_trust (truster, trusted, id) VALUES (?, ?, ?)
+       ON CONFLICT (trusted, truster) DO UPDATE SET id = excluded.id`,
+    ),
+    dropTrust: db.prepare('DELETE FROM market_trust WHERE id = ?'),
     dropHandler: db.prepare('DELETE FROM market_handlers WHERE id = ?'),
     dropHeartbeat: db.prepare('DELETE FROM market_heartbeats WHERE id = ?'),
   }
@@ -182,6 +197,8 @@ export function makeMarket(db: Db) {
     }
     const review = readReview(e)
     if (review) return reviewRefusal(job(review.job), e, review)
+    const trust = readTrust(e)
+    if (trust) return trustRefusal(e, trust.trusted)
     if (e.kind === 5)
       for (const id of deletedIds(e)) {
         const j = job(id)
@@ -227,6 +244,11 @@ export function makeMarket(db: Db) {
         q.review.run(j.id, e.pubkey, e.id, review.reviewed!, review.rating!, roleOf(j, e.pubkey), e.created_at)
       return
     }
+    const trust = readTrust(e)
+    if (trust) {
+      if (trustRefusal(e, trust.trusted) === undefined) q.trust.run(e.pubkey, trust.trusted, e.id)
+      return
+    }
     const handler = readHandler(e)
     if (handler) {
       const { d, kinds, name, lud16, skill } = handler
@@ -255,6 +277,7 @@ export function makeMarket(db: Db) {
     if (q.dropOpenJob.run(id).changes > 0) q.dropJobFeedback.run(id)
     q.dropFeedback.run(id)
     q.dropReview.run(id)
+    q.dropTrust.run(id)
     q.dropHandler.run(id)
     q.dropHeartbeat.run(id)
   }

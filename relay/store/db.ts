@@ -4,7 +4,7 @@ import { MARKET_DDL, rebuildMarket } from '../../market/fold.js'
 
 export type Db = Database.Database
 
-const SCHEMA_VERSION = 6
+const SCHEMA_VERSION = 7
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -76,8 +76,8 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
   if (version > 0 && !columns.includes('received_at')) db.exec('ALTER TABLE events ADD COLUMN received_at INTEGER')
   db.exec(DDL)
   db.exec(MARKET_DDL)
-  // Schemas 4 to 6 added market tables: fold the events stored before them.
-  if (version > 0 && version < 6) rebuildMarket(db)
+  // Schemas 4 to 7 added market tables: fold the events stored before them.
+  if (version > 0 && version < 7) rebuildMarket(db)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return db
 }

@@ -454,3 +454,50 @@ t.test('only the two parties of a delivered job review it, each the other, ratin
     { reviewer: provider.pubkey, reviewed: customer.pubkey, rating: 5, role: 'provider' },
   ])
 })
+
+t.test('DVM trust counts once per distinct truster, never for oneself, and goes with its event', async t => {
+  const { c, dataDir } = await market(t)
+  const [provider, a, b] = [signer(), signer(), signer()]
+  const trust = (who: Signer, about: string, assertion = 'dvm-provider', created_at = now()) =>
+    who.sign({
+      kind: 30382,
+      created_at,
+      tags: [
+        ['d', about],
+        ['p', about],
+        ['assertion', assertion],
+      ],
+    })
+  const trusters = () => {
+    const db = new Database(databaseFile(dataDir), { readonly: true })
+    try {
+      return (
+        db.prepare('SELECT truster FROM market_trust WHERE trusted = ?').pluck().all(provider.pubkey) as string[]
+      ).sort()
+    } finally {
+      db.close()
+    }
+  }
+  await refused(t, c, trust(provider, provider.pubkey), /cannot declare trust in itself/, 'self-trust')
+  await accepted(t, c, trust(a, provider.pubkey, 'trusted', now() - 5), "a's trust")
+  await accepted(t, c, trust(a, provider.pubkey, 'trusted_dvm'), "a's newer trust, replacing it")
+  await accepted(t, c, trust(b, provider.pubkey), "b's trust")
+  t.same(trusters(), [a.pubkey, b.pubkey].sort(), 'two distinct trusters')
+  await accepted(
+    t,
+    c,
+    a.sign({
+      kind: 30382,
+      created_at: now() + 1,
+      tags: [
+        ['d', provider.pubkey],
+        ['p', provider.pubkey],
+        ['rank', '90'],
+      ],
+    }),
+    'a NIP-85 assertion of another sort',
+  )
+  t.same(trusters(), [b.pubkey], "a's newer 30382 of another sort replaced its DVM trust")
+  await accepted(t, c, b.sign({ kind: 5, tags: [['a', `30382:${b.pubkey}:${provider.pubkey}`]] }), "b's revocation")
+  t.same(trusters(), [], "b's deletion revoked the last one")
+})

@@ -14,7 +14,7 @@ import {
   readJobRequest,
   type JobRequest,
 } from '../nips/nip90.js'
-import { feedbackCounts, resultRefusal, type Job } from './jobs.js'
+import { feedbackCounts, resultRefusal, shortId, type Job } from './jobs.js'
 import { readHandler, readHeartbeat } from './providers.js'
 import { readReview, reviewRefusal, roleOf } from './reviews.js'
 import { readTrust, trustRefusal } from './trust.js'
@@ -113,8 +113,6 @@ type JobRowSql = {
   provider: string | null
 }
 
-const short = (id: string) => id.slice(0, 12)
-
 /** The market's statements on the writer's connection. */
 export function makeMarket(db: Db) {
   const q = {
@@ -203,10 +201,13 @@ export function makeMarket(db: Db) {
       for (const id of deletedIds(e)) {
         const j = job(id)
         if (j && j.state === 'delivered' && j.customer === e.pubkey)
-          return reject('restricted', `job ${short(id)} was delivered: its request stays as the record of the job`)
+          return reject('restricted', `job ${shortId(id)} was delivered: its request stays as the record of the job`)
         const delivered = q.jobByResult.get(id) as string | undefined
         if (delivered && job(delivered)?.provider === e.pubkey)
-          return reject('restricted', `result ${short(id)} delivered job ${short(delivered)}: it stays as the record`)
+          return reject(
+            'restricted',
+            `result ${shortId(id)} delivered job ${shortId(delivered)}: it stays as the record`,
+          )
       }
     return undefined
   }

@@ -14,7 +14,8 @@ export type Job = {
   readonly provider: string | null
 }
 
-const short = (id: string) => id.slice(0, 12)
+/** An id shortened for refusal messages. */
+export const shortId = (id: string) => id.slice(0, 12)
 
 /** Why `result` may not deliver `job` (undefined: it may). `cancelled`: the job's request was deleted by its customer. */
 export function resultRefusal(job: Job | undefined, result: NostrEvent, cancelled: boolean): Rejection | undefined {
@@ -22,14 +23,14 @@ export function resultRefusal(job: Job | undefined, result: NostrEvent, cancelle
   if (!jobId) return reject('restricted', 'a job result needs an e tag naming the job request')
   if (!job)
     return cancelled
-      ? reject('restricted', `job ${short(jobId)} was cancelled by its customer`)
-      : reject('restricted', `unknown job ${short(jobId)}: publish the job request to this relay first`)
+      ? reject('restricted', `job ${shortId(jobId)} was cancelled by its customer`)
+      : reject('restricted', `unknown job ${shortId(jobId)}: publish the job request to this relay first`)
   if (result.kind !== job.kind + 1000)
     return reject('restricted', `a result to a kind ${job.kind} job must be kind ${job.kind + 1000}`)
-  if (job.state !== 'open') return reject('restricted', `job ${short(job.id)} is already delivered`)
+  if (job.state !== 'open') return reject('restricted', `job ${shortId(job.id)} is already delivered`)
   if (result.pubkey === job.customer) return reject('restricted', 'a customer cannot deliver its own job')
   if (job.targets.length > 0 && !job.targets.includes(result.pubkey))
-    return reject('restricted', `job ${short(job.id)} is a direct request to other providers`)
+    return reject('restricted', `job ${shortId(job.id)} is a direct request to other providers`)
   const amount = amountMsats(result)
   if (amount !== undefined && job.bidMsats !== null && amount > job.bidMsats)
     return reject('restricted', `amount ${amount} msats is over the job's bid of ${job.bidMsats} msats`)

@@ -1,6 +1,6 @@
 // Provider announcements (DESIGN §7.1, §7.3), pure: NIP-89 handler info (31990) and heartbeats (30333).
 // The spellings the seed's agents send are accepted (`lightning_address` for `lud16`).
-import type { NostrEvent } from '../nips/nip01.js'
+import { tagValue, type NostrEvent } from '../nips/nip01.js'
 
 export const HANDLER_INFO = 31990
 export const HEARTBEAT = 30333
@@ -25,7 +25,6 @@ export type Heartbeat = {
   readonly price: string | undefined
 }
 
-const first = (e: NostrEvent, name: string) => e.tags.find(t => t[0] === name)?.[1]
 const jobKinds = (e: NostrEvent) =>
   [...new Set(e.tags.filter(t => t[0] === 'k' && /^5\d{3}$/.test(t[1] ?? '')).map(t => Number(t[1])))].sort()
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
@@ -40,7 +39,7 @@ export function readHandler(e: NostrEvent): Handler | undefined {
     // content that is not JSON names nothing; the k tags still count
   }
   return {
-    d: first(e, 'd') ?? '',
+    d: tagValue(e, 'd') ?? '',
     kinds: jobKinds(e),
     name: text(meta.name),
     lud16: text(meta.lud16) ?? text(meta.lightning_address),
@@ -50,12 +49,12 @@ export function readHandler(e: NostrEvent): Handler | undefined {
 
 export function readHeartbeat(e: NostrEvent): Heartbeat | undefined {
   if (e.kind !== HEARTBEAT) return undefined
-  const capacity = first(e, 'capacity')
+  const capacity = tagValue(e, 'capacity')
   return {
-    d: first(e, 'd') ?? '',
-    status: first(e, 'status'),
+    d: tagValue(e, 'd') ?? '',
+    status: tagValue(e, 'status'),
     capacity: capacity !== undefined && /^\d{1,9}$/.test(capacity) ? Number(capacity) : undefined,
     kinds: jobKinds(e),
-    price: first(e, 'price'),
+    price: tagValue(e, 'price'),
   }
 }

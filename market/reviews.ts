@@ -1,7 +1,7 @@
 // Reviews (kind 31117, DESIGN §7.3), pure: only the two parties of a delivered job review it, each the
 // other, with an integer rating 1-5. The seed counted reviews from strangers.
-import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
-import type { Job } from './jobs.js'
+import { reject, tagValue, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import { shortId, type Job } from './jobs.js'
 
 export const REVIEW = 31117
 
@@ -14,17 +14,15 @@ export type Review = {
   readonly kind: number | undefined
 }
 
-const first = (e: NostrEvent, name: string) => e.tags.find(t => t[0] === name)?.[1]
-
 export function readReview(e: NostrEvent): Review | undefined {
   if (e.kind !== REVIEW) return undefined
-  const rating = first(e, 'rating')
-  const kind = first(e, 'k') ?? first(e, 'kind')
+  const rating = tagValue(e, 'rating')
+  const kind = tagValue(e, 'k') ?? tagValue(e, 'kind')
   return {
-    job: first(e, 'd') ?? '',
-    reviewed: first(e, 'p'),
+    job: tagValue(e, 'd') ?? '',
+    reviewed: tagValue(e, 'p'),
     rating: rating !== undefined && /^[1-5]$/.test(rating) ? Number(rating) : undefined,
-    role: first(e, 'role'),
+    role: tagValue(e, 'role'),
     kind: kind !== undefined && /^\d{4}$/.test(kind) ? Number(kind) : undefined,
   }
 }
@@ -34,7 +32,7 @@ export const roleOf = (job: Job, reviewer: string) => (reviewer === job.customer
 
 /** Why `e` may not review `job` (undefined: it may). */
 export function reviewRefusal(job: Job | undefined, e: NostrEvent, r: Review): Rejection | undefined {
-  const short = r.job.slice(0, 12)
+  const short = shortId(r.job)
   if (r.rating === undefined) return reject('invalid', 'a review needs a rating tag with an integer from 1 to 5')
   if (!job || job.state !== 'delivered')
     return reject('restricted', `only a delivered job can be reviewed; job ${short} is not delivered here`)

@@ -1,12 +1,10 @@
 // Trust declarations (kind 30382 from agents, DESIGN §7.3), pure. Kind 30382 is NIP-85's trusted
 // assertion in general; the market counts only the DVM assertions, one per distinct truster, never
 // a key's trust in itself (the seed let a provider vouch for itself).
-import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import { reject, tagValue, type NostrEvent, type Rejection } from '../nips/nip01.js'
 
 export const TRUST = 30382
 const DVM_ASSERTIONS = new Set(['dvm-provider', 'trusted', 'trusted_dvm'])
-
-const first = (e: NostrEvent, name: string) => e.tags.find(t => t[0] === name)?.[1]
 
 /**
  * The provider a DVM trust declaration vouches for (its `d`, which `p` must repeat), or undefined. The
@@ -14,10 +12,10 @@ const first = (e: NostrEvent, name: string) => e.tags.find(t => t[0] === name)?.
  */
 export function readTrust(e: NostrEvent): { trusted: string } | undefined {
   if (e.kind !== TRUST) return undefined
-  const assertion = first(e, 'assertion')
+  const assertion = tagValue(e, 'assertion')
   if (assertion === undefined || !DVM_ASSERTIONS.has(assertion)) return undefined
-  const d = first(e, 'd')
-  return d !== undefined && d === first(e, 'p') ? { trusted: d } : undefined
+  const d = tagValue(e, 'd')
+  return d !== undefined && d === tagValue(e, 'p') ? { trusted: d } : undefined
 }
 
 /** Why a DVM trust declaration is refused (undefined: it counts). */

@@ -55,6 +55,10 @@ export function dTag(event: Pick<NostrEvent, 'tags'>): string {
   return ''
 }
 
+/** The first value of the event's first `name` tag. */
+export const tagValue = (e: Pick<NostrEvent, 'tags'>, name: string): string | undefined =>
+  e.tags.find(t => t[0] === name)?.[1]
+
 /** The replacement key of a replaceable ('' ) or addressable (d tag) event, undefined for other kinds. */
 export function addressOf(event: Pick<NostrEvent, 'kind' | 'tags'>): string | undefined {
   if (isReplaceableKind(event.kind)) return ''

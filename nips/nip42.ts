@@ -1,5 +1,5 @@
 // NIP-42: checking a kind-22242 authentication event against the connection's challenge.
-import { reject, type NostrEvent, type Rejection } from './nip01.js'
+import { reject, tagValue, type NostrEvent, type Rejection } from './nip01.js'
 
 export const ClientAuth = 22242
 
@@ -27,10 +27,10 @@ export function normaliseRelayUrl(url: string): string {
 /** Checks kind, challenge, relay tag and created_at of a signature-checked AUTH event. */
 export function checkAuthEvent(e: NostrEvent, x: AuthExpect): Rejection | undefined {
   if (e.kind !== ClientAuth) return reject('invalid', `AUTH event must be kind ${ClientAuth}`)
-  const challenge = e.tags.find(t => t[0] === 'challenge')?.[1]
+  const challenge = tagValue(e, 'challenge')
   if (challenge !== x.challenge)
     return reject('invalid', 'AUTH challenge does not match the one this connection was sent')
-  const relay = e.tags.find(t => t[0] === 'relay')?.[1]
+  const relay = tagValue(e, 'relay')
   if (relay === undefined || !x.relayUrls.includes(normaliseRelayUrl(relay)))
     return reject('invalid', `AUTH relay tag must name this relay (${x.relayUrls[0] ?? 'unknown'})`)
   if (Math.abs(e.created_at - x.now) > x.window)

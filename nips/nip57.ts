@@ -2,7 +2,7 @@
 // invoice amount and description hash. Pure: the signature check is passed in.
 import { createHash } from 'node:crypto'
 import { decode } from 'light-bolt11-decoder'
-import { checkEventShape, checkId, reject, type NostrEvent, type Rejection } from './nip01.js'
+import { checkEventShape, checkId, reject, tagValue, type NostrEvent, type Rejection } from './nip01.js'
 
 export const ZapRequest = 9734
 export const ZapReceipt = 9735
@@ -28,7 +28,6 @@ export type ReceiptExpect = {
 
 const bad = (reason: string) => reject('invalid', `zap receipt: ${reason}`)
 const values = (e: NostrEvent, name: string) => e.tags.filter(t => t[0] === name).map(t => t[1])
-const tagOf = (e: NostrEvent, name: string) => e.tags.find(t => t[0] === name)?.[1]
 
 function parseRequest(description: string | undefined, x: ReceiptExpect): NostrEvent | Rejection {
   if (description === undefined) return bad('no description tag')
@@ -67,24 +66,24 @@ function parseInvoice(bolt11: string | undefined): Invoice | Rejection {
 export function checkZapReceipt(receipt: NostrEvent, x: ReceiptExpect): ZapProof | Rejection {
   if (receipt.kind !== ZapReceipt) return bad(`must be kind ${ZapReceipt}`)
   if (!x.signers.has(receipt.pubkey)) return bad('not signed by the recipient’s LNURL server')
-  const description = tagOf(receipt, 'description')
+  const description = tagValue(receipt, 'description')
   const req = parseRequest(description, x)
   if ('prefix' in req) return req
   for (const name of ['p', 'e', 'a'])
-    if (tagOf(receipt, name) !== tagOf(req, name)) return bad(`${name} tag differs from the zap request’s`)
-  const P = tagOf(receipt, 'P')
+    if (tagValue(receipt, name) !== tagValue(req, name)) return bad(`${name} tag differs from the zap request’s`)
+  const P = tagValue(receipt, 'P')
   if (P !== undefined && P !== req.pubkey) return bad('P tag is not the zap request’s author')
-  const inv = parseInvoice(tagOf(receipt, 'bolt11'))
+  const inv = parseInvoice(tagValue(receipt, 'bolt11'))
   if ('prefix' in inv) return inv
-  const amount = tagOf(req, 'amount')
+  const amount = tagValue(req, 'amount')
   if (amount !== undefined && (!/^\d+$/.test(amount) || BigInt(amount) !== inv.msats))
     return bad('invoice amount differs from the zap request’s amount')
   if (inv.descriptionHash !== createHash('sha256').update(description!).digest('hex'))
     return bad('invoice description hash is not the sha256 of the zap request')
-  const e = tagOf(req, 'e')
+  const e = tagValue(req, 'e')
   return {
     sender: req.pubkey,
-    recipient: tagOf(req, 'p')!,
+    recipient: tagValue(req, 'p')!,
     msats: inv.msats,
     paymentHash: inv.paymentHash,
     ...(e ? { e } : {}),

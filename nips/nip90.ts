@@ -1,6 +1,6 @@
 // NIP-90 data vending machines: the pure reading of job requests, results and feedback (DESIGN §7.1-7.2).
 // Tag spellings that the seed's agents send are accepted next to the NIP's.
-import type { NostrEvent } from './nip01.js'
+import { tagValue, type NostrEvent } from './nip01.js'
 
 export const JOB_FEEDBACK = 7000
 
@@ -19,8 +19,6 @@ export type JobRequest = {
   readonly targets: readonly string[]
 }
 
-const first = (e: Pick<NostrEvent, 'tags'>, name: string) => e.tags.find(t => t[0] === name)?.[1]
-
 /** A non-negative integer tag value (msats and sats are integers), or undefined. */
 function integer(v: string | undefined): number | undefined {
   if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined
@@ -35,26 +33,26 @@ export function readJobRequest(e: NostrEvent): JobRequest | undefined {
     customer: e.pubkey,
     kind: e.kind,
     createdAt: e.created_at,
-    bidMsats: integer(first(e, 'bid')),
+    bidMsats: integer(tagValue(e, 'bid')),
     targets: [...new Set(e.tags.filter(t => t[0] === 'p' && t[1]).map(t => t[1]!))],
   }
 }
 
 /** The job a result or feedback answers: its first `e` tag. */
-export const jobIdOf = (e: Pick<NostrEvent, 'tags'>): string | undefined => first(e, 'e')
+export const jobIdOf = (e: Pick<NostrEvent, 'tags'>): string | undefined => tagValue(e, 'e')
 
 /** The amount a result or feedback asks, in msats (`amount` tag; a bolt11 may follow it). */
-export const amountMsats = (e: Pick<NostrEvent, 'tags'>): number | undefined => integer(first(e, 'amount'))
+export const amountMsats = (e: Pick<NostrEvent, 'tags'>): number | undefined => integer(tagValue(e, 'amount'))
 
 /** A feedback event's status (payment-required, processing, error, success, partial, or anything else). */
-export const feedbackStatus = (e: Pick<NostrEvent, 'tags'>): string | undefined => first(e, 'status')
+export const feedbackStatus = (e: Pick<NostrEvent, 'tags'>): string | undefined => tagValue(e, 'status')
 
 /**
  * The request embedded in a result's `request` tag (its JSON): undefined when there is no tag, null when
  * the tag is not a JSON object. Whether it is a valid signed event is for the caller to check.
  */
 export function embeddedRequest(e: Pick<NostrEvent, 'tags'>): Record<string, unknown> | undefined | null {
-  const json = first(e, 'request')
+  const json = tagValue(e, 'request')
   if (json === undefined) return undefined
   try {
     const v = JSON.parse(json) as unknown

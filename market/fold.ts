@@ -9,15 +9,16 @@ import {
   amountMsats,
   embeddedRequest,
   feedbackStatus,
+  isJobRequestKind,
   isJobResultKind,
   jobIdOf,
   readJobRequest,
   type JobRequest,
 } from '../nips/nip90.js'
 import { feedbackCounts, resultRefusal, shortId, type Job } from './jobs.js'
-import { readHandler, readHeartbeat } from './providers.js'
-import { readReview, reviewRefusal, roleOf } from './reviews.js'
-import { readTrust, trustRefusal } from './trust.js'
+import { HANDLER_INFO, HEARTBEAT, readHandler, readHeartbeat } from './providers.js'
+import { REVIEW, readReview, reviewRefusal, roleOf } from './reviews.js'
+import { TRUST, readTrust, trustRefusal } from './trust.js'
 
 export const MARKET_DDL = `
 CREATE TABLE IF NOT EXISTS market_jobs (
@@ -274,13 +275,15 @@ export function makeMarket(db: Db) {
    * An event left the store (its author deleted it, a newer version replaced it, or it expired): what it
    * added goes too. A deleted open job's request is its customer's cancel.
    */
-  function removed(id: string): void {
-    if (q.dropOpenJob.run(id).changes > 0) q.dropJobFeedback.run(id)
-    q.dropFeedback.run(id)
-    q.dropReview.run(id)
-    q.dropTrust.run(id)
-    q.dropHandler.run(id)
-    q.dropHeartbeat.run(id)
+  function removed(id: string, kind: number): void {
+    // Only the table the kind feeds is touched: most removals (replaced profiles, contact lists) touch none.
+    if (isJobRequestKind(kind)) {
+      if (q.dropOpenJob.run(id).changes > 0) q.dropJobFeedback.run(id)
+    } else if (kind === JOB_FEEDBACK) q.dropFeedback.run(id)
+    else if (kind === REVIEW) q.dropReview.run(id)
+    else if (kind === TRUST) q.dropTrust.run(id)
+    else if (kind === HANDLER_INFO) q.dropHandler.run(id)
+    else if (kind === HEARTBEAT) q.dropHeartbeat.run(id)
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */

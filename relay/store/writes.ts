@@ -50,7 +50,7 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
       `INSERT INTO deleted_addrs (pubkey, kind, addr, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (pubkey, kind, addr) DO UPDATE SET created_at = max(created_at, excluded.created_at)`,
     ),
-    expired: db.prepare('SELECT seq, id FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    expired: db.prepare('SELECT seq, id, kind FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?'),
     paymentUsed: db.prepare('SELECT 1 FROM zap_unlocks WHERE payment_hash = ?').pluck(),
     unlock: db.prepare('INSERT INTO zap_unlocks (payment_hash, pubkey, msats, receipt_id) VALUES (?, ?, ?, ?)'),
   }
@@ -58,10 +58,10 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
   const market = opts.market ? makeMarket(db) : undefined
 
   // Every removal (replacement, deletion, expiry) goes through here, so the market sees each one.
-  const remove = (seq: number | bigint, id: string) => {
+  const remove = (seq: number | bigint, id: string, kind: number) => {
     q.deleteTags.run(seq)
     q.deleteSeq.run(seq)
-    market?.removed(id)
+    market?.removed(id, kind)
   }
 
   // NIP-09: delete the author's own events by id and by address; tombstones stop them coming back.
@@ -69,12 +69,12 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
     for (const id of deletedIds(del)) {
       const t = q.target.get(id) as { seq: number; pubkey: string; kind: number } | undefined
       if (t && (t.pubkey !== del.pubkey || t.kind === 5)) continue // not theirs, or a deletion: no effect
-      if (t) remove(t.seq, id)
+      if (t) remove(t.seq, id, t.kind)
       q.tombstoneId.run(id, del.pubkey)
     }
     for (const a of deletedAddresses(del)) {
       for (const v of q.addrVersions.all(a.pubkey, a.kind, a.d, del.created_at) as { seq: number; id: string }[])
-        remove(v.seq, v.id)
+        remove(v.seq, v.id, a.kind)
       q.tombstoneAddr.run(a.pubkey, a.kind, a.d, del.created_at)
     }
   }
@@ -108,7 +108,7 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
             status: 'rejected',
             rejection: reject('blocked', 'a newer version of this replaceable event is stored'),
           }
-        remove(cur.seq, cur.id)
+        remove(cur.seq, cur.id, e.kind)
       }
     }
     const { lastInsertRowid: seq } = q.insert.run(
@@ -132,8 +132,8 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
   function sweepExpired(now: number): number {
     // A delivered job's request and result outlive their expiration: they are the job's record (NIP-40
     // lets relays keep expired events; readers never see them).
-    const due = (q.expired.all(now) as { seq: number; id: string }[]).filter(r => !market?.keeps(r.id))
-    for (const r of due) remove(r.seq, r.id)
+    const due = (q.expired.all(now) as { seq: number; id: string; kind: number }[]).filter(r => !market?.keeps(r.id))
+    for (const r of due) remove(r.seq, r.id, r.kind)
     return due.length
   }
 

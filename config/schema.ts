@@ -91,7 +91,40 @@ export const schema = {
   market: {
     enabled: bool(
       false,
-      'Run the DVM market (job rules, in progress: see docs/market-protocol.md). After turning it on for a store that already holds events, run `agora market rebuild`.',
+      'Run the DVM market (docs/market-protocol.md). After turning it on for a store that already holds events, run `agora market rebuild`.',
+      true,
+    ),
+    flag_threshold: int(
+      3,
+      'Distinct reporters (customers of its delivered jobs) that flag a provider; its results and feedback are then refused.',
+      1,
+      1000,
+      true,
+    ),
+    job_ttl: int(86400, 'Seconds an open job waits for a result before the sweep expires it.', 60, 31536000, true),
+    offline_after: int(
+      600,
+      'Seconds after its last heartbeat (by the relay clock) that a provider counts as offline.',
+      10,
+      86400,
+    ),
+    publish_interval: int(
+      1000,
+      'Milliseconds between publications of the relay-signed outputs (30382, 31118) for what changed.',
+      50,
+      60000,
+      true,
+    ),
+    fetch_timeout: int(
+      5000,
+      'Milliseconds to wait for an LNURL server or a mint when checking a payment.',
+      100,
+      60000,
+      true,
+    ),
+    allow_loopback: bool(
+      false,
+      'Let LNURL and mint lookups reach loopback addresses (tests and local development only: on a public relay a provider could point them at local ports).',
       true,
     ),
   },

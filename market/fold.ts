@@ -1,9 +1,11 @@
 // The market as a fold over stored events (DESIGN §3, §7): the writer applies each event it stores to the
 // market tables in the same transaction, so events and market state never disagree, and `agora market
 // rebuild` replays the stored events into the same tables. Live, `refusal` runs first and may refuse.
+import type { Config } from '../config/schema.js'
 import type { Db } from '../relay/store/db.js'
-import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import { reject, tagValue, type NostrEvent, type Rejection } from '../nips/nip01.js'
 import { deletedIds } from '../nips/nip09.js'
+import { checkZapReceipt, ZapReceipt, type ZapProof } from '../nips/nip57.js'
 import {
   JOB_FEEDBACK,
   amountMsats,
@@ -15,94 +17,35 @@ import {
   readJobRequest,
   type JobRequest,
 } from '../nips/nip90.js'
-import { feedbackCounts, resultRefusal, shortId, type Job } from './jobs.js'
-import { HANDLER_INFO, HEARTBEAT, readHandler, readHeartbeat } from './providers.js'
+import { ATTESTATION, readAttestation } from './attestations.js'
+import { feedbackCounts, isDelivered, resultRefusal, shortId, type Job, type JobState } from './jobs.js'
+import { HANDLER_INFO, HEARTBEAT, PROFILE, readHandler, readHeartbeat, readProfileLud16 } from './providers.js'
+import { flaggedRefusal, REPORT, reportedKey } from './reports.js'
+import { makeReputation, score } from './reputation.js'
 import { REVIEW, readReview, reviewRefusal, roleOf } from './reviews.js'
+import { MARKET_TABLES } from './schema.js'
 import { TRUST, readTrust, trustRefusal } from './trust.js'
 
-export const MARKET_DDL = `
-CREATE TABLE IF NOT EXISTS market_jobs (
-  id TEXT PRIMARY KEY,
-  customer TEXT NOT NULL,
-  kind INTEGER NOT NULL,
-  bid_msats INTEGER,
-  targets TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  provider TEXT,
-  result_id TEXT,
-  amount_msats INTEGER,
-  delivered_at INTEGER
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_jobs_result ON market_jobs(result_id) WHERE result_id IS NOT NULL;
--- One row per counted feedback event; a provider's current status is its newest row.
-CREATE TABLE IF NOT EXISTS market_feedback (
-  id TEXT PRIMARY KEY,
-  job TEXT NOT NULL,
-  provider TEXT NOT NULL,
-  status TEXT,
-  amount_msats INTEGER,
-  created_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_feedback_job ON market_feedback(job, provider, created_at);
--- The provider registry: one row per announcement address, so replacement and deletion map one to one.
-CREATE TABLE IF NOT EXISTS market_handlers (
-  pubkey TEXT NOT NULL,
-  d TEXT NOT NULL,
-  id TEXT NOT NULL,
-  kinds TEXT NOT NULL,
-  name TEXT,
-  lud16 TEXT,
-  skill TEXT,
-  PRIMARY KEY (pubkey, d)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_handlers_id ON market_handlers(id);
--- received_at is the relay's clock: a future-dated heartbeat keeps nobody online.
-CREATE TABLE IF NOT EXISTS market_heartbeats (
-  pubkey TEXT NOT NULL,
-  d TEXT NOT NULL,
-  id TEXT NOT NULL,
-  received_at INTEGER NOT NULL,
-  status TEXT,
-  capacity INTEGER,
-  kinds TEXT NOT NULL,
-  price TEXT,
-  PRIMARY KEY (pubkey, d)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_heartbeats_id ON market_heartbeats(id);
-CREATE INDEX IF NOT EXISTS market_heartbeats_seen ON market_heartbeats(pubkey, received_at);
--- One review per job per reviewer (31117 is addressable with d = the job, so a newer one replaces it).
-CREATE TABLE IF NOT EXISTS market_reviews (
-  job TEXT NOT NULL,
-  reviewer TEXT NOT NULL,
-  id TEXT NOT NULL,
-  reviewed TEXT NOT NULL,
-  rating INTEGER NOT NULL,
-  role TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (job, reviewer)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_reviews_id ON market_reviews(id);
-CREATE INDEX IF NOT EXISTS market_reviews_reviewed ON market_reviews(reviewed);
--- DVM trust declarations: one per (truster, trusted), as 30382 is addressable with d = the trusted key.
-CREATE TABLE IF NOT EXISTS market_trust (
-  truster TEXT NOT NULL,
-  trusted TEXT NOT NULL,
-  id TEXT NOT NULL,
-  PRIMARY KEY (trusted, truster)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_trust_id ON market_trust(id);
-`
+/** The operator's market settings the writer applies; the fold itself needs none, so a rebuild needs none. */
+export type MarketRules = {
+  /** Distinct counterparty reporters that flag a provider. */
+  readonly flagThreshold: number
+  /** Seconds an open job stays open, from when the relay received its request. */
+  readonly jobTtl: number
+}
 
-/** The market tables, in the order a comparison or a rebuild walks them. */
-export const MARKET_TABLES = [
-  'market_jobs',
-  'market_feedback',
-  'market_handlers',
-  'market_heartbeats',
-  'market_reviews',
-  'market_trust',
-] as const
+/** The market rules of a config, or undefined when the market is off. */
+export const marketRules = (cfg: Config): MarketRules | undefined =>
+  cfg.market.enabled ? { flagThreshold: cfg.market.flag_threshold, jobTtl: cfg.market.job_ttl } : undefined
+
+/** Facts learned from outside that an admitted event brings to the writer (the facts_* tables). */
+export type MarketFacts = {
+  /** [lightning address, nostrPubkey its LNURL server declared]. */
+  readonly lnurl?: readonly (readonly [string, string])[]
+}
+
+/** What a batch changed, for the relay-signed outputs: job ids and provider pubkeys. */
+export type Touched = { jobs: string[]; providers: string[] }
 
 type JobRowSql = {
   id: string
@@ -110,36 +53,77 @@ type JobRowSql = {
   kind: number
   bid_msats: number | null
   targets: string
-  state: 'open' | 'delivered'
+  min_reputation: number | null
+  min_zap_msats: number | null
+  state: JobState
   provider: string | null
+  amount_msats: number | null
 }
+
+const now = () => Math.floor(Date.now() / 1000)
 
 /** The market's statements on the writer's connection. */
 export function makeMarket(db: Db) {
   const q = {
-    job: db.prepare('SELECT id, customer, kind, bid_msats, targets, state, provider FROM market_jobs WHERE id = ?'),
+    job: db.prepare(
+      `SELECT id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider, amount_msats
+       FROM market_jobs WHERE id = ?`,
+    ),
     jobByResult: db.prepare('SELECT id FROM market_jobs WHERE result_id = ?').pluck(),
     // Only the customer's own deletion cancels (anyone may leave a tombstone under their own key).
     cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
-      `INSERT OR IGNORE INTO market_jobs (id, customer, kind, bid_msats, targets, created_at, state)
-       VALUES (?, ?, ?, ?, ?, ?, 'open')`,
+      `INSERT OR IGNORE INTO market_jobs
+         (id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, created_at, received_at, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
     ),
     deliver: db.prepare(
       `UPDATE market_jobs SET state = 'delivered', provider = ?, result_id = ?, amount_msats = ?, delivered_at = ?
        WHERE id = ? AND state = 'open'`,
     ),
+    expire: db
+      .prepare("UPDATE market_jobs SET state = 'expired' WHERE state = 'open' AND received_at <= ? RETURNING id")
+      .pluck(),
     feedback: db.prepare(
       'INSERT OR IGNORE INTO market_feedback (id, job, provider, status, amount_msats, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    record: db.prepare("SELECT 1 FROM market_jobs WHERE (id = ? AND state = 'delivered') OR result_id = ?").pluck(),
-    dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE id = ? AND state = 'open'"),
+    askedByFeedback: db
+      .prepare(
+        `SELECT amount_msats FROM market_feedback WHERE job = ? AND provider = ? AND amount_msats IS NOT NULL
+         ORDER BY created_at DESC LIMIT 1`,
+      )
+      .pluck(),
+    feedbackAuthor: db.prepare('SELECT job FROM market_feedback WHERE id = ? AND provider = ?').pluck(),
+    resultOf: db.prepare('SELECT id FROM market_jobs WHERE result_id = ? AND provider = ?').pluck(),
+    record: db
+      .prepare("SELECT 1 FROM market_jobs WHERE (id = ? AND state IN ('delivered', 'paid')) OR result_id = ?")
+      .pluck(),
+    dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE id = ? AND state IN ('open', 'expired')"),
     dropJobFeedback: db.prepare('DELETE FROM market_feedback WHERE job = ?'),
-    dropFeedback: db.prepare('DELETE FROM market_feedback WHERE id = ?'),
+    dropFeedback: db.prepare('DELETE FROM market_feedback WHERE id = ? RETURNING job').pluck(),
+    signers: db
+      .prepare(
+        `SELECT f.pubkey FROM facts_lnurl f WHERE f.lud16 IN
+           (SELECT lud16 FROM market_handlers WHERE pubkey = ? AND lud16 IS NOT NULL
+            UNION SELECT lud16 FROM market_profiles WHERE pubkey = ?)`,
+      )
+      .pluck(),
+    learnLnurl: db.prepare('INSERT OR IGNORE INTO facts_lnurl (lud16, pubkey) VALUES (?, ?)'),
+    paymentSeen: db.prepare('SELECT 1 FROM market_payments WHERE ref = ?').pluck(),
+    pay: db.prepare(
+      'INSERT OR IGNORE INTO market_payments (ref, via, evidence, provider, payer, job, msats) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    paidTo: db.prepare('SELECT COALESCE(SUM(msats), 0) FROM market_payments WHERE job = ? AND provider = ?').pluck(),
+    setPaid: db.prepare('UPDATE market_jobs SET paid_msats = ?, state = ?, paid_at = ? WHERE id = ?'),
+    dropPayments: db.prepare('DELETE FROM market_payments WHERE evidence = ? RETURNING job, provider'),
     handler: db.prepare(
       `INSERT INTO market_handlers (pubkey, d, id, kinds, name, lud16, skill) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (pubkey, d) DO UPDATE SET id = excluded.id, kinds = excluded.kinds, name = excluded.name,
          lud16 = excluded.lud16, skill = excluded.skill`,
+    ),
+    profile: db.prepare(
+      `INSERT INTO market_profiles (pubkey, id, lud16) VALUES (?, ?, ?)
+       ON CONFLICT (pubkey) DO UPDATE SET id = excluded.id, lud16 = excluded.lud16`,
     ),
     heartbeat: db.prepare(
       `INSERT INTO market_heartbeats (pubkey, d, id, received_at, status, capacity, kinds, price)
@@ -152,19 +136,49 @@ export function makeMarket(db: Db) {
        ON CONFLICT (job, reviewer) DO UPDATE SET id = excluded.id, reviewed = excluded.reviewed,
          rating = excluded.rating, role = excluded.role, created_at = excluded.created_at`,
     ),
-    dropReview: db.prepare('DELETE FROM market_reviews WHERE id = ?'),
     trust: db.prepare(
       `INSERT INTO market_trust (truster, trusted, id) VALUES (?, ?, ?)
        ON CONFLICT (trusted, truster) DO UPDATE SET id = excluded.id`,
     ),
-    dropTrust: db.prepare('DELETE FROM market_trust WHERE id = ?'),
-    dropHandler: db.prepare('DELETE FROM market_handlers WHERE id = ?'),
-    dropHeartbeat: db.prepare('DELETE FROM market_heartbeats WHERE id = ?'),
+    attestation: db.prepare(
+      'INSERT OR IGNORE INTO market_attestations (id, attestor, subject, rating, confidence, at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    // A report counts when its author was the customer of a delivered job of the reported provider.
+    counterparty: db
+      .prepare(
+        "SELECT 1 FROM market_jobs WHERE customer = ? AND provider = ? AND state IN ('delivered', 'paid') LIMIT 1",
+      )
+      .pluck(),
+    report: db.prepare('INSERT OR IGNORE INTO market_reports (id, provider, reporter) VALUES (?, ?, ?)'),
   }
+  // What an event of each kind added, by its id: a removal deletes it and names whom it concerned.
+  const drop = (table: string, who: string) => db.prepare(`DELETE FROM ${table} WHERE id = ? RETURNING ${who}`).pluck()
+  const dropBy = new Map<number, ReturnType<typeof drop>>([
+    [REVIEW, drop('market_reviews', 'reviewed')],
+    [TRUST, drop('market_trust', 'trusted')],
+    [HANDLER_INFO, drop('market_handlers', 'pubkey')],
+    [HEARTBEAT, drop('market_heartbeats', 'pubkey')],
+    [PROFILE, drop('market_profiles', 'pubkey')],
+    [ATTESTATION, drop('market_attestations', 'subject')],
+    [REPORT, drop('market_reports', 'provider')],
+  ])
+  const reputation = makeReputation(db)
+
+  const touched = { jobs: new Set<string>(), providers: new Set<string>() }
+  const touchJob = (id: string) => touched.jobs.add(id)
+  const touchProvider = (pubkey: string | null | undefined) => pubkey && touched.providers.add(pubkey)
 
   const job = (id: string): Job | undefined => {
     const r = q.job.get(id) as JobRowSql | undefined
-    return r && { ...r, bidMsats: r.bid_msats, targets: JSON.parse(r.targets) as string[] }
+    return (
+      r && {
+        ...r,
+        bidMsats: r.bid_msats,
+        minReputation: r.min_reputation,
+        minZapMsats: r.min_zap_msats,
+        targets: JSON.parse(r.targets) as string[],
+      }
+    )
   }
 
   /**
@@ -181,27 +195,85 @@ export function makeMarket(db: Db) {
     const implied = embedded && embedded.id === id ? readJobRequest(embedded as NostrEvent) : undefined
     if (!implied) return { job: undefined, cancelled: false }
     if (q.cancelledBy.get(id, implied.customer) !== undefined) return { job: undefined, cancelled: true }
-    const asJob: Job = { ...implied, bidMsats: implied.bidMsats ?? null, state: 'open', provider: null }
+    const asJob: Job = {
+      ...implied,
+      bidMsats: implied.bidMsats ?? null,
+      minReputation: implied.minReputation ?? null,
+      minZapMsats: implied.minZapSats === undefined ? null : implied.minZapSats * 1000,
+      state: 'open',
+      provider: null,
+    }
     return { job: asJob, cancelled: false, implied }
+  }
+
+  /**
+   * Why this provider may not act on this job now: flagged, or below the job's gates. Checked only when
+   * the event arrives (a rebuild keeps what was admitted: reputation moves with time).
+   */
+  function eligibility(j: Job, provider: string, flagThreshold: number): Rejection | undefined {
+    const reporters = reputation.reportedBy(provider)
+    if (reporters >= flagThreshold) return flaggedRefusal(reporters)
+    const short = shortId(j.id)
+    if (j.minZapMsats !== null) {
+      const received = reputation.receivedMsats(provider)
+      if (received < j.minZapMsats)
+        return reject(
+          'restricted',
+          `job ${short} is open to providers with ${j.minZapMsats / 1000} sats of verified zaps received; this one has ${Math.floor(received / 1000)}`,
+        )
+    }
+    if (j.minReputation !== null) {
+      const s = score(reputation.inputs(provider, now()))
+      if (s < j.minReputation)
+        return reject(
+          'restricted',
+          `job ${short} needs a reputation score of ${j.minReputation}; this provider has ${s}`,
+        )
+    }
+    return undefined
+  }
+
+  /** The receipt's proof when the recipient's LNURL server is known and the receipt checks out. */
+  const zapProof = (e: NostrEvent): ZapProof | undefined => {
+    const recipient = tagValue(e, 'p')
+    if (recipient === undefined) return undefined
+    const signers = new Set(q.signers.all(recipient, recipient) as string[])
+    if (signers.size === 0) return undefined
+    // The embedded zap request's signature was checked at admission (policies/market-admission.ts).
+    const proof = checkZapReceipt(e, { signers, verify: () => true })
+    return 'prefix' in proof || proof.sender === proof.recipient ? undefined : proof
   }
 
   /**
    * Why the market refuses this event before it is stored, or undefined. A delivered job's request and the
    * result that delivered it are its record: their authors cannot delete them.
    */
-  function refusal(e: NostrEvent): Rejection | undefined {
+  function refusal(e: NostrEvent, rules: MarketRules): Rejection | undefined {
     if (isJobResultKind(e.kind)) {
       const { job: j, cancelled } = jobOfResult(e)
-      return resultRefusal(j, e, cancelled)
+      return resultRefusal(j, e, cancelled) ?? eligibility(j!, e.pubkey, rules.flagThreshold)
+    }
+    if (e.kind === JOB_FEEDBACK) {
+      const id = jobIdOf(e)
+      const j = id === undefined ? undefined : job(id)
+      return j && feedbackCounts(j, e.pubkey) ? eligibility(j, e.pubkey, rules.flagThreshold) : undefined
+    }
+    if (e.kind === ZapReceipt) {
+      const proof = zapProof(e)
+      return proof && q.paymentSeen.get(proof.paymentHash)
+        ? reject('invalid', 'zap receipt: this payment hash is already recorded')
+        : undefined
     }
     const review = readReview(e)
     if (review) return reviewRefusal(job(review.job), e, review)
     const trust = readTrust(e)
     if (trust) return trustRefusal(e, trust.trusted)
+    const attestation = readAttestation(e)
+    if (attestation && 'prefix' in attestation) return attestation
     if (e.kind === 5)
       for (const id of deletedIds(e)) {
         const j = job(id)
-        if (j && j.state === 'delivered' && j.customer === e.pubkey)
+        if (j && isDelivered(j.state) && j.customer === e.pubkey)
           return reject('restricted', `job ${shortId(id)} was delivered: its request stays as the record of the job`)
         const delivered = q.jobByResult.get(id) as string | undefined
         if (delivered && job(delivered)?.provider === e.pubkey)
@@ -213,8 +285,54 @@ export function makeMarket(db: Db) {
     return undefined
   }
 
-  const open = (r: JobRequest) => {
-    q.open.run(r.id, r.customer, r.kind, r.bidMsats ?? null, JSON.stringify(r.targets), r.createdAt)
+  const open = (r: JobRequest, receivedAt: number) => {
+    q.open.run(
+      r.id,
+      r.customer,
+      r.kind,
+      r.bidMsats ?? null,
+      JSON.stringify(r.targets),
+      r.minReputation ?? null,
+      r.minZapSats === undefined ? null : r.minZapSats * 1000,
+      r.createdAt,
+      receivedAt,
+    )
+    touchJob(r.id)
+  }
+
+  /**
+   * Recomputes what a job's provider has been paid for it. A delivered job whose payments cover the amount
+   * asked (the result's `amount`, else the provider's latest quote in feedback, else the bid; any payment
+   * when none is named) is paid; payments withdrawn make it delivered again.
+   */
+  function settle(id: string, at: number): void {
+    const j = job(id)
+    if (!j || !j.provider) return
+    const paid = q.paidTo.get(id, j.provider) as number
+    const asked =
+      (q.job.get(id) as JobRowSql).amount_msats ??
+      (q.askedByFeedback.get(id, j.provider) as number | undefined) ??
+      j.bidMsats ??
+      1
+    const state: JobState = isDelivered(j.state) ? (paid >= asked && paid > 0 ? 'paid' : 'delivered') : j.state
+    q.setPaid.run(paid, state, state === 'paid' ? at : null, id)
+    touchJob(id)
+    touchProvider(j.provider)
+  }
+
+  /** Records a verified zap: toward the job it zapped (a result or a quote of its provider) and its recipient. */
+  function applyZap(e: NostrEvent, receivedAt: number): void {
+    const proof = zapProof(e)
+    if (!proof) return
+    const jobId =
+      proof.e === undefined
+        ? undefined
+        : ((q.resultOf.get(proof.e, proof.recipient) ?? q.feedbackAuthor.get(proof.e, proof.recipient)) as
+            string | undefined)
+    const row = [proof.paymentHash, 'zap', e.id, proof.recipient, proof.sender, jobId ?? null, Number(proof.msats)]
+    if (q.pay.run(...row).changes === 0) return
+    touchProvider(proof.recipient)
+    if (jobId) settle(jobId, receivedAt)
   }
 
   /**
@@ -223,42 +341,73 @@ export function makeMarket(db: Db) {
    */
   function apply(e: NostrEvent, receivedAt: number): void {
     const request = readJobRequest(e)
-    if (request) return open(request)
+    if (request) return open(request, receivedAt)
     if (isJobResultKind(e.kind)) {
       const { job: j, implied } = jobOfResult(e)
       if (!j || resultRefusal(j, e, false) !== undefined) return
-      if (implied) open(implied)
+      if (implied) open(implied, receivedAt)
       q.deliver.run(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.id)
-      return
+      // A provider may have been paid before it delivered (a quote in feedback, zapped).
+      return settle(j.id, receivedAt)
     }
     if (e.kind === JOB_FEEDBACK) {
       const id = jobIdOf(e)
       const j = id === undefined ? undefined : job(id)
       // Feedback records a provider's status; it never moves the job (a stranger's "success" did in the seed).
-      if (j && feedbackCounts(j, e.pubkey))
+      if (j && feedbackCounts(j, e.pubkey)) {
         q.feedback.run(e.id, j.id, e.pubkey, feedbackStatus(e) ?? null, amountMsats(e) ?? null, e.created_at)
+        touchJob(j.id)
+      }
       return
     }
+    if (e.kind === ZapReceipt) return applyZap(e, receivedAt)
     const review = readReview(e)
     if (review) {
       const j = job(review.job)
-      if (j && reviewRefusal(j, e, review) === undefined)
+      if (j && reviewRefusal(j, e, review) === undefined) {
         q.review.run(j.id, e.pubkey, e.id, review.reviewed!, review.rating!, roleOf(j, e.pubkey), e.created_at)
+        touchProvider(review.reviewed)
+      }
       return
     }
     const trust = readTrust(e)
     if (trust) {
-      if (trustRefusal(e, trust.trusted) === undefined) q.trust.run(e.pubkey, trust.trusted, e.id)
+      if (trustRefusal(e, trust.trusted) === undefined) {
+        q.trust.run(e.pubkey, trust.trusted, e.id)
+        touchProvider(trust.trusted)
+      }
+      return
+    }
+    const attestation = readAttestation(e)
+    if (attestation) {
+      if ('prefix' in attestation) return
+      const { subject, rating, confidence } = attestation
+      q.attestation.run(e.id, e.pubkey, subject, rating, confidence, Math.min(e.created_at, receivedAt))
+      touchProvider(subject)
+      return
+    }
+    const reported = reportedKey(e)
+    if (reported) {
+      if (q.counterparty.get(e.pubkey, reported) !== undefined) {
+        q.report.run(e.id, reported, e.pubkey)
+        touchProvider(reported)
+      }
       return
     }
     const handler = readHandler(e)
     if (handler) {
       const { d, kinds, name, lud16, skill } = handler
       q.handler.run(e.pubkey, d, e.id, JSON.stringify(kinds), name ?? null, lud16 ?? null, skill ?? null)
+      touchProvider(e.pubkey)
+      return
+    }
+    const lud16 = readProfileLud16(e)
+    if (lud16) {
+      q.profile.run(e.pubkey, e.id, lud16)
       return
     }
     const beat = readHeartbeat(e)
-    if (beat)
+    if (beat) {
       q.heartbeat.run(
         e.pubkey,
         beat.d,
@@ -269,6 +418,8 @@ export function makeMarket(db: Db) {
         JSON.stringify(beat.kinds),
         beat.price ?? null,
       )
+      touchProvider(e.pubkey)
+    }
   }
 
   /**
@@ -276,26 +427,54 @@ export function makeMarket(db: Db) {
    * added goes too. A deleted open job's request is its customer's cancel.
    */
   function removed(id: string, kind: number): void {
-    // Only the table the kind feeds is touched: most removals (replaced profiles, contact lists) touch none.
+    // Only the table the kind feeds is touched: most removals (replaced contact lists) touch none.
     if (isJobRequestKind(kind)) {
-      if (q.dropOpenJob.run(id).changes > 0) q.dropJobFeedback.run(id)
-    } else if (kind === JOB_FEEDBACK) q.dropFeedback.run(id)
-    else if (kind === REVIEW) q.dropReview.run(id)
-    else if (kind === TRUST) q.dropTrust.run(id)
-    else if (kind === HANDLER_INFO) q.dropHandler.run(id)
-    else if (kind === HEARTBEAT) q.dropHeartbeat.run(id)
+      if (q.dropOpenJob.run(id).changes > 0) {
+        q.dropJobFeedback.run(id)
+        touchJob(id)
+      }
+    } else if (kind === JOB_FEEDBACK) {
+      const jobId = q.dropFeedback.get(id) as string | undefined
+      if (jobId) touchJob(jobId)
+    } else if (kind === ZapReceipt) {
+      for (const p of q.dropPayments.all(id) as { job: string | null; provider: string }[]) {
+        touchProvider(p.provider)
+        if (p.job) settle(p.job, now())
+      }
+    } else touchProvider(dropBy.get(kind)?.get(id) as string | undefined)
+  }
+
+  /** Open jobs received up to `receivedBy` become expired (the writer's sweep, and a rebuild's end). */
+  function expireJobs(receivedBy: number): void {
+    for (const id of q.expire.all(receivedBy) as string[]) touchJob(id)
+  }
+
+  /** Records facts the admission learned from outside; they hold whatever becomes of the event. */
+  function learn(facts: MarketFacts): void {
+    for (const [lud16, pubkey] of facts.lnurl ?? []) q.learnLnurl.run(lud16, pubkey)
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */
   const keeps = (id: string): boolean => q.record.get(id, id) !== undefined
 
-  return { refusal, apply, removed, keeps }
+  /** What changed since the last call. */
+  function drain(): Touched {
+    const out = { jobs: [...touched.jobs], providers: [...touched.providers] }
+    touched.jobs.clear()
+    touched.providers.clear()
+    return out
+  }
+
+  return { refusal, apply, removed, keeps, learn, expireJobs, drain }
 }
 
 export type Market = ReturnType<typeof makeMarket>
 
-/** Empties the market tables and folds every stored event into them again, in storage order. */
-export function rebuildMarket(db: Db): number {
+/**
+ * Empties the market tables and folds every stored event into them again, in storage order; with `jobTtl`,
+ * expires open jobs as the sweep would (without it, the relay's next sweep does).
+ */
+export function rebuildMarket(db: Db, jobTtl?: number): number {
   const market = makeMarket(db)
   const page = db.prepare('SELECT seq, raw, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1000')
   let events = 0
@@ -313,6 +492,7 @@ export function rebuildMarket(db: Db): number {
       events += rows.length
       after = rows.at(-1)!.seq
     }
+    if (jobTtl !== undefined) market.expireJobs(now() - jobTtl)
   }).immediate()
   return events
 }

@@ -10,9 +10,17 @@ export type Job = {
   readonly kind: number
   readonly bidMsats: number | null
   readonly targets: readonly string[]
-  readonly state: 'open' | 'delivered'
+  readonly minReputation: number | null
+  readonly minZapMsats: number | null
+  readonly state: JobState
   readonly provider: string | null
 }
+
+/** `paid`: delivered, and verified payments to its provider cover the amount asked. */
+export type JobState = 'open' | 'delivered' | 'paid' | 'expired'
+
+/** True once a result delivered the job (paid or not). */
+export const isDelivered = (s: JobState) => s === 'delivered' || s === 'paid'
 
 /** An id shortened for refusal messages. */
 export const shortId = (id: string) => id.slice(0, 12)
@@ -27,6 +35,7 @@ export function resultRefusal(job: Job | undefined, result: NostrEvent, cancelle
       : reject('restricted', `unknown job ${shortId(jobId)}: publish the job request to this relay first`)
   if (result.kind !== job.kind + 1000)
     return reject('restricted', `a result to a kind ${job.kind} job must be kind ${job.kind + 1000}`)
+  if (job.state === 'expired') return reject('restricted', `job ${shortId(job.id)} expired before delivery`)
   if (job.state !== 'open') return reject('restricted', `job ${shortId(job.id)} is already delivered`)
   if (result.pubkey === job.customer) return reject('restricted', 'a customer cannot deliver its own job')
   if (job.targets.length > 0 && !job.targets.includes(result.pubkey))

@@ -4,6 +4,7 @@ import { tagValue, type NostrEvent } from '../nips/nip01.js'
 
 export const HANDLER_INFO = 31990
 export const HEARTBEAT = 30333
+export const PROFILE = 0
 
 /** A 31990: which job kinds a provider serves, and how to pay it. */
 export type Handler = {
@@ -29,15 +30,27 @@ const jobKinds = (e: NostrEvent) =>
   [...new Set(e.tags.filter(t => t[0] === 'k' && /^5\d{3}$/.test(t[1] ?? '')).map(t => Number(t[1])))].sort()
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
 
+/** The content of an event as a JSON object; {} when it is not one. */
+function jsonObject(content: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(content) as unknown
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as Record<string, unknown>
+  } catch {
+    // content that is not JSON names nothing
+  }
+  return {}
+}
+
+/** A kind 0 profile's lightning address, which zaps to its author are resolved through. */
+export function readProfileLud16(e: NostrEvent): string | undefined {
+  if (e.kind !== PROFILE || !e.content.includes('lud16')) return undefined
+  return text(jsonObject(e.content).lud16)
+}
+
 export function readHandler(e: NostrEvent): Handler | undefined {
   if (e.kind !== HANDLER_INFO) return undefined
-  let meta: Record<string, unknown> = {}
-  try {
-    const v = JSON.parse(e.content) as unknown
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) meta = v as Record<string, unknown>
-  } catch {
-    // content that is not JSON names nothing; the k tags still count
-  }
+  // Content that is not JSON names nothing; the k tags still count.
+  const meta = jsonObject(e.content)
   return {
     d: tagValue(e, 'd') ?? '',
     kinds: jobKinds(e),

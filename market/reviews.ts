@@ -1,7 +1,7 @@
 // Reviews (kind 31117, DESIGN §7.3), pure: only the two parties of a delivered job review it, each the
 // other, with an integer rating 1-5. The seed counted reviews from strangers.
 import { reject, tagValue, type NostrEvent, type Rejection } from '../nips/nip01.js'
-import { shortId, type Job } from './jobs.js'
+import { isDelivered, shortId, type Job } from './jobs.js'
 
 export const REVIEW = 31117
 
@@ -34,7 +34,7 @@ export const roleOf = (job: Job, reviewer: string) => (reviewer === job.customer
 export function reviewRefusal(job: Job | undefined, e: NostrEvent, r: Review): Rejection | undefined {
   const short = shortId(r.job)
   if (r.rating === undefined) return reject('invalid', 'a review needs a rating tag with an integer from 1 to 5')
-  if (!job || job.state !== 'delivered')
+  if (!job || !isDelivered(job.state))
     return reject('restricted', `only a delivered job can be reviewed; job ${short} is not delivered here`)
   const parties = [job.customer, job.provider]
   if (!parties.includes(e.pubkey))

@@ -17,6 +17,9 @@ export type JobRequest = {
   readonly bidMsats: number | undefined
   /** A direct request names its providers with `p` tags: only they may deliver. Empty: anyone may. */
   readonly targets: readonly string[]
+  /** Gates on who may deliver: the provider's reputation score, and the sats of verified zaps it received. */
+  readonly minReputation: number | undefined
+  readonly minZapSats: number | undefined
 }
 
 /** A non-negative integer tag value (msats and sats are integers), or undefined. */
@@ -35,8 +38,14 @@ export function readJobRequest(e: NostrEvent): JobRequest | undefined {
     createdAt: e.created_at,
     bidMsats: integer(tagValue(e, 'bid')),
     targets: [...new Set(e.tags.filter(t => t[0] === 'p' && t[1]).map(t => t[1]!))],
+    minReputation: integer(gate(e, 'min_reputation')),
+    minZapSats: integer(gate(e, 'min_zap_sats')),
   }
 }
+
+/** A gate as its own tag (`["min_reputation", "50"]`) or as a NIP-90 param (`["param", "min_reputation", "50"]`). */
+const gate = (e: NostrEvent, name: string): string | undefined =>
+  tagValue(e, name) ?? e.tags.find(t => t[0] === 'param' && t[1] === name)?.[2]
 
 /** The job a result or feedback answers: its first `e` tag. */
 export const jobIdOf = (e: Pick<NostrEvent, 'tags'>): string | undefined => tagValue(e, 'e')

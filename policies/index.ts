@@ -10,7 +10,17 @@ import { powByKind } from './pow-by-kind.js'
 import { privateReads } from './private-reads.js'
 import { protectedEvents } from './protected-events.js'
 import { rateLimit } from './rate-limit.js'
-import type { Check, InfoPart, Policy, PolicyDeps, ReadCheck, VerifiedCheck, Visibility, WriteNote } from './types.js'
+import type {
+  Check,
+  InfoPart,
+  Policy,
+  PolicyDeps,
+  Prepare,
+  ReadCheck,
+  VerifiedCheck,
+  Visibility,
+  WriteNote,
+} from './types.js'
 import { zapGate } from './zap-gate.js'
 
 export const policies: readonly Policy[] = [
@@ -29,6 +39,7 @@ export const policies: readonly Policy[] = [
 /** The active policies of one config, composed per hook. */
 export type PolicySet = {
   readonly event: Check
+  readonly prepare: Prepare
   readonly verified: VerifiedCheck
   readonly read: ReadCheck
   /** Undefined when no policy hides events, so readers skip the check entirely. */
@@ -58,10 +69,15 @@ export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
   const active = policies.filter(p => isActive(p, cfg))
   const hooks = active.map(p => p.make(cfg, deps))
   const verified = hooks.flatMap(h => (h.verified ? [h.verified] : []))
+  const prepare = hooks.flatMap(h => (h.prepare ? [h.prepare] : []))
   const visible = hooks.flatMap(h => (h.visible ? [h.visible] : []))
   const parts = active.map(p => p.info?.(cfg) ?? {})
   return {
     event: firstOf(hooks.flatMap(h => (h.event ? [h.event] : []))),
+    prepare: (e, ctx) => {
+      const fetching = prepare.flatMap(p => p(e, ctx) ?? [])
+      return fetching.length === 0 ? undefined : Promise.all(fetching).then(() => undefined)
+    },
     // A rejection stops; notes from several checks are merged for the writer.
     verified: (e, ctx) => {
       let note: WriteNote | undefined

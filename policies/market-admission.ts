@@ -1,32 +1,64 @@
-// Market admission (DESIGN §7.2): the market check that needs signatures, before the writer's fold.
-// A result may carry its signed request in a `request` tag, so a job posted on another relay can be
-// delivered here; the fold then trusts that request, so it must be a valid signed job request.
+// Market admission (DESIGN §7.2, §7.4): the market checks that need signatures or facts from outside,
+// before the writer's fold. The fold then trusts what passed here, on a rebuild as well:
+// - a result may carry its signed request in a `request` tag, so a job posted on another relay can be
+//   delivered here; that request must be a valid signed job request;
+// - a zap receipt to a provider is checked in full against the key its LNURL server declares (resolved
+//   from the provider's lightning address and cached); a receipt that fails is refused, so a forged one
+//   never counts as payment or reputation. The resolved key goes to the writer as a fact.
 import type { Config } from '../config/schema.js'
-import { checkEventShape, checkId, reject, type NostrEvent } from '../nips/nip01.js'
+import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
+import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
 import { embeddedRequest, isJobResultKind, jobIdOf } from '../nips/nip90.js'
-import type { Policy, PolicyDeps } from './types.js'
+import type { Policy, PolicyCtx, PolicyDeps, VerifiedCheck } from './types.js'
+
+/** The provider a zap receipt pays, unless it pays the relay (the zap gate's business). */
+const zapRecipient = (e: NostrEvent, deps: PolicyDeps) => {
+  const p = e.kind === ZapReceipt ? tagValue(e, 'p') : undefined
+  return p === deps.relayPubkey ? undefined : p
+}
+
+function embeddedRequestCheck(e: NostrEvent, ctx: PolicyCtx, deps: PolicyDeps): ReturnType<VerifiedCheck> {
+  const req = embeddedRequest(e)
+  if (req === undefined) return undefined
+  if (req === null) return reject('invalid', 'the request tag must hold the job request as a JSON event')
+  // A known job is read from the store; the fold only compares the embedded id, so no signature work.
+  if (typeof req.id === 'string' && req.id === jobIdOf(e) && ctx.views.knownJob(req.id)) return undefined
+  const bad = checkEventShape(req)
+  if (bad) return reject('invalid', `the embedded request: ${bad.reason}`)
+  const request = req as NostrEvent
+  if (request.kind !== e.kind - 1000)
+    return reject('invalid', `the embedded request must be kind ${e.kind - 1000} for a kind ${e.kind} result`)
+  if (checkId(request)) return reject('invalid', 'the embedded request: id does not match its content')
+  if (!deps.verify(request)) return reject('invalid', 'the embedded request: signature does not verify')
+  return undefined
+}
 
 export const marketAdmission: Policy = {
   name: 'market',
-  nips: [90],
+  nips: [57, 90],
   antiSpam: false,
   enabled: (cfg: Config) => cfg.market.enabled,
   make: (_cfg: Config, deps: PolicyDeps) => ({
+    prepare: (e, ctx) => {
+      const recipient = zapRecipient(e, deps)
+      if (recipient === undefined) return undefined
+      const unknown = ctx.views.lightningAddresses(recipient).filter(a => deps.lnurl.peek(a) === undefined)
+      // A server that cannot be reached leaves the receipt unchecked: stored, counting for nothing.
+      return unknown.length === 0
+        ? undefined
+        : Promise.all(unknown.map(a => deps.lnurl.resolve(a).catch(() => undefined))).then(() => undefined)
+    },
     verified: (e, ctx) => {
-      if (!isJobResultKind(e.kind)) return undefined
-      const req = embeddedRequest(e)
-      if (req === undefined) return undefined
-      if (req === null) return reject('invalid', 'the request tag must hold the job request as a JSON event')
-      // A known job is read from the store; the fold only compares the embedded id, so no signature work.
-      if (typeof req.id === 'string' && req.id === jobIdOf(e) && ctx.views.knownJob(req.id)) return undefined
-      const bad = checkEventShape(req)
-      if (bad) return reject('invalid', `the embedded request: ${bad.reason}`)
-      const request = req as NostrEvent
-      if (request.kind !== e.kind - 1000)
-        return reject('invalid', `the embedded request must be kind ${e.kind - 1000} for a kind ${e.kind} result`)
-      if (checkId(request)) return reject('invalid', 'the embedded request: id does not match its content')
-      if (!deps.verify(request)) return reject('invalid', 'the embedded request: signature does not verify')
-      return undefined
+      if (isJobResultKind(e.kind)) return embeddedRequestCheck(e, ctx, deps)
+      const recipient = zapRecipient(e, deps)
+      if (recipient === undefined) return undefined
+      const lnurl = ctx.views.lightningAddresses(recipient).flatMap(a => {
+        const key = deps.lnurl.peek(a)
+        return key === undefined ? [] : [[a, key] as const]
+      })
+      if (lnurl.length === 0) return undefined
+      const proof = checkZapReceipt(e, { signers: new Set(lnurl.map(([, key]) => key)), verify: deps.verify })
+      return 'prefix' in proof ? proof : { facts: { lnurl } }
     },
   }),
 }

@@ -4,6 +4,8 @@ import type { Config } from '../config/schema.js'
 import type { NostrEvent, Rejection } from '../nips/nip01.js'
 import type { CompiledFilter } from '../nips/nip01-filter.js'
 import type { ZapProof } from '../nips/nip57.js'
+import type { MarketFacts } from '../market/fold.js'
+import type { CachedLnurlResolver } from '../market/lnurl.js'
 
 /** Read-only facts from the store that checks may consult. */
 export type StoreViews = {
@@ -11,6 +13,8 @@ export type StoreViews = {
   largestZapMsats(pubkey: string): bigint
   /** True when the market holds a job with this request id (DESIGN §7.2). */
   knownJob(id: string): boolean
+  /** The lightning addresses a pubkey announced (31990 handlers, kind 0), which its zaps are checked through. */
+  lightningAddresses(pubkey: string): string[]
 }
 
 /** What a check may know about the moment and the connection; never the socket itself. */
@@ -29,7 +33,7 @@ export type PolicyCtx = {
 export type Check = (event: NostrEvent, ctx: PolicyCtx) => Rejection | undefined
 
 /** Facts an admitted event carries to the writer, recorded in the same transaction. */
-export type WriteNote = { readonly zapUnlock?: ZapProof }
+export type WriteNote = { readonly zapUnlock?: ZapProof; readonly facts?: MarketFacts }
 
 /** A check that runs after the signature is verified; it may attach a note for the writer. */
 export type VerifiedCheck = (event: NostrEvent, ctx: PolicyCtx) => Rejection | WriteNote | undefined
@@ -44,10 +48,18 @@ export type ReadCheck = (
 /** Whether a stored or live event may be sent to a connection with these authed pubkeys. */
 export type Visibility = (event: NostrEvent, authed: ReadonlySet<string>) => boolean
 
+/**
+ * Fetches what a later check needs from outside (an LNURL server's key, a mint's keyset) into a cache the
+ * synchronous checks read; undefined when there is nothing to fetch. Never rejects.
+ */
+export type Prepare = (event: NostrEvent, ctx: PolicyCtx) => Promise<void> | undefined
+
 /** The hooks one policy fills; an unfilled hook costs nothing. */
 export type Hooks = {
   /** Cheap checks, before the duplicate lookup and signature work. */
   readonly event?: Check
+  /** After the signature check, before `verified`; the connection's next event waits for it. */
+  readonly prepare?: Prepare
   readonly verified?: VerifiedCheck
   readonly read?: ReadCheck
   readonly visible?: Visibility
@@ -60,6 +72,8 @@ export type PolicyDeps = {
   readonly relayPubkey: string
   /** BIP-340 check of an event whose id is already checked. */
   readonly verify: (e: NostrEvent) => boolean
+  /** Lightning address -> LNURL server nostrPubkey, cached across reloads (market/lnurl.ts). */
+  readonly lnurl: CachedLnurlResolver
 }
 
 /** NIP-11 facts a policy contributes when it is active. */

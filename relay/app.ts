@@ -19,6 +19,10 @@ import { makeVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
 import { openWriter } from './writer-thread.js'
 import { openQueries } from './reader-pool.js'
+import { marketRules } from '../market/fold.js'
+import { cachedResolver, httpLnurlResolver } from '../market/lnurl.js'
+import { makeOutputs } from '../market/outputs.js'
+import { startMarketPublisher } from './market-publisher.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -49,7 +53,11 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   const identity = loadIdentity(cfg.relay.secret_key, dataDir)
   const backend = cfg.verifier.backend as Parameters<typeof makeVerifier>[0]
   // The pool checks every incoming event; the inline verifier serves rare nested checks (zap requests).
-  const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify }
+  const lnurl = cachedResolver(
+    httpLnurlResolver({ timeoutMs: cfg.market.fetch_timeout, allowLoopback: cfg.market.allow_loopback }),
+    { ttlMs: 3_600_000, failTtlMs: 60_000 },
+  )
+  const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify, lnurl }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
   const fanout: RelayCtx['fanout'] = (event, raw) => {
@@ -61,19 +69,36 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       else sub.conn.send(frame)
     }
   }
+  // Set once the reader can build outputs; the writer reports what it changed from its first commit.
+  let publisher: ReturnType<typeof startMarketPublisher> | undefined
   // The writer creates the database, so it starts before the reader opens it.
   const writer = await openWriter({
     file: databaseFile(dataDir),
     synchronous: cfg.store.synchronous as 'full' | 'normal',
     batchMax: cfg.store.batch_max,
-    market: cfg.market.enabled,
+    market: marketRules(cfg),
     thread: cfg.store.writer_thread,
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
+    onTouched: t => publisher?.touch(t),
   })
-  const reader = createReader(openReadDb(databaseFile(dataDir)))
+  const readDb = openReadDb(databaseFile(dataDir))
+  const reader = createReader(readDb)
+  if (cfg.market.enabled)
+    publisher = startMarketPublisher({
+      outputs: makeOutputs(readDb),
+      relayPubkey: identity.pubkey,
+      sign: identity.sign,
+      store: (e, raw) => writer.enqueue(e, raw),
+      intervalMs: cfg.market.publish_interval,
+      settings: () => ({ offlineAfter: snap.cfg.market.offline_after, flagThreshold: snap.cfg.market.flag_threshold }),
+    })
   const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
   const verifier = await createVerifyPool(backend, cfg.verifier.workers)
-  const views = { largestZapMsats: reader.largestZapMsats, knownJob: reader.knownJob }
+  const views = {
+    largestZapMsats: reader.largestZapMsats,
+    knownJob: reader.knownJob,
+    lightningAddresses: reader.lightningAddresses,
+  }
   const rc: RelayCtx = {
     snapshot: () => snap,
     reader,
@@ -133,6 +158,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       closing ??= (async () => {
         clearInterval(sweeper)
         server.close()
+        await publisher?.close()
         await writer.close()
         await verifier.close()
         await queries.close()

@@ -2,6 +2,7 @@
 // checkpoints never block the event loop; or inline on the event loop (`store.writer_thread = false`).
 import { Worker } from 'node:worker_threads'
 import type { VerifiedEvent } from '../nips/nip01.js'
+import type { MarketRules, Touched } from '../market/fold.js'
 import type { WriteNote } from '../policies/types.js'
 import { openWriteDb } from './store/db.js'
 import type { WriteOutcome } from './store/writes.js'
@@ -22,10 +23,12 @@ export type WriterSetup = {
   readonly file: string
   readonly synchronous: 'full' | 'normal'
   readonly batchMax: number
-  readonly market: boolean
+  readonly market: MarketRules | undefined
   readonly thread: boolean
   /** Called after each commit with the events that were newly stored, in commit order. */
   readonly onCommitted: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
+  /** Called after a commit or sweep that changed jobs or providers in the market. */
+  readonly onTouched?: (t: Touched) => void
   /** Milliseconds between passive checkpoints, and the WAL size at which the writer starts it over. */
   readonly checkpointMs?: number
   readonly walRestartPages?: number
@@ -42,6 +45,7 @@ export type FromWriter =
   | { seq: number; outcomes: Outcome[] }
   | { seq: number; swept: number }
   | { seq: number; closed: true }
+  | { touched: Touched }
 
 type Pending = {
   event: VerifiedEvent
@@ -106,6 +110,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
   worker.on('error', die)
   worker.on('exit', code => die(new Error(`writer thread exited (code ${code})`)))
   worker.on('message', (m: FromWriter) => {
+    if ('touched' in m) return setup.onTouched?.(m.touched)
     if (!('seq' in m)) return
     const batch = writes.get(m.seq)
     if (batch && 'outcomes' in m) {

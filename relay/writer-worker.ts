@@ -2,6 +2,7 @@
 // JSON (cheaper to pass than objects); everything that arrives while a batch commits joins the next one.
 import { parentPort, workerData } from 'node:worker_threads'
 import type { VerifiedEvent } from '../nips/nip01.js'
+import type { MarketRules } from '../market/fold.js'
 import type { WriteNote } from '../policies/types.js'
 import { openWriteDb } from './store/db.js'
 import { createWriter } from './writer.js'
@@ -13,7 +14,7 @@ const { file, synchronous, batchMax, market, walPages, restartPages } = workerDa
   file: string
   synchronous: 'full' | 'normal'
   batchMax: number
-  market: boolean
+  market: MarketRules | undefined
   /** The WAL size in pages, as the checkpoint thread last saw it. */
   walPages: Int32Array
   restartPages: number
@@ -29,7 +30,7 @@ try {
     const [r] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[]
     if (r?.busy === 0) Atomics.store(walPages, 0, 0)
   }
-  writer = createWriter(db, { batchMax, market, afterCommit })
+  writer = createWriter(db, { batchMax, market, afterCommit, onTouched: touched => post({ touched }) })
 } catch (err) {
   post({ failed: err instanceof Error ? err.message : String(err) })
   throw err

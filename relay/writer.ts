@@ -3,6 +3,7 @@
 import type { VerifiedEvent } from '../nips/nip01.js'
 import type { WriteNote } from '../policies/types.js'
 import type { Db } from './store/db.js'
+import type { MarketRules, Touched } from '../market/fold.js'
 import { makeWrites, type WriteOutcome } from './store/writes.js'
 
 type Pending = {
@@ -15,12 +16,14 @@ type Pending = {
 
 export type WriterOptions = {
   readonly batchMax: number
-  /** Fold each stored event into the market tables (DESIGN §7), refusing what breaks its rules. */
-  readonly market: boolean
+  /** Fold each stored event into the market tables (DESIGN §7) by these rules, refusing what breaks them. */
+  readonly market: MarketRules | undefined
   /** Called after each commit with the events that were newly stored, in commit order. */
   readonly onCommitted?: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
   /** Called after each commit, outside the transaction (the writer thread starts the WAL over here). */
   readonly afterCommit?: () => void
+  /** Called after a commit or sweep that changed jobs or providers in the market. */
+  readonly onTouched?: (t: Touched) => void
 }
 
 /** Creates the writer over a connection it then owns. */
@@ -45,14 +48,21 @@ export function createWriter(db: Db, opts: WriterOptions) {
         outcomes = commit.immediate(batch)
       } catch (err) {
         for (const p of batch) p.fail(err as Error)
+        writes.drainTouched() // rolled back: nothing changed
         return
       }
       opts.afterCommit?.()
+      touched()
       const saved = batch.filter((_, i) => outcomes[i]!.status === 'saved')
       batch.forEach((p, i) => p.done(outcomes[i]!))
       if (saved.length > 0) opts.onCommitted?.(saved)
     }
     if (queue.length === 0) idle.splice(0).forEach(f => f())
+  }
+
+  function touched(): void {
+    const t = writes.drainTouched()
+    if (t.jobs.length > 0 || t.providers.length > 0) opts.onTouched?.(t)
   }
 
   function schedule(): void {
@@ -73,7 +83,9 @@ export function createWriter(db: Db, opts: WriterOptions) {
     },
     /** Deletes expired events in its own transaction; returns how many went. */
     sweepExpired(now: number): number {
-      return db.transaction(() => writes.sweepExpired(now)).immediate()
+      const n = db.transaction(() => writes.sweepExpired(now)).immediate()
+      touched()
+      return n
     },
     /** Waits for queued events to commit, then closes the connection. */
     async close(): Promise<void> {

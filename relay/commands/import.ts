@@ -4,6 +4,7 @@ import { createReadStream, mkdirSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Config } from '../../config/schema.js'
+import { marketRules } from '../../market/fold.js'
 import {
   canonicalJson,
   checkEventShape,
@@ -47,7 +48,7 @@ export async function importEvents(cfg: Config, file: string, verify: boolean): 
   mkdirSync(dataDir, { recursive: true })
   const writer = createWriter(openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal'), {
     batchMax: cfg.store.batch_max,
-    market: cfg.market.enabled,
+    market: marketRules(cfg),
   })
   const verifier = verify ? await makeVerifier(cfg.verifier.backend as 'auto' | 'wasm' | 'noble') : undefined
   const report: ImportReport = { saved: 0, duplicates: 0, refused: 0 }

@@ -10,7 +10,7 @@ import { openWriteDb } from '../store/db.js'
 export function marketRebuild(cfg: Config): number {
   const db = openWriteDb(databaseFile(resolve(cfg.relay.data_dir)), cfg.store.synchronous as 'full' | 'normal')
   try {
-    return rebuildMarket(db)
+    return rebuildMarket(db, cfg.market.job_ttl)
   } finally {
     db.close()
   }

@@ -59,8 +59,15 @@ export const onEvent: Handler = (rc, conn, msg) => {
   // Signatures are checked in parallel; what follows runs in arrival order, so this connection's writes
   // reach the writer in the order it sent them. The box keeps the commit promise from being awaited here.
   const raw = canonicalJson(ev)
+  const admit = () => ({ verdict: admitVerified(rc, conn, ev as VerifiedEvent, raw) })
   const next = Promise.all([rc.verifier.verify(ev, raw), conn.ingest]).then(
-    ([ok]) => ({ verdict: ok ? admitVerified(rc, conn, ev as VerifiedEvent, raw) : badSig }),
+    ([ok]) => {
+      if (!ok) return { verdict: badSig }
+      // Facts from outside (an LNURL server's key, a mint's keyset) are fetched first, in this
+      // connection's order, so the checks after them stay synchronous.
+      const fetching = rc.snapshot().policies.prepare(ev, rc.policyCtx(conn))
+      return fetching ? fetching.then(admit) : admit()
+    },
     () => ({ verdict: verifyFailed }),
   )
   conn.ingest = next.then(() => undefined)

@@ -1,10 +1,11 @@
 // Opens the SQLite database with WAL and the schema. Each connection has one owner (writer or reader).
 import Database from 'better-sqlite3'
-import { MARKET_DDL, rebuildMarket } from '../../market/fold.js'
+import { rebuildMarket } from '../../market/fold.js'
+import { MARKET_DDL } from '../../market/schema.js'
 
 export type Db = Database.Database
 
-const SCHEMA_VERSION = 7
+const SCHEMA_VERSION = 8
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -74,10 +75,16 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
   if (version === 2) db.exec('DROP INDEX IF EXISTS tags_value; DROP INDEX IF EXISTS tags_value_kind;')
   const columns = version > 0 ? (db.pragma('table_info(events)') as { name: string }[]).map(c => c.name) : []
   if (version > 0 && !columns.includes('received_at')) db.exec('ALTER TABLE events ADD COLUMN received_at INTEGER')
+  // Schema 8 reshaped the market tables: they are derived, so they are dropped and folded again.
+  if (version > 0 && version < 8)
+    for (const { name } of db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'market\\_%' ESCAPE '\\'")
+      .all() as { name: string }[])
+      db.exec(`DROP TABLE ${name}`)
   db.exec(DDL)
   db.exec(MARKET_DDL)
-  // Schemas 4 to 7 added market tables: fold the events stored before them.
-  if (version > 0 && version < 7) rebuildMarket(db)
+  // Schemas 4 to 8 added market tables: fold the events stored before them.
+  if (version > 0 && version < 8) rebuildMarket(db)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return db
 }

@@ -31,6 +31,12 @@ export function createReader(db: Db) {
   const has = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck()
   const largestZap = db.prepare('SELECT MAX(msats) FROM zap_unlocks WHERE pubkey = ?').pluck().safeIntegers()
   const job = db.prepare('SELECT 1 FROM market_jobs WHERE id = ?').pluck()
+  const addresses = db
+    .prepare(
+      `SELECT lud16 FROM market_handlers WHERE pubkey = ? AND lud16 IS NOT NULL
+       UNION SELECT lud16 FROM market_profiles WHERE pubkey = ?`,
+    )
+    .pluck()
 
   /** Rows of one filter in NIP-01 order: one index-ordered cursor per split, merged newest first. */
   function* ordered(filter: CompiledFilter, now: number): Generator<Row> {
@@ -122,6 +128,7 @@ export function createReader(db: Db) {
     largestZapMsats: (pubkey: string): bigint => (largestZap.get(pubkey) as bigint | null) ?? 0n,
     /** True when the market holds a job with this request id. */
     knownJob: (id: string): boolean => job.get(id) !== undefined,
+    lightningAddresses: (pubkey: string): string[] => addresses.all(pubkey, pubkey) as string[],
     query,
     count,
     exportRows,

@@ -5,7 +5,7 @@ import { addressOf, reject, wins, type Rejection, type VerifiedEvent } from '../
 import { deletedAddresses, deletedIds } from '../../nips/nip09.js'
 import { expiresAt } from '../../nips/nip40.js'
 import type { WriteNote } from '../../policies/types.js'
-import { makeMarket } from '../../market/fold.js'
+import { makeMarket, type MarketRules, type Touched } from '../../market/fold.js'
 import type { Db } from './db.js'
 
 /** What happened to one event handed to the writer. */
@@ -29,7 +29,7 @@ function indexedTags(e: VerifiedEvent): [string, string][] {
 }
 
 /** Prepares the write statements once and returns the per-event operations; `market` folds the market in. */
-export function makeWrites(db: Db, opts: { market: boolean }) {
+export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   const q = {
     exists: db.prepare('SELECT 1 FROM events WHERE id = ?').pluck(),
     deletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
@@ -55,7 +55,8 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
     unlock: db.prepare('INSERT INTO zap_unlocks (payment_hash, pubkey, msats, receipt_id) VALUES (?, ?, ?, ?)'),
   }
 
-  const market = opts.market ? makeMarket(db) : undefined
+  const rules = opts.market
+  const market = rules ? makeMarket(db) : undefined
 
   // Every removal (replacement, deletion, expiry) goes through here, so the market sees each one.
   const remove = (seq: number | bigint, id: string, kind: number) => {
@@ -85,12 +86,13 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
     // The relay's clock at storage: what market rules about time go by, never the event's own created_at.
     const receivedAt = Math.floor(Date.now() / 1000)
     const zap = note?.zapUnlock
+    if (note?.facts) market?.learn(note.facts)
     // NIP-57: one receipt per payment; a second receipt for the same invoice proves nothing new.
     if (zap && q.paymentUsed.get(zap.paymentHash))
       return { status: 'rejected', rejection: reject('invalid', 'zap receipt: this payment hash is already recorded') }
     if (q.deletedId.get(e.id, e.pubkey))
       return { status: 'rejected', rejection: reject('blocked', 'this event was deleted by its author') }
-    const refused = market?.refusal(e)
+    const refused = rules && market?.refusal(e, rules)
     if (refused) return { status: 'rejected', rejection: refused }
     const addr = addressOf(e)
     if (addr !== undefined) {
@@ -134,8 +136,13 @@ export function makeWrites(db: Db, opts: { market: boolean }) {
     // lets relays keep expired events; readers never see them).
     const due = (q.expired.all(now) as { seq: number; id: string; kind: number }[]).filter(r => !market?.keeps(r.id))
     for (const r of due) remove(r.seq, r.id, r.kind)
+    if (rules) market?.expireJobs(now - rules.jobTtl)
     return due.length
   }
 
-  return { save, sweepExpired }
+  const none: Touched = { jobs: [], providers: [] }
+  /** The jobs and providers the market changed since the last call. */
+  const drainTouched = (): Touched => market?.drain() ?? none
+
+  return { save, sweepExpired, drainTouched }
 }

@@ -9,7 +9,7 @@ export function policyCtx(over: Partial<PolicyCtx> = {}): PolicyCtx {
     nowMs: now * 1000,
     ip: '127.0.0.1',
     authed: new Set(),
-    views: { largestZapMsats: () => 0n, knownJob: () => false },
+    views: { largestZapMsats: () => 0n, knownJob: () => false, lightningAddresses: () => [] },
     ...over,
   }
 }
@@ -18,4 +18,6 @@ export function policyCtx(over: Partial<PolicyCtx> = {}): PolicyCtx {
 export const testDeps = (verify: PolicyDeps['verify'] = () => true): PolicyDeps => ({
   relayPubkey: 'f'.repeat(64),
   verify,
+  // No LNURL server answers in policy unit tests: every address stays unresolved.
+  lnurl: { resolve: () => Promise.resolve(undefined), peek: () => undefined },
 })

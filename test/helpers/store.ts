@@ -1,5 +1,6 @@
 // A real SQLite store in a temp dir, written through the relay's writer and read through its reader (no server).
 import { join } from 'node:path'
+import type { MarketRules } from '../../market/fold.js'
 import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../../nips/nip01.js'
 import { openReadDb, openWriteDb, type Db } from '../../relay/store/db.js'
 import { createReader, type Reader } from '../../relay/store/reader.js'
@@ -18,7 +19,7 @@ export type TestStore = {
 }
 
 /** Opens (creating) `dir/name` with the relay's schema; the caller closes it (and removes `dir`). */
-export function openTestStore(dir: string, name = 'agora.sqlite', market = false): TestStore {
+export function openTestStore(dir: string, name = 'agora.sqlite', market?: MarketRules): TestStore {
   const file = join(dir, name)
   const db = openWriteDb(file, 'normal')
   const writer = createWriter(db, { batchMax: 1000, market })

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import { databaseFile } from '../../relay/app.js'
-import { MARKET_TABLES } from '../../market/fold.js'
+import { MARKET_TABLES } from '../../market/schema.js'
 import { connectFor, queryIds, type RawClient } from '../helpers/client.js'
 import { ensureBuilt, runCli } from '../helpers/cli.js'
 import { now, signer, type Signer } from '../helpers/events.js'
@@ -270,19 +270,23 @@ t.test('agora market rebuild reproduces the live market tables after a random sc
   const snapshot = () => {
     const db = new Database(databaseFile(dataDir), { readonly: true })
     try {
-      return MARKET_TABLES.map(table => db.prepare(`SELECT * FROM ${table} ORDER BY id`).all())
+      return Object.fromEntries(
+        MARKET_TABLES.map(table => [table, db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2, 3`).all()]),
+      ) as Record<(typeof MARKET_TABLES)[number], unknown[]>
     } finally {
       db.close()
     }
   }
   const live = snapshot()
-  t.ok(live[0]!.length > 10, `the scenario made jobs (${live[0]!.length})`)
+  const liveJobs = live.market_jobs as { state: string }[]
+  t.ok(liveJobs.length > 10, `the scenario made jobs (${liveJobs.length})`)
   t.ok(
-    (live[0] as { state: string }[]).some(r => r.state === 'delivered'),
+    liveJobs.some(r => r.state === 'delivered'),
     'and delivered some',
   )
-  t.ok(live[2]!.length > 0 && live[3]!.length > 0, `and registered providers (${live[2]!.length}, ${live[3]!.length})`)
-  t.ok(live[4]!.length > 0, `and recorded reviews (${live[4]!.length})`)
+  const [handlers, beats] = [live.market_handlers.length, live.market_heartbeats.length]
+  t.ok(handlers > 0 && beats > 0, `and registered providers (${handlers}, ${beats})`)
+  t.ok(live.market_reviews.length > 0, `and recorded reviews (${live.market_reviews.length})`)
   const r = await runCli(['market', 'rebuild', '--data', dataDir])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /market rebuilt from \d+ stored events/)

@@ -7,7 +7,7 @@ import { tempDir } from '../helpers/relay.js'
 import { openTestStore } from '../helpers/store.js'
 
 t.test("the sweeper keeps a delivered job's record and drops an expired open job", async t => {
-  const store = openTestStore(tempDir(t), 'agora.sqlite', true)
+  const store = openTestStore(tempDir(t), 'agora.sqlite', { flagThreshold: 3, jobTtl: 86400 })
   t.teardown(() => store.close())
   const [customer, provider] = [signer(), signer()]
   const at = now()

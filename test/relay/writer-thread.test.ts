@@ -22,7 +22,7 @@ async function threadWriter(t: T, extra: Partial<WriterSetup> = {}) {
     file,
     synchronous: 'normal',
     batchMax: 1000,
-    market: true,
+    market: { flagThreshold: 3, jobTtl: 86400 },
     thread: true,
     onCommitted: saved => committed.push(saved.map(s => s.event.id)),
     ...extra,
@@ -132,7 +132,14 @@ t.test('a database from a newer agora stops the start with the reason', async t 
   db.pragma('user_version = 99')
   db.close()
   await t.rejects(
-    openWriter({ file, synchronous: 'normal', batchMax: 10, market: true, thread: true, onCommitted: () => {} }),
+    openWriter({
+      file,
+      synchronous: 'normal',
+      batchMax: 10,
+      market: { flagThreshold: 3, jobTtl: 86400 },
+      thread: true,
+      onCommitted: () => {},
+    }),
     /database schema 99 is newer than this agora/,
   )
 })

@@ -1,0 +1,128 @@
+// The relay's published view of the market (DESIGN §7.7), read from the market tables: a NIP-85 assertion
+// (kind 30382) per provider and a ledger entry (kind 31118) per job. Each is built from one provider's or
+// one job's rows, so publishing what changed never costs O(providers) or O(jobs).
+import type { Db } from '../relay/store/db.js'
+import { rank, score, makeReputation } from './reputation.js'
+import { TRUST } from './trust.js'
+
+export const PROVIDER_ASSERTION = TRUST
+export const JOB_LEDGER = 31118
+
+type JobRow = {
+  id: string
+  customer: string
+  kind: number
+  bid_msats: number | null
+  state: string
+  provider: string | null
+  result_id: string | null
+  amount_msats: number | null
+  created_at: number
+  delivered_at: number | null
+  paid_msats: number
+  paid_at: number | null
+}
+
+const str = (v: number | string) => String(v)
+
+/** The output builders over a read connection. */
+export function makeOutputs(db: Db) {
+  const q = {
+    job: db.prepare(
+      `SELECT id, customer, kind, bid_msats, state, provider, result_id, amount_msats, created_at, delivered_at,
+              paid_msats, paid_at FROM market_jobs WHERE id = ?`,
+    ),
+    payments: db.prepare(
+      'SELECT ref, via, evidence, msats FROM market_payments WHERE job = ? AND provider = ? ORDER BY ref',
+    ),
+    delivered: db.prepare(
+      `SELECT COUNT(*) AS n, AVG(delivered_at - created_at) AS response FROM market_jobs
+       WHERE provider = ? AND state IN ('delivered', 'paid')`,
+    ),
+    lastSeen: db.prepare('SELECT MAX(received_at) FROM market_heartbeats WHERE pubkey = ?').pluck(),
+    kinds: db.prepare(
+      `SELECT DISTINCT value FROM (SELECT j.value FROM market_handlers h, json_each(h.kinds) j WHERE h.pubkey = ?
+       UNION SELECT j.value FROM market_heartbeats b, json_each(b.kinds) j WHERE b.pubkey = ?) ORDER BY value`,
+    ),
+    stored: db.prepare('SELECT created_at FROM events WHERE pubkey = ? AND kind = ? AND addr = ?').pluck(),
+  }
+  const reputation = makeReputation(db)
+  ;(q.kinds as { pluck(): unknown }).pluck()
+
+  return {
+    /** created_at of the stored output at this address, so a new one after a restart still replaces it. */
+    storedAt: (relay: string, kind: number, d: string) => q.stored.get(relay, kind, d) as number | undefined,
+
+    /** Tags of a job's ledger entry; undefined when the market no longer holds the job (cancelled). */
+    jobLedger(id: string): string[][] | undefined {
+      const j = q.job.get(id) as JobRow | undefined
+      if (!j) return undefined
+      const tags = [
+        ['d', j.id],
+        ['e', j.id],
+        ['k', str(j.kind)],
+        ['p', j.customer],
+        ['customer', j.customer],
+      ]
+      tags.push(['state', j.state], ['requested_at', str(j.created_at)])
+      if (j.bid_msats !== null) tags.push(['bid', str(j.bid_msats)])
+      if (j.provider) tags.push(['p', j.provider], ['provider', j.provider])
+      if (j.result_id) tags.push(['result', j.result_id])
+      if (j.amount_msats !== null) tags.push(['amount', str(j.amount_msats)])
+      if (j.delivered_at !== null)
+        tags.push(
+          ['delivered_at', str(j.delivered_at)],
+          ['response_s', str(Math.max(0, j.delivered_at - j.created_at))],
+        )
+      if (j.provider) {
+        tags.push(['paid', str(j.paid_msats)])
+        for (const p of q.payments.all(j.id, j.provider) as {
+          ref: string
+          via: string
+          evidence: string
+          msats: number
+        }[])
+          tags.push(['payment', p.via, p.evidence, str(p.msats), p.ref])
+      }
+      if (j.paid_at !== null) tags.push(['paid_at', str(j.paid_at)])
+      return tags
+    },
+
+    /** Tags of a provider's NIP-85 assertion at `now`; online from the relay's receive time of its heartbeats. */
+    providerAssertion(pubkey: string, now: number, offlineAfter: number, flagThreshold: number): string[][] {
+      const i = reputation.inputs(pubkey, now)
+      const s = score(i)
+      const flagged = i.reportedBy >= flagThreshold
+      const done = q.delivered.get(pubkey) as { n: number; response: number | null }
+      const lastSeen = q.lastSeen.get(pubkey) as number | null
+      const tags = [
+        ['d', pubkey],
+        ['p', pubkey],
+        ['rank', str(rank(s, flagged))],
+        ['score', str(s)],
+        ['jobs_delivered', str(done.n)],
+        ['jobs_paid', str(i.jobsPaid)],
+        ['avg_rating', i.avgRating.toFixed(2)],
+        ['review_cnt', str(i.reviewCount)],
+        ['zap_amt_recd', str(Math.floor(i.receivedMsats / 1000))],
+        ['trusted_by', str(i.trustedBy)],
+        ['attestations', str(i.attestationCount), (i.attestation ?? 0).toFixed(2)],
+        ['reports', str(i.reportedBy)],
+        ['flagged', flagged ? '1' : '0'],
+        ['online', lastSeen !== null && now - lastSeen < offlineAfter ? '1' : '0'],
+      ]
+      if (done.response !== null) tags.push(['avg_response_s', str(Math.round(done.response))])
+      if (lastSeen !== null) tags.push(['last_seen', str(lastSeen)])
+      for (const k of q.kinds.all(pubkey, pubkey) as number[]) tags.push(['k', str(k)])
+      return tags
+    },
+
+    /** When a provider's `online` turns 0 without any new event (undefined: it is not online). */
+    offlineAt(pubkey: string, offlineAfter: number): number | undefined {
+      const lastSeen = q.lastSeen.get(pubkey) as number | null
+      return lastSeen === null ? undefined : lastSeen + offlineAfter
+    },
+  }
+}
+
+export type Outputs = ReturnType<typeof makeOutputs>

@@ -1,0 +1,161 @@
+// The market's tables (DESIGN §3, §7): everything here is folded from stored events by market/fold.ts and
+// can be rebuilt from them, except the `facts_*` tables, which cache what the relay learned from outside
+// (LNURL servers, mints) so that a rebuild needs no network and reaches the same verdicts.
+
+export const MARKET_DDL = `
+CREATE TABLE IF NOT EXISTS market_jobs (
+  id TEXT PRIMARY KEY,
+  customer TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  bid_msats INTEGER,
+  targets TEXT NOT NULL,
+  min_reputation INTEGER,
+  min_zap_msats INTEGER,
+  created_at INTEGER NOT NULL,
+  -- The relay's clock: an open job received market.job_ttl seconds ago is expired by the sweep.
+  received_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  provider TEXT,
+  result_id TEXT,
+  amount_msats INTEGER,
+  delivered_at INTEGER,
+  paid_msats INTEGER NOT NULL DEFAULT 0,
+  paid_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_jobs_result ON market_jobs(result_id) WHERE result_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS market_jobs_provider ON market_jobs(provider, state) WHERE provider IS NOT NULL;
+CREATE INDEX IF NOT EXISTS market_jobs_customer ON market_jobs(customer, provider, state);
+CREATE INDEX IF NOT EXISTS market_jobs_due ON market_jobs(received_at) WHERE state = 'open';
+-- One row per counted feedback event; a provider's current status is its newest row.
+CREATE TABLE IF NOT EXISTS market_feedback (
+  id TEXT PRIMARY KEY,
+  job TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  status TEXT,
+  amount_msats INTEGER,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_feedback_job ON market_feedback(job, provider, created_at);
+-- Verified payments: one row per payment hash (zap) or proof Y (nutzap), so each counts once.
+CREATE TABLE IF NOT EXISTS market_payments (
+  ref TEXT PRIMARY KEY,
+  via TEXT NOT NULL,
+  evidence TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  payer TEXT NOT NULL,
+  job TEXT,
+  msats INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_payments_evidence ON market_payments(evidence);
+CREATE INDEX IF NOT EXISTS market_payments_job ON market_payments(job, provider) WHERE job IS NOT NULL;
+CREATE INDEX IF NOT EXISTS market_payments_provider ON market_payments(provider);
+-- The provider registry: one row per announcement address, so replacement and deletion map one to one.
+CREATE TABLE IF NOT EXISTS market_handlers (
+  pubkey TEXT NOT NULL,
+  d TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kinds TEXT NOT NULL,
+  name TEXT,
+  lud16 TEXT,
+  skill TEXT,
+  PRIMARY KEY (pubkey, d)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_handlers_id ON market_handlers(id);
+-- Lightning addresses from kind 0 profiles (only profiles that name one), where zaps are resolved from.
+CREATE TABLE IF NOT EXISTS market_profiles (
+  pubkey TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  lud16 TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_profiles_id ON market_profiles(id);
+-- NIP-61 nutzap info (10019): the key nutzaps must be locked to and the mints accepted.
+CREATE TABLE IF NOT EXISTS market_wallets (
+  pubkey TEXT PRIMARY KEY,
+  id TEXT NOT NULL,
+  p2pk TEXT NOT NULL,
+  mints TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_wallets_id ON market_wallets(id);
+-- received_at is the relay's clock: a future-dated heartbeat keeps nobody online.
+CREATE TABLE IF NOT EXISTS market_heartbeats (
+  pubkey TEXT NOT NULL,
+  d TEXT NOT NULL,
+  id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  status TEXT,
+  capacity INTEGER,
+  kinds TEXT NOT NULL,
+  price TEXT,
+  PRIMARY KEY (pubkey, d)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_heartbeats_id ON market_heartbeats(id);
+CREATE INDEX IF NOT EXISTS market_heartbeats_seen ON market_heartbeats(pubkey, received_at);
+-- One review per job per reviewer (31117 is addressable with d = the job, so a newer one replaces it).
+CREATE TABLE IF NOT EXISTS market_reviews (
+  job TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  id TEXT NOT NULL,
+  reviewed TEXT NOT NULL,
+  rating INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (job, reviewer)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_reviews_id ON market_reviews(id);
+CREATE INDEX IF NOT EXISTS market_reviews_reviewed ON market_reviews(reviewed);
+-- DVM trust declarations: one per (truster, trusted), as 30382 is addressable with d = the trusted key.
+CREATE TABLE IF NOT EXISTS market_trust (
+  truster TEXT NOT NULL,
+  trusted TEXT NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (trusted, truster)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_trust_id ON market_trust(id);
+-- Attestations (30085); \`at\` is created_at, never later than the relay received it.
+CREATE TABLE IF NOT EXISTS market_attestations (
+  id TEXT PRIMARY KEY,
+  attestor TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  rating REAL NOT NULL,
+  confidence REAL NOT NULL,
+  at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_attestations_subject ON market_attestations(subject);
+-- Reports (1984) that count: from a customer of a delivered job with the reported provider.
+CREATE TABLE IF NOT EXISTS market_reports (
+  id TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  reporter TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_reports_provider ON market_reports(provider, reporter);
+-- Facts from outside, kept across rebuilds: the nostrPubkey an LNURL server declared for an address
+-- (every one it ever declared, so receipts signed before a key change still verify), and mint keysets
+-- (immutable per id).
+CREATE TABLE IF NOT EXISTS facts_lnurl (
+  lud16 TEXT NOT NULL,
+  pubkey TEXT NOT NULL,
+  PRIMARY KEY (lud16, pubkey)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS facts_keysets (
+  mint TEXT NOT NULL,
+  id TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  keys TEXT NOT NULL,
+  PRIMARY KEY (mint, id)
+) WITHOUT ROWID;
+`
+
+/** The market tables, in the order a comparison or a rebuild walks them (the facts tables are not rebuilt). */
+export const MARKET_TABLES = [
+  'market_jobs',
+  'market_feedback',
+  'market_payments',
+  'market_handlers',
+  'market_profiles',
+  'market_wallets',
+  'market_heartbeats',
+  'market_reviews',
+  'market_trust',
+  'market_attestations',
+  'market_reports',
+] as const

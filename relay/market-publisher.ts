@@ -1,0 +1,103 @@
+// Publishes the relay-signed market outputs (DESIGN §7.7) for what the writer reports as changed, at most
+// once per `market.publish_interval`: a 31118 ledger entry per touched job and a 30382 assertion per
+// touched provider. An output whose tags did not change is not published again. A provider shown online
+// is looked at again when its last heartbeat gets too old, so `online` turns 0 without any new event.
+import type { EventTemplate } from 'nostr-tools/pure'
+import type { Touched } from '../market/fold.js'
+import { JOB_LEDGER, PROVIDER_ASSERTION, type Outputs } from '../market/outputs.js'
+import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../nips/nip01.js'
+
+export type PublisherSetup = {
+  readonly outputs: Outputs
+  readonly relayPubkey: string
+  readonly sign: (t: EventTemplate) => NostrEvent
+  /** Stores a relay-signed event through the writer (which fans it out); resolves once committed. */
+  readonly store: (e: VerifiedEvent, raw: string) => Promise<unknown>
+  readonly intervalMs: number
+  /** Read at each publication, so a reload applies. */
+  readonly settings: () => { offlineAfter: number; flagThreshold: number }
+}
+
+// Addresses whose last tags are remembered; a forgotten one is compared with nothing and published again.
+const REMEMBERED = 100_000
+
+export function startMarketPublisher(setup: PublisherSetup) {
+  const jobs = new Set<string>()
+  const providers = new Set<string>()
+  // Per address: the tags last published and their created_at (a replacement needs a later one).
+  const last = new Map<string, { tags: string; at: number }>()
+  const offlineChecks = new Map<string, NodeJS.Timeout>()
+  let timer: NodeJS.Timeout | undefined
+  let publishing: Promise<void> = Promise.resolve()
+  let closed = false
+
+  function publish(kind: number, d: string, tags: string[][], now: number): Promise<unknown> {
+    const key = `${kind}:${d}`
+    const json = JSON.stringify(tags)
+    const prev = last.get(key) ?? { tags: '', at: setup.outputs.storedAt(setup.relayPubkey, kind, d) ?? 0 }
+    if (prev.tags === json) return Promise.resolve()
+    const at = Math.max(now, prev.at + 1)
+    last.delete(key) // re-inserted last: Map order is the eviction order
+    if (last.size >= REMEMBERED) last.delete(last.keys().next().value!)
+    last.set(key, { tags: json, at })
+    const e = setup.sign({ kind, created_at: at, tags, content: '' }) as VerifiedEvent
+    return setup.store(e, canonicalJson(e))
+  }
+
+  function watchOffline(pubkey: string, now: number, offlineAfter: number): void {
+    clearTimeout(offlineChecks.get(pubkey))
+    offlineChecks.delete(pubkey)
+    const at = setup.outputs.offlineAt(pubkey, offlineAfter)
+    if (at === undefined || at <= now) return
+    const t = setTimeout(() => touch({ jobs: [], providers: [pubkey] }), (at - now + 1) * 1000)
+    t.unref()
+    offlineChecks.set(pubkey, t)
+  }
+
+  async function flush(): Promise<void> {
+    timer = undefined
+    const now = Math.floor(Date.now() / 1000)
+    const { offlineAfter, flagThreshold } = setup.settings()
+    const writes: Promise<unknown>[] = []
+    for (const id of jobs) {
+      const tags = setup.outputs.jobLedger(id)
+      if (tags) writes.push(publish(JOB_LEDGER, id, tags, now))
+    }
+    for (const pubkey of providers) {
+      writes.push(
+        publish(
+          PROVIDER_ASSERTION,
+          pubkey,
+          setup.outputs.providerAssertion(pubkey, now, offlineAfter, flagThreshold),
+          now,
+        ),
+      )
+      watchOffline(pubkey, now, offlineAfter)
+    }
+    jobs.clear()
+    providers.clear()
+    // A failed write is retried by the next change to the same job or provider.
+    await Promise.allSettled(writes)
+  }
+
+  function touch(t: Touched): void {
+    if (closed) return
+    t.jobs.forEach(j => jobs.add(j))
+    t.providers.forEach(p => providers.add(p))
+    timer ??= setTimeout(() => (publishing = publishing.then(flush)), setup.intervalMs)
+  }
+
+  return {
+    touch,
+    /** Publishes what is pending, then stops. */
+    async close(): Promise<void> {
+      closed = true
+      for (const t of offlineChecks.values()) clearTimeout(t)
+      if (timer) {
+        clearTimeout(timer)
+        publishing = publishing.then(flush)
+      }
+      await publishing
+    },
+  }
+}

@@ -101,11 +101,11 @@ export const schema = {
       1000,
       true,
     ),
-    job_ttl: int(86400, 'Seconds an open job waits for a result before the sweep expires it.', 60, 31536000, true),
+    job_ttl: int(86400, 'Seconds an open job waits for a result before the sweep expires it.', 1, 31536000, true),
     offline_after: int(
       600,
       'Seconds after its last heartbeat (by the relay clock) that a provider counts as offline.',
-      10,
+      1,
       86400,
     ),
     publish_interval: int(

@@ -49,6 +49,12 @@ function parseRequest(description: string | undefined, x: ReceiptExpect): NostrE
 
 type Invoice = { msats: bigint; paymentHash: string; descriptionHash: string | undefined }
 
+/** The amount of a BOLT11 invoice in msats; undefined when it names none or is not an invoice. */
+export function invoiceMsats(bolt11: string): bigint | undefined {
+  const inv = parseInvoice(bolt11)
+  return 'prefix' in inv ? undefined : inv.msats
+}
+
 function parseInvoice(bolt11: string | undefined): Invoice | Rejection {
   if (bolt11 === undefined) return bad('no bolt11 tag')
   try {

@@ -1,6 +1,7 @@
 // NIP-90 data vending machines: the pure reading of job requests, results and feedback (DESIGN §7.1-7.2).
 // Tag spellings that the seed's agents send are accepted next to the NIP's.
 import { tagValue, type NostrEvent } from './nip01.js'
+import { invoiceMsats } from './nip57.js'
 
 export const JOB_FEEDBACK = 7000
 
@@ -50,8 +51,17 @@ const gate = (e: NostrEvent, name: string): string | undefined =>
 /** The job a result or feedback answers: its first `e` tag. */
 export const jobIdOf = (e: Pick<NostrEvent, 'tags'>): string | undefined => tagValue(e, 'e')
 
-/** The amount a result or feedback asks, in msats (`amount` tag; a bolt11 may follow it). */
-export const amountMsats = (e: Pick<NostrEvent, 'tags'>): number | undefined => integer(tagValue(e, 'amount'))
+/**
+ * The amount a result or feedback asks, in msats: the `amount` tag (a bolt11 may follow it), or else the
+ * amount of the invoice in a `bolt11` tag, as some agents send it.
+ */
+export function amountMsats(e: Pick<NostrEvent, 'tags'>): number | undefined {
+  const amount = integer(tagValue(e, 'amount'))
+  if (amount !== undefined) return amount
+  const bolt11 = tagValue(e, 'bolt11')
+  const msats = bolt11 === undefined ? undefined : invoiceMsats(bolt11)
+  return msats === undefined || msats > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(msats)
+}
 
 /** A feedback event's status (payment-required, processing, error, success, partial, or anything else). */
 export const feedbackStatus = (e: Pick<NostrEvent, 'tags'>): string | undefined => tagValue(e, 'status')

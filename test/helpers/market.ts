@@ -1,0 +1,157 @@
+// A relay with the market on, and nostr-tools agents that speak its kinds (docs/market-protocol.md):
+// customers, providers, an LNURL server on loopback for zaps, and readers of the relay-signed outputs.
+import type { Test } from 'tap'
+import Database from 'better-sqlite3'
+import type { NostrEvent } from '../../nips/nip01.js'
+import { databaseFile } from '../../relay/app.js'
+import { connectFor, queryIds, type RawClient } from './client.js'
+import { now, type Signer } from './events.js'
+import { startLnurlServer, type LnurlServer } from './lnurl.js'
+import { startTestRelay, type TestRelay } from './relay.js'
+import { waitFor } from './wait.js'
+
+export type Market = TestRelay & { c: RawClient; lnurl: LnurlServer }
+
+/** A relay with the market on, outputs published every 50 ms, and an LNURL server it may reach on loopback. */
+export async function startMarket(t: Test, flags: Record<string, string | number | boolean> = {}): Promise<Market> {
+  const r = await startTestRelay(t, {
+    'market.enabled': true,
+    'market.allow_loopback': true,
+    'market.publish_interval': 50,
+    ...flags,
+  })
+  const lnurl = await startLnurlServer()
+  t.teardown(() => lnurl.close())
+  return { ...r, c: await connectFor(t, r.url), lnurl }
+}
+
+export const request = (
+  customer: Signer,
+  o: { bid?: number; targets?: string[]; kind?: number; tags?: string[][] } = {},
+) =>
+  customer.sign({
+    kind: o.kind ?? 5100,
+    tags: [
+      ['i', 'summarise this', 'text'],
+      ...(o.bid === undefined ? [] : [['bid', String(o.bid)]]),
+      ...(o.targets ?? []).map(p => ['p', p]),
+      ...(o.tags ?? []),
+    ],
+  })
+
+export const result = (provider: Signer, req: NostrEvent, o: { amount?: number; tags?: string[][] } = {}) =>
+  provider.sign({
+    kind: req.kind + 1000,
+    tags: [
+      ['e', req.id],
+      ['p', req.pubkey],
+      ...(o.amount === undefined ? [] : [['amount', String(o.amount)]]),
+      ...(o.tags ?? []),
+    ],
+    content: 'the summary',
+  })
+
+export const feedback = (who: Signer, req: NostrEvent, status: string, tags: string[][] = []) =>
+  who.sign({
+    kind: 7000,
+    tags: [['status', status], ['e', req.id], ['p', req.pubkey], ...tags],
+  })
+
+export const review = (who: Signer, req: NostrEvent, about: string, rating: number, created_at = now()) =>
+  who.sign({
+    kind: 31117,
+    created_at,
+    tags: [
+      ['d', req.id],
+      ['p', about],
+      ['rating', String(rating)],
+      ['k', String(req.kind)],
+    ],
+  })
+
+/** A NIP-89 handler (31990) naming a lightning address in its content, as the seed's agents send it. */
+export const handler = (provider: Signer, lud16: string, kinds = [5100]) =>
+  provider.sign({
+    kind: 31990,
+    tags: [['d', 'agent'], ...kinds.map(k => ['k', String(k)])],
+    content: JSON.stringify({ name: 'agent', about: 'does work', lud16 }),
+  })
+
+export const report = (who: Signer, about: string, type = 'spam') =>
+  who.sign({ kind: 1984, tags: [['p', about, type]], content: 'bad work' })
+
+export const attestation = (who: Signer, about: string, rating: number, confidence = 0.9, created_at = now()) =>
+  who.sign({
+    kind: 30085,
+    created_at,
+    tags: [
+      ['d', `${about}:nip90.5100`],
+      ['p', about],
+      ['expiration', String(now() + 90 * 86400)],
+    ],
+    content: JSON.stringify({ subject: about, rating, confidence, context: 'nip90.5100' }),
+  })
+
+export async function accepted(t: Test, c: RawClient, e: { id: string }, what: string): Promise<void> {
+  t.same(await c.publish(e), ['OK', e.id, true, ''], what)
+}
+
+/** Refused with `prefix: ...` matching `reason`, and not stored. */
+export async function refused(
+  t: Test,
+  c: RawClient,
+  e: { id: string },
+  prefix: 'restricted' | 'blocked' | 'invalid',
+  reason: RegExp,
+  what: string,
+): Promise<void> {
+  const ok = await c.publish(e)
+  t.equal(ok[2], false, `${what}: refused`)
+  t.match(String(ok[3]), new RegExp(`^${prefix}: `), `${what}: ${prefix} prefix`)
+  t.match(String(ok[3]), reason, `${what}: names the rule`)
+  t.same(await queryIds(c, { ids: [e.id] }), [], `${what}: not stored`)
+}
+
+/** The market's row for a job, read from the store beside the running relay. */
+export function jobRow(dataDir: string, id: string): Record<string, unknown> | undefined {
+  const db = new Database(databaseFile(dataDir), { readonly: true })
+  try {
+    return db.prepare('SELECT * FROM market_jobs WHERE id = ?').get(id) as Record<string, unknown> | undefined
+  } finally {
+    db.close()
+  }
+}
+
+/** The relay's newest output of `kind` for `d`, read with an ordinary REQ. */
+export async function output(c: RawClient, relay: string, kind: number, d: string): Promise<NostrEvent | undefined> {
+  const r = await c.req(`out-${kind}-${d.slice(0, 8)}-${Math.random()}`, { kinds: [kind], authors: [relay], '#d': [d] })
+  return r.events[0] as NostrEvent | undefined
+}
+
+/** A tag's first value. */
+export const tag = (e: NostrEvent | undefined, name: string) => e?.tags.find(t => t[0] === name)?.[1]
+
+/** Waits until the relay's output for `d` satisfies `cond` (outputs are published after a short debounce). */
+export async function outputWhen(
+  c: RawClient,
+  relay: string,
+  kind: number,
+  d: string,
+  cond: (e: NostrEvent) => boolean,
+  what: string,
+): Promise<NostrEvent> {
+  let last: NostrEvent | undefined
+  let polling = false
+  const poll = () => {
+    if (!polling) {
+      polling = true
+      void output(c, relay, kind, d).then(e => {
+        last = e
+        polling = false
+      })
+    }
+    return last !== undefined && cond(last)
+  }
+  await waitFor(poll, `${what} (last: ${JSON.stringify(last?.tags)})`, 5000)
+  return last!
+}

@@ -7,6 +7,16 @@ import { reject, tagValue, type NostrEvent, type Rejection } from '../nips/nip01
 import { deletedIds } from '../nips/nip09.js'
 import { checkZapReceipt, ZapReceipt, type ZapProof } from '../nips/nip57.js'
 import {
+  checkNutzap,
+  NUTZAP,
+  NUTZAP_INFO,
+  readNutzap,
+  readNutzapInfo,
+  type Keyset,
+  type NutzapInfo,
+  type NutzapValue,
+} from '../nips/nip61.js'
+import {
   JOB_FEEDBACK,
   amountMsats,
   embeddedRequest,
@@ -42,6 +52,8 @@ export const marketRules = (cfg: Config): MarketRules | undefined =>
 export type MarketFacts = {
   /** [lightning address, nostrPubkey its LNURL server declared]. */
   readonly lnurl?: readonly (readonly [string, string])[]
+  /** Mint keysets a nutzap's proofs were checked against. */
+  readonly keysets?: readonly (Keyset & { readonly mint: string })[]
 }
 
 /** What a batch changed, for the relay-signed outputs: job ids and provider pubkeys. */
@@ -109,6 +121,13 @@ export function makeMarket(db: Db) {
       )
       .pluck(),
     learnLnurl: db.prepare('INSERT OR IGNORE INTO facts_lnurl (lud16, pubkey) VALUES (?, ?)'),
+    learnKeyset: db.prepare('INSERT OR IGNORE INTO facts_keysets (mint, id, unit, keys) VALUES (?, ?, ?, ?)'),
+    keyset: db.prepare('SELECT id, unit, keys FROM facts_keysets WHERE mint = ? AND id = ?'),
+    wallet: db.prepare(
+      `INSERT INTO market_wallets (pubkey, id, p2pk, mints) VALUES (?, ?, ?, ?)
+       ON CONFLICT (pubkey) DO UPDATE SET id = excluded.id, p2pk = excluded.p2pk, mints = excluded.mints`,
+    ),
+    walletOf: db.prepare('SELECT p2pk, mints FROM market_wallets WHERE pubkey = ?'),
     paymentSeen: db.prepare('SELECT 1 FROM market_payments WHERE ref = ?').pluck(),
     pay: db.prepare(
       'INSERT OR IGNORE INTO market_payments (ref, via, evidence, provider, payer, job, msats) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -159,6 +178,7 @@ export function makeMarket(db: Db) {
     [HANDLER_INFO, drop('market_handlers', 'pubkey')],
     [HEARTBEAT, drop('market_heartbeats', 'pubkey')],
     [PROFILE, drop('market_profiles', 'pubkey')],
+    [NUTZAP_INFO, drop('market_wallets', 'pubkey')],
     [ATTESTATION, drop('market_attestations', 'subject')],
     [REPORT, drop('market_reports', 'provider')],
   ])
@@ -244,6 +264,28 @@ export function makeMarket(db: Db) {
     return 'prefix' in proof || proof.sender === proof.recipient ? undefined : proof
   }
 
+  const keysetOf = (mint: string, id: string): Keyset | undefined => {
+    const r = q.keyset.get(mint, id) as { id: string; unit: string; keys: string } | undefined
+    return r && { id: r.id, unit: r.unit, keys: JSON.parse(r.keys) as Record<string, string> }
+  }
+
+  /**
+   * What a nutzap proves when its recipient has a 10019 here and its proofs check out offline (lock, mint,
+   * DLEQ against the keyset the admission fetched); with the proofs' amounts, in order.
+   */
+  const nutzapValue = (
+    e: NostrEvent,
+  ): (NutzapValue & { recipient: string; e?: string; amounts: number[] }) | undefined => {
+    const nz = readNutzap(e)
+    if ('prefix' in nz || nz.recipient === e.pubkey) return undefined
+    const w = q.walletOf.get(nz.recipient) as { p2pk: string; mints: string } | undefined
+    if (!w) return undefined
+    const info: NutzapInfo = { p2pk: w.p2pk, mints: JSON.parse(w.mints) as string[] }
+    const v = checkNutzap(nz, info, keysetOf)
+    if ('prefix' in v || 'missingKeyset' in v) return undefined
+    return { ...v, recipient: nz.recipient, ...(nz.e ? { e: nz.e } : {}), amounts: nz.proofs.map(p => p.amount) }
+  }
+
   /**
    * Why the market refuses this event before it is stored, or undefined. A delivered job's request and the
    * result that delivered it are its record: their authors cannot delete them.
@@ -262,6 +304,12 @@ export function makeMarket(db: Db) {
       const proof = zapProof(e)
       return proof && q.paymentSeen.get(proof.paymentHash)
         ? reject('invalid', 'zap receipt: this payment hash is already recorded')
+        : undefined
+    }
+    if (e.kind === NUTZAP) {
+      const v = nutzapValue(e)
+      return v?.ys.some(y => q.paymentSeen.get(y))
+        ? reject('invalid', 'nutzap: a proof in it was already counted (each proof pays once)')
         : undefined
     }
     const review = readReview(e)
@@ -320,19 +368,38 @@ export function makeMarket(db: Db) {
     touchProvider(j.provider)
   }
 
-  /** Records a verified zap: toward the job it zapped (a result or a quote of its provider) and its recipient. */
-  function applyZap(e: NostrEvent, receivedAt: number): void {
-    const proof = zapProof(e)
-    if (!proof) return
-    const jobId =
-      proof.e === undefined
-        ? undefined
-        : ((q.resultOf.get(proof.e, proof.recipient) ?? q.feedbackAuthor.get(proof.e, proof.recipient)) as
-            string | undefined)
-    const row = [proof.paymentHash, 'zap', e.id, proof.recipient, proof.sender, jobId ?? null, Number(proof.msats)]
-    if (q.pay.run(...row).changes === 0) return
-    touchProvider(proof.recipient)
+  /** The job a payment is for: the one whose result, or whose quote in feedback, the recipient sent. */
+  const jobPaidBy = (zapped: string | undefined, recipient: string): string | undefined =>
+    zapped === undefined
+      ? undefined
+      : ((q.resultOf.get(zapped, recipient) ?? q.feedbackAuthor.get(zapped, recipient)) as string | undefined)
+
+  /** Records verified payments (ref: payment hash or proof Y, each counted once) toward their job and recipient. */
+  function pay(
+    e: NostrEvent,
+    via: 'zap' | 'nutzap',
+    o: { recipient: string; payer: string; zapped: string | undefined; parts: [ref: string, msats: number][] },
+    receivedAt: number,
+  ): void {
+    const jobId = jobPaidBy(o.zapped, o.recipient)
+    let added = 0
+    for (const [ref, msats] of o.parts)
+      added += q.pay.run(ref, via, e.id, o.recipient, o.payer, jobId ?? null, msats).changes
+    if (added === 0) return
+    touchProvider(o.recipient)
     if (jobId) settle(jobId, receivedAt)
+  }
+
+  function applyZap(e: NostrEvent, receivedAt: number): void {
+    const p = zapProof(e)
+    const parts: [string, number][] = p ? [[p.paymentHash, Number(p.msats)]] : []
+    if (p) pay(e, 'zap', { recipient: p.recipient, payer: p.sender, zapped: p.e, parts }, receivedAt)
+  }
+
+  function applyNutzap(e: NostrEvent, receivedAt: number): void {
+    const v = nutzapValue(e)
+    const parts = v ? v.ys.map((y, i): [string, number] => [y, v.amounts[i]! * 1000]) : []
+    if (v) pay(e, 'nutzap', { recipient: v.recipient, payer: e.pubkey, zapped: v.e, parts }, receivedAt)
   }
 
   /**
@@ -361,6 +428,12 @@ export function makeMarket(db: Db) {
       return
     }
     if (e.kind === ZapReceipt) return applyZap(e, receivedAt)
+    if (e.kind === NUTZAP) return applyNutzap(e, receivedAt)
+    const wallet = readNutzapInfo(e)
+    if (wallet) {
+      q.wallet.run(e.pubkey, e.id, wallet.p2pk, JSON.stringify(wallet.mints))
+      return
+    }
     const review = readReview(e)
     if (review) {
       const j = job(review.job)
@@ -436,7 +509,7 @@ export function makeMarket(db: Db) {
     } else if (kind === JOB_FEEDBACK) {
       const jobId = q.dropFeedback.get(id) as string | undefined
       if (jobId) touchJob(jobId)
-    } else if (kind === ZapReceipt) {
+    } else if (kind === ZapReceipt || kind === NUTZAP) {
       for (const p of q.dropPayments.all(id) as { job: string | null; provider: string }[]) {
         touchProvider(p.provider)
         if (p.job) settle(p.job, now())
@@ -452,6 +525,7 @@ export function makeMarket(db: Db) {
   /** Records facts the admission learned from outside; they hold whatever becomes of the event. */
   function learn(facts: MarketFacts): void {
     for (const [lud16, pubkey] of facts.lnurl ?? []) q.learnLnurl.run(lud16, pubkey)
+    for (const k of facts.keysets ?? []) q.learnKeyset.run(k.mint, k.id, k.unit, JSON.stringify(k.keys))
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */

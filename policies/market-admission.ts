@@ -4,10 +4,13 @@
 //   delivered here; that request must be a valid signed job request;
 // - a zap receipt to a provider is checked in full against the key its LNURL server declares (resolved
 //   from the provider's lightning address and cached); a receipt that fails is refused, so a forged one
-//   never counts as payment or reputation. The resolved key goes to the writer as a fact.
+//   never counts as payment or reputation. The resolved key goes to the writer as a fact;
+// - a nutzap to a key with a 10019 here is checked offline (NIP-61: lock, mint list, DLEQ against the
+//   mint's keyset, fetched once); one that fails is refused. The keyset goes to the writer as a fact.
 import type { Config } from '../config/schema.js'
 import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
 import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
+import { checkNutzap, readNutzap, type Nutzap } from '../nips/nip61.js'
 import { embeddedRequest, isJobResultKind, jobIdOf } from '../nips/nip90.js'
 import type { Policy, PolicyCtx, PolicyDeps, VerifiedCheck } from './types.js'
 
@@ -33,6 +36,17 @@ function embeddedRequestCheck(e: NostrEvent, ctx: PolicyCtx, deps: PolicyDeps): 
   return undefined
 }
 
+/** A nutzap the market can check: well formed, to a key whose 10019 the market holds. */
+function nutzapToWallet(e: NostrEvent, ctx: PolicyCtx) {
+  if (e.kind !== 9321) return undefined
+  const nz = readNutzap(e)
+  if ('prefix' in nz) return nz
+  const info = ctx.views.wallet(nz.recipient)
+  return info && { nz, info }
+}
+
+const keysetsOf = (nz: Nutzap) => [...new Set(nz.proofs.map(p => p.id))]
+
 export const marketAdmission: Policy = {
   name: 'market',
   nips: [57, 90],
@@ -40,6 +54,14 @@ export const marketAdmission: Policy = {
   enabled: (cfg: Config) => cfg.market.enabled,
   make: (_cfg: Config, deps: PolicyDeps) => ({
     prepare: (e, ctx) => {
+      const nutzap = nutzapToWallet(e, ctx)
+      if (nutzap && !('prefix' in nutzap)) {
+        const { nz } = nutzap
+        const missing = keysetsOf(nz).filter(id => !deps.keysets.peek(nz.mint, id))
+        return missing.length === 0
+          ? undefined
+          : Promise.all(missing.map(id => deps.keysets.fetch(nz.mint, id))).then(() => undefined)
+      }
       const recipient = zapRecipient(e, deps)
       if (recipient === undefined) return undefined
       const unknown = ctx.views.lightningAddresses(recipient).filter(a => deps.lnurl.peek(a) === undefined)
@@ -50,6 +72,16 @@ export const marketAdmission: Policy = {
     },
     verified: (e, ctx) => {
       if (isJobResultKind(e.kind)) return embeddedRequestCheck(e, ctx, deps)
+      const nutzap = nutzapToWallet(e, ctx)
+      if (nutzap) {
+        if ('prefix' in nutzap) return nutzap
+        const { nz, info } = nutzap
+        const v = checkNutzap(nz, info, deps.keysets.peek)
+        // A keyset the mint would not give leaves the nutzap unchecked: stored, counting for nothing.
+        if ('missingKeyset' in v) return undefined
+        if ('prefix' in v) return v
+        return { facts: { keysets: keysetsOf(nz).map(id => ({ mint: nz.mint, ...deps.keysets.peek(nz.mint, id)! })) } }
+      }
       const recipient = zapRecipient(e, deps)
       if (recipient === undefined) return undefined
       const lnurl = ctx.views.lightningAddresses(recipient).flatMap(a => {

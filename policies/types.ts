@@ -5,7 +5,9 @@ import type { NostrEvent, Rejection } from '../nips/nip01.js'
 import type { CompiledFilter } from '../nips/nip01-filter.js'
 import type { ZapProof } from '../nips/nip57.js'
 import type { MarketFacts } from '../market/fold.js'
+import type { KeysetCache } from '../market/keysets.js'
 import type { CachedLnurlResolver } from '../market/lnurl.js'
+import type { NutzapInfo } from '../nips/nip61.js'
 
 /** Read-only facts from the store that checks may consult. */
 export type StoreViews = {
@@ -15,6 +17,8 @@ export type StoreViews = {
   knownJob(id: string): boolean
   /** The lightning addresses a pubkey announced (31990 handlers, kind 0), which its zaps are checked through. */
   lightningAddresses(pubkey: string): string[]
+  /** A pubkey's NIP-61 nutzap info (its 10019), as the market holds it. */
+  wallet(pubkey: string): NutzapInfo | undefined
 }
 
 /** What a check may know about the moment and the connection; never the socket itself. */
@@ -74,6 +78,8 @@ export type PolicyDeps = {
   readonly verify: (e: NostrEvent) => boolean
   /** Lightning address -> LNURL server nostrPubkey, cached across reloads (market/lnurl.ts). */
   readonly lnurl: CachedLnurlResolver
+  /** Mint keysets for nutzap checks, cached across reloads (market/keysets.ts). */
+  readonly keysets: KeysetCache
 }
 
 /** NIP-11 facts a policy contributes when it is active. */

@@ -20,7 +20,9 @@ import { createVerifyPool } from './verify-pool.js'
 import { openWriter } from './writer-thread.js'
 import { openQueries } from './reader-pool.js'
 import { marketRules } from '../market/fold.js'
+import { cachedKeysets } from '../market/keysets.js'
 import { cachedResolver, httpLnurlResolver } from '../market/lnurl.js'
+import { httpMintClient } from '../market/mint-client.js'
 import { makeOutputs } from '../market/outputs.js'
 import { startMarketPublisher } from './market-publisher.js'
 
@@ -57,7 +59,10 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     httpLnurlResolver({ timeoutMs: cfg.market.fetch_timeout, allowLoopback: cfg.market.allow_loopback }),
     { ttlMs: 3_600_000, failTtlMs: 60_000 },
   )
-  const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify, lnurl }
+  const keysets = cachedKeysets(httpMintClient({ timeoutMs: cfg.market.fetch_timeout }), {
+    allowLoopback: cfg.market.allow_loopback,
+  })
+  const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify, lnurl, keysets }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
   const fanout: RelayCtx['fanout'] = (event, raw) => {
@@ -98,6 +103,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     largestZapMsats: reader.largestZapMsats,
     knownJob: reader.knownJob,
     lightningAddresses: reader.lightningAddresses,
+    wallet: reader.wallet,
   }
   const rc: RelayCtx = {
     snapshot: () => snap,

@@ -1,6 +1,7 @@
 // Owns the read-only connection: stored-event queries, counts, duplicate lookups and export scans.
 import { compareNewestFirst } from '../../nips/nip01.js'
 import type { CompiledFilter } from '../../nips/nip01-filter.js'
+import type { NutzapInfo } from '../../nips/nip61.js'
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './db.js'
 import { planFilter, splitForOrder } from './planner.js'
@@ -37,6 +38,7 @@ export function createReader(db: Db) {
        UNION SELECT lud16 FROM market_profiles WHERE pubkey = ?`,
     )
     .pluck()
+  const wallet = db.prepare('SELECT p2pk, mints FROM market_wallets WHERE pubkey = ?')
 
   /** Rows of one filter in NIP-01 order: one index-ordered cursor per split, merged newest first. */
   function* ordered(filter: CompiledFilter, now: number): Generator<Row> {
@@ -129,6 +131,10 @@ export function createReader(db: Db) {
     /** True when the market holds a job with this request id. */
     knownJob: (id: string): boolean => job.get(id) !== undefined,
     lightningAddresses: (pubkey: string): string[] => addresses.all(pubkey, pubkey) as string[],
+    wallet: (pubkey: string): NutzapInfo | undefined => {
+      const w = wallet.get(pubkey) as { p2pk: string; mints: string } | undefined
+      return w && { p2pk: w.p2pk, mints: JSON.parse(w.mints) as string[] }
+    },
     query,
     count,
     exportRows,

@@ -145,10 +145,14 @@ export async function outputWhen(
   const poll = () => {
     if (!polling) {
       polling = true
-      void output(c, relay, kind, d).then(e => {
-        last = e
-        polling = false
-      })
+      // A poll still in flight when the wait ends may be cut off by the test's teardown.
+      void output(c, relay, kind, d).then(
+        e => {
+          last = e
+          polling = false
+        },
+        () => (polling = false),
+      )
     }
     return last !== undefined && cond(last)
   }

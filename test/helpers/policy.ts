@@ -9,7 +9,7 @@ export function policyCtx(over: Partial<PolicyCtx> = {}): PolicyCtx {
     nowMs: now * 1000,
     ip: '127.0.0.1',
     authed: new Set(),
-    views: { largestZapMsats: () => 0n, knownJob: () => false, lightningAddresses: () => [] },
+    views: { largestZapMsats: () => 0n, knownJob: () => false, lightningAddresses: () => [], wallet: () => undefined },
     ...over,
   }
 }
@@ -20,4 +20,5 @@ export const testDeps = (verify: PolicyDeps['verify'] = () => true): PolicyDeps 
   verify,
   // No LNURL server answers in policy unit tests: every address stays unresolved.
   lnurl: { resolve: () => Promise.resolve(undefined), peek: () => undefined },
+  keysets: { peek: () => undefined, fetch: () => Promise.resolve() },
 })

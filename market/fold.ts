@@ -546,9 +546,9 @@ export type Market = ReturnType<typeof makeMarket>
 
 /**
  * Empties the market tables and folds every stored event into them again, in storage order; with `jobTtl`,
- * expires open jobs as the sweep would (without it, the relay's next sweep does).
+ * expires open jobs as a sweep at `at` would (without it, the relay's next sweep does).
  */
-export function rebuildMarket(db: Db, jobTtl?: number): number {
+export function rebuildMarket(db: Db, jobTtl?: number, at = now()): number {
   const market = makeMarket(db)
   const page = db.prepare('SELECT seq, raw, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1000')
   let events = 0
@@ -566,7 +566,7 @@ export function rebuildMarket(db: Db, jobTtl?: number): number {
       events += rows.length
       after = rows.at(-1)!.seq
     }
-    if (jobTtl !== undefined) market.expireJobs(now() - jobTtl)
+    if (jobTtl !== undefined) market.expireJobs(at - jobTtl)
   }).immediate()
   return events
 }

@@ -57,3 +57,30 @@ t.test("the sweeper keeps a delivered job's record and drops an expired open job
   rebuildMarket(store.db)
   t.same(jobs(), live, 'a rebuild after the sweep agrees')
 })
+
+t.test(
+  'an open job without a result for market.job_ttl seconds is expired by the sweep and takes no result',
+  async t => {
+    const store = openTestStore(tempDir(t), 'agora.sqlite', { flagThreshold: 3, jobTtl: 60 })
+    t.teardown(() => store.close())
+    const [customer, provider] = [signer(), signer()]
+    const req = customer.sign({ kind: 5100, tags: [['bid', '1000']] })
+    const fresh = customer.sign({ kind: 5100, tags: [['bid', '1000']], content: 'later' })
+    t.equal((await store.save(req)).status, 'saved')
+    const state = (id: string) => store.db.prepare('SELECT state FROM market_jobs WHERE id = ?').pluck().get(id)
+    // The ttl runs on the relay's clock from receipt: 59 s later the job is still open.
+    store.writer.sweepExpired(now() + 59 - 1)
+    t.equal(state(req.id), 'open')
+    const sweptAt = now() + 61
+    store.writer.sweepExpired(sweptAt)
+    t.equal(state(req.id), 'expired', 'expired once the ttl has passed')
+    const live = store.db.prepare('SELECT id, state FROM market_jobs ORDER BY id').all()
+    rebuildMarket(store.db, 60, sweptAt)
+    t.same(store.db.prepare('SELECT id, state FROM market_jobs ORDER BY id').all(), live, 'a rebuild expires it too')
+
+    const late = await store.save(provider.sign({ kind: 6100, tags: [['e', req.id]] }))
+    t.match(late, { status: 'rejected', rejection: { prefix: 'restricted', reason: /expired before delivery/ } })
+    t.equal((await store.save(fresh)).status, 'saved')
+    t.equal(state(fresh.id), 'open', 'a job received after the sweep is open')
+  },
+)

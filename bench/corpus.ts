@@ -81,7 +81,9 @@ export async function ensureCorpus(dir: string, shape: CorpusShape, log: (s: str
   const anyone = () => (r.next() < 0.8 ? customer(customerRank(r)) : provider(r.int(shape.providers))).pubkey
   const newest = Math.floor(Date.now() / 1000)
   const base = newest - shape.span
-  const recent: Request[] = [] // the last requests already placed, for results and feedback to answer
+  const recent: Request[] = [] // the last requests already placed, for feedback to answer
+  // Requests no result has answered yet: the market refuses a second result to a delivered job.
+  const unanswered: Request[] = []
   const seen = new Set<string>() // ids so far: two equal templates by one author would be one event
   let lastLog = 0
 
@@ -149,11 +151,15 @@ export async function ensureCorpus(dir: string, shape: CorpusShape, log: (s: str
         }
         recent.push(req)
         if (recent.length > 500) recent.shift()
+        unanswered.push(req)
+        if (unanswered.length > 500) unanswered.shift()
         continue
       }
       if (role !== 'result' && role !== 'feedback') continue
       const created_at = base + Math.floor(((start + j) * shape.span) / shape.n)
-      const req = recent.length ? r.pick(recent) : undefined
+      const pool = role === 'result' ? unanswered : recent
+      const req = pool.length ? r.pick(pool) : undefined
+      if (req && role === 'result') unanswered.splice(unanswered.indexOf(req), 1)
       if (!req) {
         // Nothing to answer yet (the very first events): a note instead.
         planned[j] = { author: customer(customerRank(r)), tpl: { kind: 1, created_at, tags: [], content: words(r, 8) } }

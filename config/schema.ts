@@ -90,7 +90,7 @@ export const schema = {
   },
   market: {
     enabled: bool(
-      false,
+      true,
       'Run the DVM market (docs/market-protocol.md). After turning it on for a store that already holds events, run `agora market rebuild`.',
       true,
     ),

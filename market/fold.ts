@@ -3,19 +3,10 @@
 // rebuild` replays the stored events into the same tables. Live, `refusal` runs first and may refuse.
 import type { Config } from '../config/schema.js'
 import type { Db } from '../relay/store/db.js'
-import { reject, tagValue, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
 import { deletedIds } from '../nips/nip09.js'
-import { checkZapReceipt, ZapReceipt, type ZapProof } from '../nips/nip57.js'
-import {
-  checkNutzap,
-  NUTZAP,
-  NUTZAP_INFO,
-  readNutzap,
-  readNutzapInfo,
-  type Keyset,
-  type NutzapInfo,
-  type NutzapValue,
-} from '../nips/nip61.js'
+import { ZapReceipt } from '../nips/nip57.js'
+import { NUTZAP, NUTZAP_INFO, readNutzapInfo } from '../nips/nip61.js'
 import {
   JOB_FEEDBACK,
   amountMsats,
@@ -48,13 +39,24 @@ export type MarketRules = {
 export const marketRules = (cfg: Config): MarketRules | undefined =>
   cfg.market.enabled ? { flagThreshold: cfg.market.flag_threshold, jobTtl: cfg.market.job_ttl } : undefined
 
-/** Facts learned from outside that an admitted event brings to the writer (the facts_* tables). */
-export type MarketFacts = {
-  /** [lightning address, nostrPubkey its LNURL server declared]. */
-  readonly lnurl?: readonly (readonly [string, string])[]
-  /** Mint keysets a nutzap's proofs were checked against. */
-  readonly keysets?: readonly (Keyset & { readonly mint: string })[]
+/** A payment an admitted receipt or nutzap proves, as the admission checked it. */
+export type PaymentFact = {
+  /** Payment hash (zap) or proof Y (nutzap): a payment counts once by it. */
+  readonly ref: string
+  readonly via: 'zap' | 'nutzap'
+  readonly recipient: string
+  readonly payer: string
+  /** The event it zapped (a result or a quote), when any. */
+  readonly zapped: string | undefined
+  readonly msats: number
 }
+
+/**
+ * What the admission proved with facts from outside (an LNURL server's key, a mint's keyset): kept in
+ * `facts_payments` by evidence id, so the fold and a rebuild read the verdict instead of judging again
+ * with whatever the store holds later (a replaced 31990 or 10019 would change the answer).
+ */
+export type MarketFacts = { readonly payments?: readonly PaymentFact[] }
 
 /** What a batch changed, for the relay-signed outputs: job ids and provider pubkeys. */
 export type Touched = { jobs: string[]; providers: string[] }
@@ -113,25 +115,21 @@ export function makeMarket(db: Db) {
     dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE id = ? AND state IN ('open', 'expired')"),
     dropJobFeedback: db.prepare('DELETE FROM market_feedback WHERE job = ?'),
     dropFeedback: db.prepare('DELETE FROM market_feedback WHERE id = ? RETURNING job').pluck(),
-    signers: db
-      .prepare(
-        `SELECT f.pubkey FROM facts_lnurl f WHERE f.lud16 IN
-           (SELECT lud16 FROM market_handlers WHERE pubkey = ? AND lud16 IS NOT NULL
-            UNION SELECT lud16 FROM market_profiles WHERE pubkey = ?)`,
-      )
-      .pluck(),
-    learnLnurl: db.prepare('INSERT OR IGNORE INTO facts_lnurl (lud16, pubkey) VALUES (?, ?)'),
-    learnKeyset: db.prepare('INSERT OR IGNORE INTO facts_keysets (mint, id, unit, keys) VALUES (?, ?, ?, ?)'),
-    keyset: db.prepare('SELECT id, unit, keys FROM facts_keysets WHERE mint = ? AND id = ?'),
+    learn: db.prepare(
+      `INSERT OR IGNORE INTO facts_payments (evidence, ref, via, recipient, payer, zapped, msats)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    proven: db.prepare('SELECT ref, via, recipient, payer, zapped, msats FROM facts_payments WHERE evidence = ?'),
     wallet: db.prepare(
       `INSERT INTO market_wallets (pubkey, id, p2pk, mints) VALUES (?, ?, ?, ?)
        ON CONFLICT (pubkey) DO UPDATE SET id = excluded.id, p2pk = excluded.p2pk, mints = excluded.mints`,
     ),
-    walletOf: db.prepare('SELECT p2pk, mints FROM market_wallets WHERE pubkey = ?'),
     paymentSeen: db.prepare('SELECT 1 FROM market_payments WHERE ref = ?').pluck(),
     pay: db.prepare(
-      'INSERT OR IGNORE INTO market_payments (ref, via, evidence, provider, payer, job, msats) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      `INSERT OR IGNORE INTO market_payments (ref, via, evidence, provider, payer, job, msats, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
+    paymentsTo: db.prepare('SELECT msats, at FROM market_payments WHERE job = ? AND provider = ? ORDER BY at, ref'),
     paidTo: db.prepare('SELECT COALESCE(SUM(msats), 0) FROM market_payments WHERE job = ? AND provider = ?').pluck(),
     setPaid: db.prepare('UPDATE market_jobs SET paid_msats = ?, state = ?, paid_at = ? WHERE id = ?'),
     dropPayments: db.prepare('DELETE FROM market_payments WHERE evidence = ? RETURNING job, provider'),
@@ -227,12 +225,14 @@ export function makeMarket(db: Db) {
   }
 
   /**
-   * Why this provider may not act on this job now: flagged, or below the job's gates. Checked only when
+   * Why this provider may not act on this job now: flagged, or (delivering) below the job's gates. Checked only when
    * the event arrives (a rebuild keeps what was admitted: reputation moves with time).
    */
-  function eligibility(j: Job, provider: string, flagThreshold: number): Rejection | undefined {
+  function eligibility(j: Job, provider: string, flagThreshold: number, delivering: boolean): Rejection | undefined {
     const reporters = reputation.reportedBy(provider)
     if (reporters >= flagThreshold) return flaggedRefusal(reporters)
+    // The gates are on who delivers; anyone the job is open to may still send feedback.
+    if (!delivering) return undefined
     const short = shortId(j.id)
     if (j.minZapMsats !== null) {
       const received = reputation.receivedMsats(provider)
@@ -253,65 +253,25 @@ export function makeMarket(db: Db) {
     return undefined
   }
 
-  /** The receipt's proof when the recipient's LNURL server is known and the receipt checks out. */
-  const zapProof = (e: NostrEvent): ZapProof | undefined => {
-    const recipient = tagValue(e, 'p')
-    if (recipient === undefined) return undefined
-    const signers = new Set(q.signers.all(recipient, recipient) as string[])
-    if (signers.size === 0) return undefined
-    // The embedded zap request's signature was checked at admission (policies/market-admission.ts).
-    const proof = checkZapReceipt(e, { signers, verify: () => true })
-    return 'prefix' in proof || proof.sender === proof.recipient ? undefined : proof
-  }
-
-  const keysetOf = (mint: string, id: string): Keyset | undefined => {
-    const r = q.keyset.get(mint, id) as { id: string; unit: string; keys: string } | undefined
-    return r && { id: r.id, unit: r.unit, keys: JSON.parse(r.keys) as Record<string, string> }
-  }
-
-  /**
-   * What a nutzap proves when its recipient has a 10019 here and its proofs check out offline (lock, mint,
-   * DLEQ against the keyset the admission fetched); with the proofs' amounts, in order.
-   */
-  const nutzapValue = (
-    e: NostrEvent,
-  ): (NutzapValue & { recipient: string; e?: string; amounts: number[] }) | undefined => {
-    const nz = readNutzap(e)
-    if ('prefix' in nz || nz.recipient === e.pubkey) return undefined
-    const w = q.walletOf.get(nz.recipient) as { p2pk: string; mints: string } | undefined
-    if (!w) return undefined
-    const info: NutzapInfo = { p2pk: w.p2pk, mints: JSON.parse(w.mints) as string[] }
-    const v = checkNutzap(nz, info, keysetOf)
-    if ('prefix' in v || 'missingKeyset' in v) return undefined
-    return { ...v, recipient: nz.recipient, ...(nz.e ? { e: nz.e } : {}), amounts: nz.proofs.map(p => p.amount) }
-  }
-
   /**
    * Why the market refuses this event before it is stored, or undefined. A delivered job's request and the
    * result that delivered it are its record: their authors cannot delete them.
    */
-  function refusal(e: NostrEvent, rules: MarketRules): Rejection | undefined {
+  function refusal(e: NostrEvent, rules: MarketRules, facts: MarketFacts | undefined): Rejection | undefined {
     if (isJobResultKind(e.kind)) {
       const { job: j, cancelled } = jobOfResult(e)
-      return resultRefusal(j, e, cancelled) ?? eligibility(j!, e.pubkey, rules.flagThreshold)
+      return resultRefusal(j, e, cancelled) ?? eligibility(j!, e.pubkey, rules.flagThreshold, true)
     }
     if (e.kind === JOB_FEEDBACK) {
       const id = jobIdOf(e)
       const j = id === undefined ? undefined : job(id)
-      return j && feedbackCounts(j, e.pubkey) ? eligibility(j, e.pubkey, rules.flagThreshold) : undefined
+      return j && feedbackCounts(j, e.pubkey) ? eligibility(j, e.pubkey, rules.flagThreshold, false) : undefined
     }
-    if (e.kind === ZapReceipt) {
-      const proof = zapProof(e)
-      return proof && q.paymentSeen.get(proof.paymentHash)
+    const counted = facts?.payments?.find(p => q.paymentSeen.get(p.ref) !== undefined)
+    if (counted)
+      return counted.via === 'zap'
         ? reject('invalid', 'zap receipt: this payment hash is already recorded')
-        : undefined
-    }
-    if (e.kind === NUTZAP) {
-      const v = nutzapValue(e)
-      return v?.ys.some(y => q.paymentSeen.get(y))
-        ? reject('invalid', 'nutzap: a proof in it was already counted (each proof pays once)')
-        : undefined
-    }
+        : reject('invalid', 'nutzap: a proof in it was already counted (each proof pays once)')
     const review = readReview(e)
     if (review) return reviewRefusal(job(review.job), e, review)
     const trust = readTrust(e)
@@ -353,17 +313,23 @@ export function makeMarket(db: Db) {
    * asked (the result's `amount`, else the provider's latest quote in feedback, else the bid; any payment
    * when none is named) is paid; payments withdrawn make it delivered again.
    */
-  function settle(id: string, at: number): void {
+  function settle(id: string): void {
     const j = job(id)
     if (!j || !j.provider) return
-    const paid = q.paidTo.get(id, j.provider) as number
     const asked =
       (q.job.get(id) as JobRowSql).amount_msats ??
       (q.askedByFeedback.get(id, j.provider) as number | undefined) ??
       j.bidMsats ??
       1
-    const state: JobState = isDelivered(j.state) ? (paid >= asked && paid > 0 ? 'paid' : 'delivered') : j.state
-    q.setPaid.run(paid, state, state === 'paid' ? at : null, id)
+    // Paid at the relay time of the payment that covered the amount: the same on a rebuild.
+    let paid = 0
+    let paidAt: number | null = null
+    for (const p of q.paymentsTo.all(id, j.provider) as { msats: number; at: number }[]) {
+      paid += p.msats
+      if (paidAt === null && paid >= asked) paidAt = p.at
+    }
+    const state: JobState = isDelivered(j.state) ? (paidAt !== null ? 'paid' : 'delivered') : j.state
+    q.setPaid.run(paid, state, state === 'paid' ? paidAt : null, id)
     touchJob(id)
     touchProvider(j.provider)
   }
@@ -374,32 +340,19 @@ export function makeMarket(db: Db) {
       ? undefined
       : ((q.resultOf.get(zapped, recipient) ?? q.feedbackAuthor.get(zapped, recipient)) as string | undefined)
 
-  /** Records verified payments (ref: payment hash or proof Y, each counted once) toward their job and recipient. */
-  function pay(
-    e: NostrEvent,
-    via: 'zap' | 'nutzap',
-    o: { recipient: string; payer: string; zapped: string | undefined; parts: [ref: string, msats: number][] },
-    receivedAt: number,
-  ): void {
-    const jobId = jobPaidBy(o.zapped, o.recipient)
-    let added = 0
-    for (const [ref, msats] of o.parts)
-      added += q.pay.run(ref, via, e.id, o.recipient, o.payer, jobId ?? null, msats).changes
-    if (added === 0) return
-    touchProvider(o.recipient)
-    if (jobId) settle(jobId, receivedAt)
-  }
-
-  function applyZap(e: NostrEvent, receivedAt: number): void {
-    const p = zapProof(e)
-    const parts: [string, number][] = p ? [[p.paymentHash, Number(p.msats)]] : []
-    if (p) pay(e, 'zap', { recipient: p.recipient, payer: p.sender, zapped: p.e, parts }, receivedAt)
-  }
-
-  function applyNutzap(e: NostrEvent, receivedAt: number): void {
-    const v = nutzapValue(e)
-    const parts = v ? v.ys.map((y, i): [string, number] => [y, v.amounts[i]! * 1000]) : []
-    if (v) pay(e, 'nutzap', { recipient: v.recipient, payer: e.pubkey, zapped: v.e, parts }, receivedAt)
+  /** Records the payments the admission proved for this event, toward their jobs and recipients. */
+  function pay(e: NostrEvent, receivedAt: number): void {
+    const jobs = new Set<string>()
+    for (const p of q.proven.all(e.id) as (PaymentFact & { zapped: string | null })[]) {
+      // Paying oneself proves nothing.
+      if (p.payer === p.recipient) continue
+      const jobId = jobPaidBy(p.zapped ?? undefined, p.recipient)
+      if (q.pay.run(p.ref, p.via, e.id, p.recipient, p.payer, jobId ?? null, p.msats, receivedAt).changes === 0)
+        continue
+      touchProvider(p.recipient)
+      if (jobId) jobs.add(jobId)
+    }
+    for (const id of jobs) settle(id)
   }
 
   /**
@@ -415,7 +368,7 @@ export function makeMarket(db: Db) {
       if (implied) open(implied, receivedAt)
       q.deliver.run(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.id)
       // A provider may have been paid before it delivered (a quote in feedback, zapped).
-      return settle(j.id, receivedAt)
+      return settle(j.id)
     }
     if (e.kind === JOB_FEEDBACK) {
       const id = jobIdOf(e)
@@ -427,8 +380,7 @@ export function makeMarket(db: Db) {
       }
       return
     }
-    if (e.kind === ZapReceipt) return applyZap(e, receivedAt)
-    if (e.kind === NUTZAP) return applyNutzap(e, receivedAt)
+    if (e.kind === ZapReceipt || e.kind === NUTZAP) return pay(e, receivedAt)
     const wallet = readNutzapInfo(e)
     if (wallet) {
       q.wallet.run(e.pubkey, e.id, wallet.p2pk, JSON.stringify(wallet.mints))
@@ -512,7 +464,7 @@ export function makeMarket(db: Db) {
     } else if (kind === ZapReceipt || kind === NUTZAP) {
       for (const p of q.dropPayments.all(id) as { job: string | null; provider: string }[]) {
         touchProvider(p.provider)
-        if (p.job) settle(p.job, now())
+        if (p.job) settle(p.job)
       }
     } else touchProvider(dropBy.get(kind)?.get(id) as string | undefined)
   }
@@ -522,10 +474,10 @@ export function makeMarket(db: Db) {
     for (const id of q.expire.all(receivedBy) as string[]) touchJob(id)
   }
 
-  /** Records facts the admission learned from outside; they hold whatever becomes of the event. */
-  function learn(facts: MarketFacts): void {
-    for (const [lud16, pubkey] of facts.lnurl ?? []) q.learnLnurl.run(lud16, pubkey)
-    for (const k of facts.keysets ?? []) q.learnKeyset.run(k.mint, k.id, k.unit, JSON.stringify(k.keys))
+  /** Records what the admission proved about a stored event, before it is folded in. */
+  function learn(evidence: string, facts: MarketFacts): void {
+    for (const p of facts.payments ?? [])
+      q.learn.run(evidence, p.ref, p.via, p.recipient, p.payer, p.zapped ?? null, p.msats)
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */

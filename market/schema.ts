@@ -1,6 +1,6 @@
 // The market's tables (DESIGN §3, §7): everything here is folded from stored events by market/fold.ts and
-// can be rebuilt from them, except the `facts_*` tables, which cache what the relay learned from outside
-// (LNURL servers, mints) so that a rebuild needs no network and reaches the same verdicts.
+// can be rebuilt from them, except `facts_payments`, which keeps what the admission proved with facts from
+// outside (LNURL servers, mints), so that a rebuild needs no network and reaches the same verdicts.
 
 export const MARKET_DDL = `
 CREATE TABLE IF NOT EXISTS market_jobs (
@@ -44,7 +44,9 @@ CREATE TABLE IF NOT EXISTS market_payments (
   provider TEXT NOT NULL,
   payer TEXT NOT NULL,
   job TEXT,
-  msats INTEGER NOT NULL
+  msats INTEGER NOT NULL,
+  -- The relay's clock when its evidence was stored.
+  at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS market_payments_evidence ON market_payments(evidence);
 CREATE INDEX IF NOT EXISTS market_payments_job ON market_payments(job, provider) WHERE job IS NOT NULL;
@@ -128,20 +130,18 @@ CREATE TABLE IF NOT EXISTS market_reports (
   reporter TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS market_reports_provider ON market_reports(provider, reporter);
--- Facts from outside, kept across rebuilds: the nostrPubkey an LNURL server declared for an address
--- (every one it ever declared, so receipts signed before a key change still verify), and mint keysets
--- (immutable per id).
-CREATE TABLE IF NOT EXISTS facts_lnurl (
-  lud16 TEXT NOT NULL,
-  pubkey TEXT NOT NULL,
-  PRIMARY KEY (lud16, pubkey)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS facts_keysets (
-  mint TEXT NOT NULL,
-  id TEXT NOT NULL,
-  unit TEXT NOT NULL,
-  keys TEXT NOT NULL,
-  PRIMARY KEY (mint, id)
+-- What the admission proved about a receipt or nutzap with facts from outside (an LNURL server's key,
+-- a mint's keyset): kept across rebuilds, so a replay reads the verdict instead of judging again with
+-- whatever the store holds by then.
+CREATE TABLE IF NOT EXISTS facts_payments (
+  evidence TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  via TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  payer TEXT NOT NULL,
+  zapped TEXT,
+  msats INTEGER NOT NULL,
+  PRIMARY KEY (evidence, ref)
 ) WITHOUT ROWID;
 `
 

@@ -4,14 +4,16 @@
 //   delivered here; that request must be a valid signed job request;
 // - a zap receipt to a provider is checked in full against the key its LNURL server declares (resolved
 //   from the provider's lightning address and cached); a receipt that fails is refused, so a forged one
-//   never counts as payment or reputation. The resolved key goes to the writer as a fact;
+//   never counts as payment or reputation;
 // - a nutzap to a key with a 10019 here is checked offline (NIP-61: lock, mint list, DLEQ against the
-//   mint's keyset, fetched once); one that fails is refused. The keyset goes to the writer as a fact.
+//   mint's keyset, fetched once); one that fails is refused.
+// What a receipt or nutzap proves goes to the writer as a fact (market/fold.ts PaymentFact).
 import type { Config } from '../config/schema.js'
 import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
 import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
 import { checkNutzap, readNutzap, type Nutzap } from '../nips/nip61.js'
 import { embeddedRequest, isJobResultKind, jobIdOf } from '../nips/nip90.js'
+import type { PaymentFact } from '../market/fold.js'
 import type { Policy, PolicyCtx, PolicyDeps, VerifiedCheck } from './types.js'
 
 /** The provider a zap receipt pays, unless it pays the relay (the zap gate's business). */
@@ -80,17 +82,31 @@ export const marketAdmission: Policy = {
         // A keyset the mint would not give leaves the nutzap unchecked: stored, counting for nothing.
         if ('missingKeyset' in v) return undefined
         if ('prefix' in v) return v
-        return { facts: { keysets: keysetsOf(nz).map(id => ({ mint: nz.mint, ...deps.keysets.peek(nz.mint, id)! })) } }
+        const payments = v.ys.map((ref, i): PaymentFact => ({
+          ref,
+          via: 'nutzap',
+          recipient: nz.recipient,
+          payer: e.pubkey,
+          zapped: nz.e,
+          msats: nz.proofs[i]!.amount * 1000,
+        }))
+        return { facts: { payments } }
       }
       const recipient = zapRecipient(e, deps)
       if (recipient === undefined) return undefined
-      const lnurl = ctx.views.lightningAddresses(recipient).flatMap(a => {
-        const key = deps.lnurl.peek(a)
-        return key === undefined ? [] : [[a, key] as const]
-      })
-      if (lnurl.length === 0) return undefined
-      const proof = checkZapReceipt(e, { signers: new Set(lnurl.map(([, key]) => key)), verify: deps.verify })
-      return 'prefix' in proof ? proof : { facts: { lnurl } }
+      const signers = ctx.views.lightningAddresses(recipient).flatMap(a => deps.lnurl.peek(a) ?? [])
+      if (signers.length === 0) return undefined
+      const p = checkZapReceipt(e, { signers: new Set(signers), verify: deps.verify })
+      if ('prefix' in p) return p
+      const zap: PaymentFact = {
+        ref: p.paymentHash,
+        via: 'zap',
+        recipient: p.recipient,
+        payer: p.sender,
+        zapped: p.e,
+        msats: Number(p.msats),
+      }
+      return { facts: { payments: [zap] } }
     },
   }),
 }

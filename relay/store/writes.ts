@@ -86,13 +86,12 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
     // The relay's clock at storage: what market rules about time go by, never the event's own created_at.
     const receivedAt = Math.floor(Date.now() / 1000)
     const zap = note?.zapUnlock
-    if (note?.facts) market?.learn(note.facts)
     // NIP-57: one receipt per payment; a second receipt for the same invoice proves nothing new.
     if (zap && q.paymentUsed.get(zap.paymentHash))
       return { status: 'rejected', rejection: reject('invalid', 'zap receipt: this payment hash is already recorded') }
     if (q.deletedId.get(e.id, e.pubkey))
       return { status: 'rejected', rejection: reject('blocked', 'this event was deleted by its author') }
-    const refused = rules && market?.refusal(e, rules)
+    const refused = rules && market?.refusal(e, rules, note?.facts)
     if (refused) return { status: 'rejected', rejection: refused }
     const addr = addressOf(e)
     if (addr !== undefined) {
@@ -126,6 +125,7 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
     for (const [name, value] of indexedTags(e)) q.insertTag.run(seq, name, value, e.kind, e.created_at)
     if (e.kind === 5) applyDeletion(e)
     if (zap) q.unlock.run(zap.paymentHash, zap.sender, zap.msats, e.id)
+    if (note?.facts) market?.learn(e.id, note.facts)
     market?.apply(e, receivedAt)
     return { status: 'saved' }
   }

@@ -124,7 +124,10 @@ export function jobRow(dataDir: string, id: string): Record<string, unknown> | u
 
 /** The relay's newest output of `kind` for `d`, read with an ordinary REQ. */
 export async function output(c: RawClient, relay: string, kind: number, d: string): Promise<NostrEvent | undefined> {
-  const r = await c.req(`out-${kind}-${d.slice(0, 8)}-${Math.random()}`, { kinds: [kind], authors: [relay], '#d': [d] })
+  const sub = `out-${kind}-${d.slice(0, 8)}-${Math.random()}`
+  const r = await c.req(sub, { kinds: [kind], authors: [relay], '#d': [d] })
+  // Closed at once: a connection may hold only so many subscriptions.
+  c.send(['CLOSE', sub])
   return r.events[0] as NostrEvent | undefined
 }
 

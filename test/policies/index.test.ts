@@ -302,10 +302,13 @@ t.test('nips list NIP-13 only while PoW is active', async t => {
   t.notOk(build({ 'policies.open': true }).nips.includes(13))
 })
 
-t.test('nips list NIP-57 only while the zap gate is active', async t => {
-  t.ok(build(GATE).nips.includes(57))
-  t.notOk(build().nips.includes(57))
-  t.notOk(build({ ...GATE, 'policies.open': true }).nips.includes(57))
+t.test('nips list NIP-57 while the zap gate or the market (which checks zap receipts) is active', async t => {
+  const off = { 'market.enabled': false }
+  t.ok(build({ ...GATE, ...off }).nips.includes(57))
+  t.notOk(build(off).nips.includes(57))
+  t.notOk(build({ ...GATE, ...off, 'policies.open': true }).nips.includes(57))
+  // The market is not an anti-spam policy: an open relay still checks receipts for it.
+  t.ok(build({ 'policies.open': true }).nips.includes(57))
 })
 
 t.test('nips list NIP-42 while auth writes or private reads are on, and NIP-70 always', async t => {
@@ -316,9 +319,9 @@ t.test('nips list NIP-42 while auth writes or private reads are on, and NIP-70 a
   t.ok(build({ 'policies.open': true }).nips.includes(70))
 })
 
-t.test('nips of the default config are exactly NIP-70 and NIP-13', async t => {
+t.test('nips of the default config are exactly NIP-13, 57 and 90 (the market) and 70', async t => {
   t.same(
     [...build().nips].sort((a, b) => a - b),
-    [13, 70],
+    [13, 57, 70, 90],
   )
 })

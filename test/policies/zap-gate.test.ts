@@ -35,7 +35,12 @@ const ev = (kind: number, pubkey = AUTHOR): NostrEvent => ({
 })
 /** A context whose store says `pubkey` has zapped the relay `msats` at most (everyone else never). */
 const zapped = (msats: bigint, pubkey = AUTHOR, authed: string[] = []) => {
-  const views: StoreViews = { largestZapMsats: pk => (pk === pubkey ? msats : 0n), knownJob: () => false, lightningAddresses: () => [], wallet: () => undefined }
+  const views: StoreViews = {
+    largestZapMsats: pk => (pk === pubkey ? msats : 0n),
+    knownJob: () => false,
+    lightningAddresses: () => [],
+    wallet: () => undefined,
+  }
   return policyCtx({ views, authed: new Set(authed) })
 }
 const BLOCKED = { prefix: 'blocked', reason: `zap ${ADDRESS} at least 21 sats to post job requests` }

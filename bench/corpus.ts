@@ -11,7 +11,7 @@ import { bulkSigner, type BulkSigner, type Template } from './bulk-sign.js'
 import { rng, zipf, type Rng } from './random.js'
 
 /** Bump when the generator changes, so old caches are not mistaken for new ones. */
-const VERSION = 2
+const VERSION = 3
 const CHUNK = 10_000
 const RELAY_HINT = 'wss://relay.example.com'
 

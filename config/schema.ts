@@ -108,6 +108,12 @@ export const schema = {
       1,
       86400,
     ),
+    assertion_interval: int(
+      60,
+      'Seconds between two publications of one provider’s assertion (30382), however often its inputs change.',
+      0,
+      86400,
+    ),
     publish_interval: int(
       1000,
       'Milliseconds between publications of the relay-signed outputs (30382, 31118) for what changed.',

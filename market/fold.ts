@@ -11,7 +11,6 @@ import {
   JOB_FEEDBACK,
   amountMsats,
   embeddedRequest,
-  feedbackStatus,
   isJobRequestKind,
   isJobResultKind,
   jobIdOf,
@@ -58,7 +57,19 @@ export type PaymentFact = {
  */
 export type MarketFacts = { readonly payments?: readonly PaymentFact[] }
 
-/** What a batch changed, for the relay-signed outputs: job ids and provider pubkeys. */
+/** A stored event that left the store, as the market finds what it added: by id, or by its address. */
+export type StoredKey = {
+  readonly id: string
+  readonly kind: number
+  readonly pubkey: string
+  /** `d` of an addressable event, '' for a replaceable one, null otherwise. */
+  readonly addr: string | null
+}
+
+/**
+ * What a batch changed, for the relay-signed outputs: jobs whose ledger entry changed (delivered, paid,
+ * expired; an open job has none, its request says it all) and providers whose assertion may have.
+ */
 export type Touched = { jobs: string[]; providers: string[] }
 
 type JobRowSql = {
@@ -83,7 +94,7 @@ export function makeMarket(db: Db) {
       `SELECT id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider, amount_msats
        FROM market_jobs WHERE id = ?`,
     ),
-    jobByResult: db.prepare('SELECT id FROM market_jobs WHERE result_id = ?').pluck(),
+    storedRaw: db.prepare('SELECT raw FROM events WHERE id = ?').pluck(),
     // Only the customer's own deletion cancels (anyone may leave a tombstone under their own key).
     cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
@@ -98,23 +109,18 @@ export function makeMarket(db: Db) {
     expire: db
       .prepare("UPDATE market_jobs SET state = 'expired' WHERE state = 'open' AND received_at <= ? RETURNING id")
       .pluck(),
-    feedback: db.prepare(
-      'INSERT OR IGNORE INTO market_feedback (id, job, provider, status, amount_msats, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    quote: db.prepare(
+      'INSERT OR IGNORE INTO market_quotes (id, job, provider, amount_msats, created_at) VALUES (?, ?, ?, ?, ?)',
     ),
-    askedByFeedback: db
-      .prepare(
-        `SELECT amount_msats FROM market_feedback WHERE job = ? AND provider = ? AND amount_msats IS NOT NULL
-         ORDER BY created_at DESC LIMIT 1`,
-      )
+    askedByQuote: db
+      .prepare('SELECT amount_msats FROM market_quotes WHERE job = ? AND provider = ? ORDER BY created_at DESC LIMIT 1')
       .pluck(),
-    feedbackAuthor: db.prepare('SELECT job FROM market_feedback WHERE id = ? AND provider = ?').pluck(),
-    resultOf: db.prepare('SELECT id FROM market_jobs WHERE result_id = ? AND provider = ?').pluck(),
-    record: db
-      .prepare("SELECT 1 FROM market_jobs WHERE (id = ? AND state IN ('delivered', 'paid')) OR result_id = ?")
-      .pluck(),
+    quoteOf: db.prepare('SELECT job FROM market_quotes WHERE id = ? AND provider = ?').pluck(),
+    deliveredBy: db.prepare('SELECT provider FROM market_jobs WHERE id = ? AND result_id = ?').pluck(),
+    deliveredJob: db.prepare("SELECT 1 FROM market_jobs WHERE id = ? AND state IN ('delivered', 'paid')").pluck(),
     dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE id = ? AND state IN ('open', 'expired')"),
-    dropJobFeedback: db.prepare('DELETE FROM market_feedback WHERE job = ?'),
-    dropFeedback: db.prepare('DELETE FROM market_feedback WHERE id = ? RETURNING job').pluck(),
+    dropJobQuotes: db.prepare('DELETE FROM market_quotes WHERE job = ?'),
+    dropQuote: db.prepare('DELETE FROM market_quotes WHERE id = ?'),
     learn: db.prepare(
       `INSERT OR IGNORE INTO facts_payments (evidence, ref, via, recipient, payer, zapped, msats)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -130,7 +136,7 @@ export function makeMarket(db: Db) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     paymentsTo: db.prepare('SELECT msats, at FROM market_payments WHERE job = ? AND provider = ? ORDER BY at, ref'),
-    paidTo: db.prepare('SELECT COALESCE(SUM(msats), 0) FROM market_payments WHERE job = ? AND provider = ?').pluck(),
+    anyPaid: db.prepare('SELECT 1 FROM market_payments WHERE job = ? AND provider = ? LIMIT 1').pluck(),
     setPaid: db.prepare('UPDATE market_jobs SET paid_msats = ?, state = ?, paid_at = ? WHERE id = ?'),
     dropPayments: db.prepare('DELETE FROM market_payments WHERE evidence = ? RETURNING job, provider'),
     handler: db.prepare(
@@ -161,28 +167,52 @@ export function makeMarket(db: Db) {
       'INSERT OR IGNORE INTO market_attestations (id, attestor, subject, rating, confidence, at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     // A report counts when its author was the customer of a delivered job of the reported provider.
+    // Reports are rare: this walks the provider's delivered jobs.
     counterparty: db
       .prepare(
-        "SELECT 1 FROM market_jobs WHERE customer = ? AND provider = ? AND state IN ('delivered', 'paid') LIMIT 1",
+        "SELECT 1 FROM market_jobs WHERE provider = ? AND state IN ('delivered', 'paid') AND customer = ? LIMIT 1",
       )
       .pluck(),
+    reported: db.prepare('SELECT provider, COUNT(DISTINCT reporter) AS n FROM market_reports GROUP BY provider'),
     report: db.prepare('INSERT OR IGNORE INTO market_reports (id, provider, reporter) VALUES (?, ?, ?)'),
   }
-  // What an event of each kind added, by its id: a removal deletes it and names whom it concerned.
-  const drop = (table: string, who: string) => db.prepare(`DELETE FROM ${table} WHERE id = ? RETURNING ${who}`).pluck()
-  const dropBy = new Map<number, ReturnType<typeof drop>>([
-    [REVIEW, drop('market_reviews', 'reviewed')],
-    [TRUST, drop('market_trust', 'trusted')],
-    [HANDLER_INFO, drop('market_handlers', 'pubkey')],
-    [HEARTBEAT, drop('market_heartbeats', 'pubkey')],
-    [PROFILE, drop('market_profiles', 'pubkey')],
-    [NUTZAP_INFO, drop('market_wallets', 'pubkey')],
+  // What an event of each kind added: a removal deletes it and names whom it concerned. Rows of
+  // replaceable and addressable events are found by their key (the author and the `d`), checked against
+  // the id, so no index by id is written for them.
+  const drop = (table: string, who: string) => {
+    const st = db.prepare(`DELETE FROM ${table} WHERE id = ? RETURNING ${who}`).pluck()
+    return (r: StoredKey) => st.get(r.id) as string | undefined
+  }
+  const dropAt = (table: string, author: string, d: string | undefined, who: string) => {
+    const where = d === undefined ? `${author} = ?` : `${author} = ? AND ${d} = ?`
+    const st = db.prepare(`DELETE FROM ${table} WHERE ${where} AND id = ? RETURNING ${who}`).pluck()
+    return (r: StoredKey) =>
+      (d === undefined ? st.get(r.pubkey, r.id) : st.get(r.pubkey, r.addr ?? '', r.id)) as string | undefined
+  }
+  const dropBy = new Map<number, (r: StoredKey) => string | undefined>([
+    [REVIEW, dropAt('market_reviews', 'reviewer', 'job', 'reviewed')],
+    [TRUST, dropAt('market_trust', 'truster', 'trusted', 'trusted')],
+    [HANDLER_INFO, dropAt('market_handlers', 'pubkey', 'd', 'pubkey')],
+    [HEARTBEAT, dropAt('market_heartbeats', 'pubkey', 'd', 'pubkey')],
+    [PROFILE, dropAt('market_profiles', 'pubkey', undefined, 'pubkey')],
+    [NUTZAP_INFO, dropAt('market_wallets', 'pubkey', undefined, 'pubkey')],
     [ATTESTATION, drop('market_attestations', 'subject')],
-    [REPORT, drop('market_reports', 'provider')],
   ])
+  const dropReport = drop('market_reports', 'provider')
   const reputation = makeReputation(db)
+  // Distinct counting reporters per reported provider, kept in memory: the flag is checked for every
+  // result and feedback, and reports are few. Loaded once from the table.
+  const reporters = new Map<string, number>()
+  for (const r of q.reported.all() as { provider: string; n: number }[]) reporters.set(r.provider, r.n)
+  const recount = (provider: string) => {
+    const n = reputation.reportedBy(provider)
+    if (n > 0) reporters.set(provider, n)
+    else reporters.delete(provider)
+    touchProvider(provider)
+  }
 
   const touched = { jobs: new Set<string>(), providers: new Set<string>() }
+  let admitted: ({ id: string } & ReturnType<typeof jobOfResult>) | undefined
   const touchJob = (id: string) => touched.jobs.add(id)
   const touchProvider = (pubkey: string | null | undefined) => pubkey && touched.providers.add(pubkey)
 
@@ -194,7 +224,8 @@ export function makeMarket(db: Db) {
         bidMsats: r.bid_msats,
         minReputation: r.min_reputation,
         minZapMsats: r.min_zap_msats,
-        targets: JSON.parse(r.targets) as string[],
+        // Most requests name no provider: no JSON to read.
+        targets: r.targets === '[]' ? [] : (JSON.parse(r.targets) as string[]),
       }
     )
   }
@@ -225,12 +256,23 @@ export function makeMarket(db: Db) {
   }
 
   /**
+   * The job a stored event delivered, and by whom: read from the event's own `e` tag, so the market keeps
+   * no index of result ids (one write less per delivery; the lookups are rare: zaps, deletions, sweeps).
+   */
+  const jobDeliveredBy = (id: string): { job: string; provider: string } | undefined => {
+    const raw = q.storedRaw.get(id) as string | undefined
+    const jobId = raw === undefined ? undefined : jobIdOf(JSON.parse(raw) as NostrEvent)
+    const provider = jobId === undefined ? undefined : (q.deliveredBy.get(jobId, id) as string | undefined)
+    return provider === undefined ? undefined : { job: jobId!, provider }
+  }
+
+  /**
    * Why this provider may not act on this job now: flagged, or (delivering) below the job's gates. Checked only when
    * the event arrives (a rebuild keeps what was admitted: reputation moves with time).
    */
   function eligibility(j: Job, provider: string, flagThreshold: number, delivering: boolean): Rejection | undefined {
-    const reporters = reputation.reportedBy(provider)
-    if (reporters >= flagThreshold) return flaggedRefusal(reporters)
+    const reportedBy = reporters.get(provider) ?? 0
+    if (reportedBy >= flagThreshold) return flaggedRefusal(reportedBy)
     // The gates are on who delivers; anyone the job is open to may still send feedback.
     if (!delivering) return undefined
     const short = shortId(j.id)
@@ -259,10 +301,15 @@ export function makeMarket(db: Db) {
    */
   function refusal(e: NostrEvent, rules: MarketRules, facts: MarketFacts | undefined): Rejection | undefined {
     if (isJobResultKind(e.kind)) {
-      const { job: j, cancelled } = jobOfResult(e)
-      return resultRefusal(j, e, cancelled) ?? eligibility(j!, e.pubkey, rules.flagThreshold, true)
+      const found = jobOfResult(e)
+      const why =
+        resultRefusal(found.job, e, found.cancelled) ?? eligibility(found.job!, e.pubkey, rules.flagThreshold, true)
+      // The writer folds an admitted result right after this: it need not look the job up again.
+      admitted = why ? undefined : { id: e.id, ...found }
+      return why
     }
-    if (e.kind === JOB_FEEDBACK) {
+    // Only a flagged provider's feedback is refused: the job need not be read for anyone else.
+    if (e.kind === JOB_FEEDBACK && (reporters.get(e.pubkey) ?? 0) >= rules.flagThreshold) {
       const id = jobIdOf(e)
       const j = id === undefined ? undefined : job(id)
       return j && feedbackCounts(j, e.pubkey) ? eligibility(j, e.pubkey, rules.flagThreshold, false) : undefined
@@ -283,11 +330,11 @@ export function makeMarket(db: Db) {
         const j = job(id)
         if (j && isDelivered(j.state) && j.customer === e.pubkey)
           return reject('restricted', `job ${shortId(id)} was delivered: its request stays as the record of the job`)
-        const delivered = q.jobByResult.get(id) as string | undefined
-        if (delivered && job(delivered)?.provider === e.pubkey)
+        const delivered = jobDeliveredBy(id)
+        if (delivered && delivered.provider === e.pubkey)
           return reject(
             'restricted',
-            `result ${shortId(id)} delivered job ${shortId(delivered)}: it stays as the record`,
+            `result ${shortId(id)} delivered job ${shortId(delivered.job)}: it stays as the record`,
           )
       }
     return undefined
@@ -305,7 +352,6 @@ export function makeMarket(db: Db) {
       r.createdAt,
       receivedAt,
     )
-    touchJob(r.id)
   }
 
   /**
@@ -318,7 +364,7 @@ export function makeMarket(db: Db) {
     if (!j || !j.provider) return
     const asked =
       (q.job.get(id) as JobRowSql).amount_msats ??
-      (q.askedByFeedback.get(id, j.provider) as number | undefined) ??
+      (q.askedByQuote.get(id, j.provider) as number | undefined) ??
       j.bidMsats ??
       1
     // Paid at the relay time of the payment that covered the amount: the same on a rebuild.
@@ -335,10 +381,11 @@ export function makeMarket(db: Db) {
   }
 
   /** The job a payment is for: the one whose result, or whose quote in feedback, the recipient sent. */
-  const jobPaidBy = (zapped: string | undefined, recipient: string): string | undefined =>
-    zapped === undefined
-      ? undefined
-      : ((q.resultOf.get(zapped, recipient) ?? q.feedbackAuthor.get(zapped, recipient)) as string | undefined)
+  function jobPaidBy(zapped: string | undefined, recipient: string): string | undefined {
+    if (zapped === undefined) return undefined
+    const delivered = jobDeliveredBy(zapped)
+    return delivered?.provider === recipient ? delivered.job : (q.quoteOf.get(zapped, recipient) as string | undefined)
+  }
 
   /** Records the payments the admission proved for this event, toward their jobs and recipients. */
   function pay(e: NostrEvent, receivedAt: number): void {
@@ -363,21 +410,27 @@ export function makeMarket(db: Db) {
     const request = readJobRequest(e)
     if (request) return open(request, receivedAt)
     if (isJobResultKind(e.kind)) {
-      const { job: j, implied } = jobOfResult(e)
-      if (!j || resultRefusal(j, e, false) !== undefined) return
+      const known = admitted?.id === e.id ? admitted : undefined
+      admitted = undefined
+      // A rebuild checks the job rules again: a result stored while the market was off may break them.
+      const { job: j, implied } = known ?? jobOfResult(e)
+      if (!j || (!known && resultRefusal(j, e, false) !== undefined)) return
       if (implied) open(implied, receivedAt)
       q.deliver.run(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.id)
+      touchJob(j.id)
+      touchProvider(e.pubkey)
       // A provider may have been paid before it delivered (a quote in feedback, zapped).
-      return settle(j.id)
+      if (q.anyPaid.get(j.id, e.pubkey) !== undefined) settle(j.id)
+      return
     }
     if (e.kind === JOB_FEEDBACK) {
+      // Feedback never moves a job (a stranger's "success" did in the seed); a quote from a provider the
+      // job is open to is what that provider asks.
+      const amount = amountMsats(e)
+      if (amount === undefined) return
       const id = jobIdOf(e)
       const j = id === undefined ? undefined : job(id)
-      // Feedback records a provider's status; it never moves the job (a stranger's "success" did in the seed).
-      if (j && feedbackCounts(j, e.pubkey)) {
-        q.feedback.run(e.id, j.id, e.pubkey, feedbackStatus(e) ?? null, amountMsats(e) ?? null, e.created_at)
-        touchJob(j.id)
-      }
+      if (j && feedbackCounts(j, e.pubkey)) q.quote.run(e.id, j.id, e.pubkey, amount, e.created_at)
       return
     }
     if (e.kind === ZapReceipt || e.kind === NUTZAP) return pay(e, receivedAt)
@@ -413,9 +466,9 @@ export function makeMarket(db: Db) {
     }
     const reported = reportedKey(e)
     if (reported) {
-      if (q.counterparty.get(e.pubkey, reported) !== undefined) {
+      if (q.counterparty.get(reported, e.pubkey) !== undefined) {
         q.report.run(e.id, reported, e.pubkey)
-        touchProvider(reported)
+        recount(reported)
       }
       return
     }
@@ -451,22 +504,24 @@ export function makeMarket(db: Db) {
    * An event left the store (its author deleted it, a newer version replaced it, or it expired): what it
    * added goes too. A deleted open job's request is its customer's cancel.
    */
-  function removed(id: string, kind: number): void {
+  function removed(gone: StoredKey): void {
+    const { id, kind } = gone
     // Only the table the kind feeds is touched: most removals (replaced contact lists) touch none.
     if (isJobRequestKind(kind)) {
-      if (q.dropOpenJob.run(id).changes > 0) {
-        q.dropJobFeedback.run(id)
-        touchJob(id)
-      }
-    } else if (kind === JOB_FEEDBACK) {
-      const jobId = q.dropFeedback.get(id) as string | undefined
-      if (jobId) touchJob(jobId)
-    } else if (kind === ZapReceipt || kind === NUTZAP) {
+      if (q.dropOpenJob.run(id).changes > 0) q.dropJobQuotes.run(id)
+    } else if (kind === JOB_FEEDBACK) q.dropQuote.run(id)
+    else if (kind === ZapReceipt || kind === NUTZAP) {
       for (const p of q.dropPayments.all(id) as { job: string | null; provider: string }[]) {
         touchProvider(p.provider)
         if (p.job) settle(p.job)
       }
-    } else touchProvider(dropBy.get(kind)?.get(id) as string | undefined)
+    } else if (kind === REPORT) {
+      const provider = dropReport(gone)
+      if (provider) recount(provider)
+    } else {
+      const drop = dropBy.get(kind)
+      if (drop) touchProvider(drop(gone))
+    }
   }
 
   /** Open jobs received up to `receivedBy` become expired (the writer's sweep, and a rebuild's end). */
@@ -481,7 +536,7 @@ export function makeMarket(db: Db) {
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */
-  const keeps = (id: string): boolean => q.record.get(id, id) !== undefined
+  const keeps = (id: string): boolean => q.deliveredJob.get(id) !== undefined || jobDeliveredBy(id) !== undefined
 
   /** What changed since the last call. */
   function drain(): Touched {

@@ -57,9 +57,9 @@ export function makeOutputs(db: Db) {
     jobLedger(id: string): string[][] | undefined {
       const j = q.job.get(id) as JobRow | undefined
       if (!j) return undefined
+      // d is the job id (read it with #d): each single-letter tag is one more index entry per output.
       const tags = [
         ['d', j.id],
-        ['e', j.id],
         ['k', str(j.kind)],
         ['p', j.customer],
         ['customer', j.customer],
@@ -112,7 +112,6 @@ export function makeOutputs(db: Db) {
         ['online', lastSeen !== null && now - lastSeen < offlineAfter ? '1' : '0'],
       ]
       if (done.response !== null) tags.push(['avg_response_s', str(Math.round(done.response))])
-      if (lastSeen !== null) tags.push(['last_seen', str(lastSeen)])
       for (const k of q.kinds.all(pubkey, pubkey) as number[]) tags.push(['k', str(k)])
       return tags
     },

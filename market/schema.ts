@@ -22,20 +22,18 @@ CREATE TABLE IF NOT EXISTS market_jobs (
   paid_msats INTEGER NOT NULL DEFAULT 0,
   paid_at INTEGER
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_jobs_result ON market_jobs(result_id) WHERE result_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS market_jobs_provider ON market_jobs(provider, state) WHERE provider IS NOT NULL;
-CREATE INDEX IF NOT EXISTS market_jobs_customer ON market_jobs(customer, provider, state);
 CREATE INDEX IF NOT EXISTS market_jobs_due ON market_jobs(received_at) WHERE state = 'open';
--- One row per counted feedback event; a provider's current status is its newest row.
-CREATE TABLE IF NOT EXISTS market_feedback (
+-- Quotes: feedback with an amount from a provider the job is open to (what it asks, and what a zap to
+-- the quote pays). Other feedback is stored as an event and moves nothing, so the market keeps no row.
+CREATE TABLE IF NOT EXISTS market_quotes (
   id TEXT PRIMARY KEY,
   job TEXT NOT NULL,
   provider TEXT NOT NULL,
-  status TEXT,
-  amount_msats INTEGER,
+  amount_msats INTEGER NOT NULL,
   created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_feedback_job ON market_feedback(job, provider, created_at);
+CREATE INDEX IF NOT EXISTS market_quotes_job ON market_quotes(job, provider, created_at);
 -- Verified payments: one row per payment hash (zap) or proof Y (nutzap), so each counts once.
 CREATE TABLE IF NOT EXISTS market_payments (
   ref TEXT PRIMARY KEY,
@@ -51,6 +49,8 @@ CREATE TABLE IF NOT EXISTS market_payments (
 CREATE INDEX IF NOT EXISTS market_payments_evidence ON market_payments(evidence);
 CREATE INDEX IF NOT EXISTS market_payments_job ON market_payments(job, provider) WHERE job IS NOT NULL;
 CREATE INDEX IF NOT EXISTS market_payments_provider ON market_payments(provider);
+-- Rows of replaceable and addressable events are keyed by author and address, which is how a
+-- replacement or deletion finds them (with the id checked): no index by id.
 -- The provider registry: one row per announcement address, so replacement and deletion map one to one.
 CREATE TABLE IF NOT EXISTS market_handlers (
   pubkey TEXT NOT NULL,
@@ -62,14 +62,12 @@ CREATE TABLE IF NOT EXISTS market_handlers (
   skill TEXT,
   PRIMARY KEY (pubkey, d)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_handlers_id ON market_handlers(id);
 -- Lightning addresses from kind 0 profiles (only profiles that name one), where zaps are resolved from.
 CREATE TABLE IF NOT EXISTS market_profiles (
   pubkey TEXT PRIMARY KEY,
   id TEXT NOT NULL,
   lud16 TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_profiles_id ON market_profiles(id);
 -- NIP-61 nutzap info (10019): the key nutzaps must be locked to and the mints accepted.
 CREATE TABLE IF NOT EXISTS market_wallets (
   pubkey TEXT PRIMARY KEY,
@@ -77,7 +75,6 @@ CREATE TABLE IF NOT EXISTS market_wallets (
   p2pk TEXT NOT NULL,
   mints TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_wallets_id ON market_wallets(id);
 -- received_at is the relay's clock: a future-dated heartbeat keeps nobody online.
 CREATE TABLE IF NOT EXISTS market_heartbeats (
   pubkey TEXT NOT NULL,
@@ -90,8 +87,6 @@ CREATE TABLE IF NOT EXISTS market_heartbeats (
   price TEXT,
   PRIMARY KEY (pubkey, d)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_heartbeats_id ON market_heartbeats(id);
-CREATE INDEX IF NOT EXISTS market_heartbeats_seen ON market_heartbeats(pubkey, received_at);
 -- One review per job per reviewer (31117 is addressable with d = the job, so a newer one replaces it).
 CREATE TABLE IF NOT EXISTS market_reviews (
   job TEXT NOT NULL,
@@ -103,7 +98,6 @@ CREATE TABLE IF NOT EXISTS market_reviews (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (job, reviewer)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_reviews_id ON market_reviews(id);
 CREATE INDEX IF NOT EXISTS market_reviews_reviewed ON market_reviews(reviewed);
 -- DVM trust declarations: one per (truster, trusted), as 30382 is addressable with d = the trusted key.
 CREATE TABLE IF NOT EXISTS market_trust (
@@ -112,7 +106,6 @@ CREATE TABLE IF NOT EXISTS market_trust (
   id TEXT NOT NULL,
   PRIMARY KEY (trusted, truster)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_trust_id ON market_trust(id);
 -- Attestations (30085); \`at\` is created_at, never later than the relay received it.
 CREATE TABLE IF NOT EXISTS market_attestations (
   id TEXT PRIMARY KEY,
@@ -148,7 +141,7 @@ CREATE TABLE IF NOT EXISTS facts_payments (
 /** The market tables, in the order a comparison or a rebuild walks them (the facts tables are not rebuilt). */
 export const MARKET_TABLES = [
   'market_jobs',
-  'market_feedback',
+  'market_quotes',
   'market_payments',
   'market_handlers',
   'market_profiles',

@@ -63,9 +63,6 @@ export function amountMsats(e: Pick<NostrEvent, 'tags'>): number | undefined {
   return msats === undefined || msats > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(msats)
 }
 
-/** A feedback event's status (payment-required, processing, error, success, partial, or anything else). */
-export const feedbackStatus = (e: Pick<NostrEvent, 'tags'>): string | undefined => tagValue(e, 'status')
-
 /**
  * The request embedded in a result's `request` tag (its JSON): undefined when there is no tag, null when
  * the tag is not a JSON object. Whether it is a valid signed event is for the caller to check.
@@ -81,8 +78,18 @@ export function embeddedRequest(e: Pick<NostrEvent, 'tags'>): Record<string, unk
   }
 }
 
+const ID_KEY = '"id":"'
+
 /** The id of the request embedded in a result, or undefined when absent, null when unreadable. */
 export function embeddedRequestId(e: Pick<NostrEvent, 'tags'>): string | undefined | null {
+  // The writer checks this for every result; a request is a whole event, so its JSON is read only when
+  // the id is not plainly there once (quotes inside strings are escaped, so only keys match ID_KEY).
+  const json = tagValue(e, 'request')
+  const at = json?.indexOf(ID_KEY) ?? -1
+  if (at >= 0 && json!.indexOf(ID_KEY, at + 1) < 0) {
+    const id = json!.slice(at + ID_KEY.length, at + ID_KEY.length + 65)
+    if (/^[0-9a-f]{64}"$/.test(id)) return id.slice(0, 64)
+  }
   const req = embeddedRequest(e)
   if (!req) return req
   return typeof req.id === 'string' ? req.id : null

@@ -52,7 +52,7 @@ export type Relay = {
 export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<Relay> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
-  const identity = loadIdentity(cfg.relay.secret_key, dataDir)
+  const identity = await loadIdentity(cfg.relay.secret_key, dataDir)
   const backend = cfg.verifier.backend as Parameters<typeof makeVerifier>[0]
   // The pool checks every incoming event; the inline verifier serves rare nested checks (zap requests).
   const lnurl = cachedResolver(
@@ -95,7 +95,11 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       sign: identity.sign,
       store: (e, raw) => writer.enqueue(e, raw),
       intervalMs: cfg.market.publish_interval,
-      settings: () => ({ offlineAfter: snap.cfg.market.offline_after, flagThreshold: snap.cfg.market.flag_threshold }),
+      settings: () => ({
+        offlineAfter: snap.cfg.market.offline_after,
+        flagThreshold: snap.cfg.market.flag_threshold,
+        assertionInterval: snap.cfg.market.assertion_interval,
+      }),
     })
   const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
   const verifier = await createVerifyPool(backend, cfg.verifier.workers)

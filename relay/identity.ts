@@ -3,7 +3,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { finalizeEvent, generateSecretKey, getPublicKey, type EventTemplate } from 'nostr-tools/pure'
 import { bytesToHex, hexToBytes } from '@noble/curves/utils.js'
-import { isHex64, type NostrEvent } from '../nips/nip01.js'
+import { initNostrWasm } from 'nostr-wasm'
+import { randomBytes } from 'node:crypto'
+import { computeId, isHex64, type NostrEvent } from '../nips/nip01.js'
+import { loadNativeAddon } from './verifier.js'
 
 export type Identity = {
   readonly pubkey: string
@@ -24,8 +27,12 @@ export function createKeyFile(dataDir: string, force = false): string {
   return getPublicKey(sk)
 }
 
-/** Loads the configured key, or the data dir's key file, creating it on first start. */
-export function loadIdentity(secretKeyHex: string, dataDir: string): Identity {
+/**
+ * Loads the configured key, or the data dir's key file, creating it on first start. The market signs an
+ * output per delivered job, so signing takes the fastest backend that loads, as verification does:
+ * measured here, the native addon 0.09 ms a signature, nostr-wasm 0.7 ms, pure JS 4-5 ms.
+ */
+export async function loadIdentity(secretKeyHex: string, dataDir: string): Promise<Identity> {
   let hex = secretKeyHex.trim()
   if (!hex) {
     if (!existsSync(keyFile(dataDir))) createKeyFile(dataDir)
@@ -33,5 +40,24 @@ export function loadIdentity(secretKeyHex: string, dataDir: string): Identity {
   }
   if (!isHex64(hex)) throw new Error('relay secret key must be 64 lowercase hex characters')
   const sk = hexToBytes(hex)
-  return { pubkey: getPublicKey(sk), sign: t => finalizeEvent(t, sk) }
+  const pubkey = getPublicKey(sk)
+  const addon = loadNativeAddon()
+  if (!(addon instanceof Error)) {
+    const sign = (t: EventTemplate): NostrEvent => {
+      const e = { ...t, pubkey, id: '', sig: '' }
+      e.id = computeId(e)
+      e.sig = bytesToHex(addon.sign(hexToBytes(e.id), sk, randomBytes(32)))
+      return e
+    }
+    return { pubkey, sign }
+  }
+  const wasm = await initNostrWasm().catch(() => undefined)
+  const sign = wasm
+    ? (t: EventTemplate): NostrEvent => {
+        const e = { ...t, pubkey: '', id: '', sig: '' }
+        wasm.finalizeEvent(e, sk)
+        return e
+      }
+    : (t: EventTemplate) => finalizeEvent(t, sk)
+  return { pubkey, sign }
 }

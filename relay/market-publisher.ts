@@ -15,11 +15,18 @@ export type PublisherSetup = {
   readonly store: (e: VerifiedEvent, raw: string) => Promise<unknown>
   readonly intervalMs: number
   /** Read at each publication, so a reload applies. */
-  readonly settings: () => { offlineAfter: number; flagThreshold: number }
+  readonly settings: () => { offlineAfter: number; flagThreshold: number; assertionInterval: number }
 }
 
 // Addresses whose last tags are remembered; a forgotten one is compared with nothing and published again.
 const REMEMBERED = 100_000
+
+/** Sets a key in a map kept in insertion order, dropping the oldest entry when the map is full. */
+function remember<K, V>(m: Map<K, V>, key: K, value: V): void {
+  m.delete(key)
+  if (m.size >= REMEMBERED) m.delete(m.keys().next().value!)
+  m.set(key, value)
+}
 
 export function startMarketPublisher(setup: PublisherSetup) {
   const jobs = new Set<string>()
@@ -27,6 +34,9 @@ export function startMarketPublisher(setup: PublisherSetup) {
   // Per address: the tags last published and their created_at (a replacement needs a later one).
   const last = new Map<string, { tags: string; at: number }>()
   const offlineChecks = new Map<string, NodeJS.Timeout>()
+  // When each provider's assertion was last published (ms): a busy provider is republished at most once
+  // per assertion interval, as each publication is a stored, indexed event.
+  const assertedAt = new Map<string, number>()
   let timer: NodeJS.Timeout | undefined
   let publishing: Promise<void> = Promise.resolve()
   let closed = false
@@ -37,9 +47,7 @@ export function startMarketPublisher(setup: PublisherSetup) {
     const prev = last.get(key) ?? { tags: '', at: setup.outputs.storedAt(setup.relayPubkey, kind, d) ?? 0 }
     if (prev.tags === json) return Promise.resolve()
     const at = Math.max(now, prev.at + 1)
-    last.delete(key) // re-inserted last: Map order is the eviction order
-    if (last.size >= REMEMBERED) last.delete(last.keys().next().value!)
-    last.set(key, { tags: json, at })
+    remember(last, key, { tags: json, at })
     const e = setup.sign({ kind, created_at: at, tags, content: '' }) as VerifiedEvent
     return setup.store(e, canonicalJson(e))
   }
@@ -57,25 +65,25 @@ export function startMarketPublisher(setup: PublisherSetup) {
   async function flush(): Promise<void> {
     timer = undefined
     const now = Math.floor(Date.now() / 1000)
-    const { offlineAfter, flagThreshold } = setup.settings()
+    const { offlineAfter, flagThreshold, assertionInterval } = setup.settings()
+    const nowMs = Date.now()
     const writes: Promise<unknown>[] = []
     for (const id of jobs) {
       const tags = setup.outputs.jobLedger(id)
       if (tags) writes.push(publish(JOB_LEDGER, id, tags, now))
     }
     for (const pubkey of providers) {
-      writes.push(
-        publish(
-          PROVIDER_ASSERTION,
-          pubkey,
-          setup.outputs.providerAssertion(pubkey, now, offlineAfter, flagThreshold),
-          now,
-        ),
-      )
+      if (nowMs - (assertedAt.get(pubkey) ?? -Infinity) < assertionInterval * 1000) continue
+      providers.delete(pubkey)
+      const tags = setup.outputs.providerAssertion(pubkey, now, offlineAfter, flagThreshold)
+      writes.push(publish(PROVIDER_ASSERTION, pubkey, tags, now))
+      remember(assertedAt, pubkey, nowMs)
       watchOffline(pubkey, now, offlineAfter)
     }
     jobs.clear()
-    providers.clear()
+    // Providers not due yet wait for a later turn.
+    if (providers.size > 0 && !closed)
+      timer ??= setTimeout(() => (publishing = publishing.then(flush)), setup.intervalMs)
     // A failed write is retried by the next change to the same job or provider.
     await Promise.allSettled(writes)
   }

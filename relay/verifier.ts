@@ -72,6 +72,8 @@ export type NativeAddon = {
   verify(sig: Uint8Array, msg: Uint8Array, pubkey: Uint8Array): boolean
   /** `items` is N*128 bytes of sig(64) | id(32) | pubkey(32); the result holds 1 (valid) or 0 per item. */
   verifyBatch(items: Uint8Array): Uint8Array
+  /** BIP-340 signature of a 32-byte message with a 32-byte secret key and 32 bytes of aux randomness. */
+  sign(msg: Uint8Array, seckey: Uint8Array, aux: Uint8Array): Uint8Array
 }
 
 /** Where native/build.mjs leaves the addon when it is built at install. */
@@ -83,8 +85,12 @@ export function loadNativeAddon(path = nativeAddonPath()): NativeAddon | Error {
     return new Error(`${path} does not exist (it is built at install when libsecp256k1 is present)`)
   try {
     const addon = createRequire(import.meta.url)(path) as Partial<NativeAddon>
-    if (typeof addon.verify !== 'function' || typeof addon.verifyBatch !== 'function')
-      return new Error(`${path} is not agora's verifier addon`)
+    if (
+      typeof addon.verify !== 'function' ||
+      typeof addon.verifyBatch !== 'function' ||
+      typeof addon.sign !== 'function'
+    )
+      return new Error(`${path} is not agora's secp256k1 addon (rebuild it: node native/build.mjs)`)
     return addon as NativeAddon
   } catch (err) {
     return new Error(`${path} did not load: ${err instanceof Error ? err.message : String(err)}`)

@@ -5,7 +5,7 @@ import { addressOf, reject, wins, type Rejection, type VerifiedEvent } from '../
 import { deletedAddresses, deletedIds } from '../../nips/nip09.js'
 import { expiresAt } from '../../nips/nip40.js'
 import type { WriteNote } from '../../policies/types.js'
-import { makeMarket, type MarketRules, type Touched } from '../../market/fold.js'
+import { makeMarket, type MarketRules, type StoredKey, type Touched } from '../../market/fold.js'
 import type { Db } from './db.js'
 
 /** What happened to one event handed to the writer. */
@@ -41,7 +41,7 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
     insertTag: db.prepare('INSERT INTO tags (seq, name, value, kind, created_at) VALUES (?, ?, ?, ?, ?)'),
     deleteSeq: db.prepare('DELETE FROM events WHERE seq = ?'),
     deleteTags: db.prepare('DELETE FROM tags WHERE seq = ?'),
-    target: db.prepare('SELECT seq, pubkey, kind FROM events WHERE id = ?'),
+    target: db.prepare('SELECT seq, pubkey, kind, addr FROM events WHERE id = ?'),
     addrVersions: db.prepare(
       'SELECT seq, id FROM events WHERE pubkey = ? AND kind = ? AND addr = ? AND created_at <= ?',
     ),
@@ -50,7 +50,9 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
       `INSERT INTO deleted_addrs (pubkey, kind, addr, created_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (pubkey, kind, addr) DO UPDATE SET created_at = max(created_at, excluded.created_at)`,
     ),
-    expired: db.prepare('SELECT seq, id, kind FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    expired: db.prepare(
+      'SELECT seq, id, kind, pubkey, addr FROM events WHERE expires_at IS NOT NULL AND expires_at <= ?',
+    ),
     paymentUsed: db.prepare('SELECT 1 FROM zap_unlocks WHERE payment_hash = ?').pluck(),
     unlock: db.prepare('INSERT INTO zap_unlocks (payment_hash, pubkey, msats, receipt_id) VALUES (?, ?, ?, ?)'),
   }
@@ -59,23 +61,23 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   const market = rules ? makeMarket(db) : undefined
 
   // Every removal (replacement, deletion, expiry) goes through here, so the market sees each one.
-  const remove = (seq: number | bigint, id: string, kind: number) => {
+  const remove = (seq: number | bigint, gone: StoredKey) => {
     q.deleteTags.run(seq)
     q.deleteSeq.run(seq)
-    market?.removed(id, kind)
+    market?.removed(gone)
   }
 
   // NIP-09: delete the author's own events by id and by address; tombstones stop them coming back.
   const applyDeletion = (del: VerifiedEvent) => {
     for (const id of deletedIds(del)) {
-      const t = q.target.get(id) as { seq: number; pubkey: string; kind: number } | undefined
+      const t = q.target.get(id) as { seq: number; pubkey: string; kind: number; addr: string | null } | undefined
       if (t && (t.pubkey !== del.pubkey || t.kind === 5)) continue // not theirs, or a deletion: no effect
-      if (t) remove(t.seq, id, t.kind)
+      if (t) remove(t.seq, { id, kind: t.kind, pubkey: t.pubkey, addr: t.addr })
       q.tombstoneId.run(id, del.pubkey)
     }
     for (const a of deletedAddresses(del)) {
       for (const v of q.addrVersions.all(a.pubkey, a.kind, a.d, del.created_at) as { seq: number; id: string }[])
-        remove(v.seq, v.id, a.kind)
+        remove(v.seq, { id: v.id, kind: a.kind, pubkey: a.pubkey, addr: a.d })
       q.tombstoneAddr.run(a.pubkey, a.kind, a.d, del.created_at)
     }
   }
@@ -109,7 +111,7 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
             status: 'rejected',
             rejection: reject('blocked', 'a newer version of this replaceable event is stored'),
           }
-        remove(cur.seq, cur.id, e.kind)
+        remove(cur.seq, { id: cur.id, kind: e.kind, pubkey: e.pubkey, addr })
       }
     }
     const { lastInsertRowid: seq } = q.insert.run(
@@ -134,8 +136,8 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   function sweepExpired(now: number): number {
     // A delivered job's request and result outlive their expiration: they are the job's record (NIP-40
     // lets relays keep expired events; readers never see them).
-    const due = (q.expired.all(now) as { seq: number; id: string; kind: number }[]).filter(r => !market?.keeps(r.id))
-    for (const r of due) remove(r.seq, r.id, r.kind)
+    const due = (q.expired.all(now) as (StoredKey & { seq: number })[]).filter(r => !market?.keeps(r.id))
+    for (const r of due) remove(r.seq, r)
     if (rules) market?.expireJobs(now - rules.jobTtl)
     return due.length
   }

@@ -12,12 +12,16 @@ import { waitFor } from './wait.js'
 
 export type Market = TestRelay & { c: RawClient; lnurl: LnurlServer }
 
-/** A relay with the market on, outputs published every 50 ms, and an LNURL server it may reach on loopback. */
+/**
+ * A relay with the market on, outputs published every 50 ms (each provider's as often), and an LNURL server
+ * it may reach on loopback.
+ */
 export async function startMarket(t: Test, flags: Record<string, string | number | boolean> = {}): Promise<Market> {
   const r = await startTestRelay(t, {
     'market.enabled': true,
     'market.allow_loopback': true,
     'market.publish_interval': 50,
+    'market.assertion_interval': 0,
     ...flags,
   })
   const lnurl = await startLnurlServer()

@@ -32,10 +32,11 @@ function job(dataDir: string, id: string) {
   }
 }
 
-function feedbackFrom(dataDir: string, jobId: string): string[] {
+/** Who quoted a price for the job (feedback with an amount, from a provider the job is open to). */
+function quotesFrom(dataDir: string, jobId: string): string[] {
   const db = new Database(databaseFile(dataDir), { readonly: true })
   try {
-    return db.prepare('SELECT provider FROM market_feedback WHERE job = ?').pluck().all(jobId) as string[]
+    return db.prepare('SELECT provider FROM market_quotes WHERE job = ?').pluck().all(jobId) as string[]
   } finally {
     db.close()
   }
@@ -67,13 +68,14 @@ const result = (
     content: 'the summary',
   })
 
-const feedback = (who: Signer, req: { id: string; pubkey: string }, status: string) =>
+const feedback = (who: Signer, req: { id: string; pubkey: string }, status: string, amount?: number) =>
   who.sign({
     kind: 7000,
     tags: [
       ['status', status],
       ['e', req.id],
       ['p', req.pubkey],
+      ...(amount === undefined ? [] : [['amount', String(amount)]]),
     ],
   })
 
@@ -97,7 +99,9 @@ t.test('request -> processing -> result: the job is delivered by the provider th
   await accepted(t, c, req, 'the request')
   t.match(job(dataDir, req.id), { state: 'open', provider: null })
   await accepted(t, c, feedback(provider, req, 'processing'), 'processing feedback')
-  t.same(feedbackFrom(dataDir, req.id), [provider.pubkey])
+  t.same(quotesFrom(dataDir, req.id), [], 'feedback without an amount is no quote')
+  await accepted(t, c, feedback(provider, req, 'payment-required', 45_000), 'a quote')
+  t.same(quotesFrom(dataDir, req.id), [provider.pubkey])
   const res = result(provider, req, { amount: 40_000, request: JSON.stringify(req) })
   await accepted(t, c, res, 'the result')
   t.same(job(dataDir, req.id), {
@@ -116,8 +120,9 @@ t.test('the seed failures of job handling are refused or have no effect', async 
   await accepted(t, c, direct, 'a direct request')
   await accepted(t, c, feedback(stranger, direct, 'success'), "a stranger's success is stored")
   await accepted(t, c, feedback(stranger, direct, 'error'), "a stranger's error is stored")
-  t.match(job(dataDir, direct.id), { state: 'open', provider: null }, 'but neither moves the job')
-  t.same(feedbackFrom(dataDir, direct.id), [], 'nor counts as a provider status')
+  await accepted(t, c, feedback(stranger, direct, 'payment-required', 1_000), "a stranger's quote is stored")
+  t.match(job(dataDir, direct.id), { state: 'open', provider: null }, 'but none moves the job')
+  t.same(quotesFrom(dataDir, direct.id), [], 'nor counts as a quote')
   await refused(
     t,
     c,
@@ -179,10 +184,11 @@ t.test("only the customer's kind 5 cancels an open job, and a cancelled job take
   const [customer, provider, stranger] = [signer(), signer(), signer()]
   const req = request(customer, { bid: 5_000 })
   await accepted(t, c, req, 'the request')
-  const status = feedback(provider, req, 'processing')
-  await accepted(t, c, status, "the provider's feedback")
-  await accepted(t, c, provider.sign({ kind: 5, tags: [['e', status.id]] }), 'and its withdrawal')
-  t.same(feedbackFrom(dataDir, req.id), [], 'a withdrawn feedback no longer counts')
+  const quote = feedback(provider, req, 'payment-required', 4_000)
+  await accepted(t, c, quote, "the provider's quote")
+  t.same(quotesFrom(dataDir, req.id), [provider.pubkey])
+  await accepted(t, c, provider.sign({ kind: 5, tags: [['e', quote.id]] }), 'and its withdrawal')
+  t.same(quotesFrom(dataDir, req.id), [], 'a withdrawn quote no longer counts')
   await accepted(t, c, stranger.sign({ kind: 5, tags: [['e', req.id]] }), "a stranger's deletion is stored")
   t.match(job(dataDir, req.id), { state: 'open' }, 'and cancels nothing')
   await accepted(t, c, customer.sign({ kind: 5, tags: [['e', req.id]] }), "the customer's deletion")

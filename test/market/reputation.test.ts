@@ -295,7 +295,6 @@ t.test('a future-dated heartbeat does not keep a provider online', async t => {
   })
   await accepted(t, m.c, beat, 'a heartbeat dated 800 s ahead')
   const on = await assertion(m, provider, e => tag(e, 'online') === '1', 'online after the heartbeat')
-  t.ok(Math.abs(Number(tag(on, 'last_seen')) - sent) <= 1, `last_seen is the relay's clock (${tag(on, 'last_seen')})`)
   const off = await assertion(m, provider, e => tag(e, 'online') === '0', 'offline with no new event')
   t.ok(off.created_at > on.created_at, 'a newer assertion')
   t.ok(now() - sent <= 5, `within a few seconds (${now() - sent} s)`)

@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
+import { schnorr } from '@noble/curves/secp256k1.js'
+import { verifyEvent } from 'nostr-tools/pure'
 import t, { type Test } from 'tap'
+import { loadIdentity } from '../../relay/identity.js'
 import type { NostrEvent } from '../../nips/nip01.js'
 import {
   loadNativeAddon,
@@ -208,4 +212,30 @@ t.test('the install script warns in one line and exits 0 when the build fails', 
   })
   t.equal(stdout, '')
   t.match(stderr, /^agora: native verifier not built \(.*\); the relay will use nostr-wasm\n$/)
+})
+
+t.test(
+  'the native addon signs: BIP-340 signatures other implementations accept, bad input refused',
+  { skip: needsNative },
+  async t => {
+    const addon = loadNativeAddon()
+    if (addon instanceof Error) throw addon
+    const sk = randomBytes(32)
+    const msg = randomBytes(32)
+    const sig = addon.sign(msg, sk, randomBytes(32))
+    t.equal(sig.length, 64)
+    t.ok(schnorr.verify(sig, msg, schnorr.getPublicKey(sk)), 'noble accepts it')
+    t.notOk(schnorr.verify(sig, randomBytes(32), schnorr.getPublicKey(sk)), 'and not for another message')
+    t.throws(() => addon.sign(msg, new Uint8Array(32), randomBytes(32)), /valid 32-byte secret key/, 'a zero key')
+    t.throws(() => addon.sign(msg.subarray(0, 31), sk, randomBytes(32)), /32-byte message/, 'a short message')
+  },
+)
+
+t.test('the relay identity signs events that nostr-tools verifies', async t => {
+  const dir = tempDir(t)
+  const id = await loadIdentity('', dir)
+  const e = id.sign({ kind: 31118, created_at: 1_700_000_000, tags: [['d', 'x']], content: '' })
+  t.equal(e.pubkey, id.pubkey)
+  t.ok(verifyEvent({ ...e }), 'valid id and signature')
+  t.equal((await loadIdentity('', dir)).pubkey, id.pubkey, 'the key file is reused')
 })

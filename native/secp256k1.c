@@ -48,22 +48,28 @@ static const uint8_t *bytes_of(napi_env env, napi_value v, size_t *len, const ch
   return data ? (const uint8_t *)data : (const uint8_t *)"";
 }
 
-static napi_value verify(napi_env env, napi_callback_info info) {
+// The three Uint8Array arguments of verify and sign; 0 (with a pending TypeError) when they are not.
+static int three_arrays(napi_env env, napi_callback_info info, const char *usage, const char *names[3],
+                        const uint8_t *out[3], size_t lens[3]) {
   size_t argc = 3;
   napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
   if (argc < 3) {
-    napi_throw_type_error(env, NULL, "verify(sig64, msg32, pubkey32) takes three Uint8Arrays");
-    return NULL;
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
   }
-  size_t sig_len, msg_len, pub_len;
-  const uint8_t *sig = bytes_of(env, argv[0], &sig_len, "sig must be a Uint8Array");
-  if (!sig) return NULL;
-  const uint8_t *msg = bytes_of(env, argv[1], &msg_len, "msg must be a Uint8Array");
-  if (!msg) return NULL;
-  const uint8_t *pub = bytes_of(env, argv[2], &pub_len, "pubkey must be a Uint8Array");
-  if (!pub) return NULL;
-  int ok = sig_len == 64 && msg_len == 32 && pub_len == 32 && verify_one(sig, msg, pub);
+  for (int i = 0; i < 3; i++)
+    if (!(out[i] = bytes_of(env, argv[i], &lens[i], names[i]))) return 0;
+  return 1;
+}
+
+static napi_value verify(napi_env env, napi_callback_info info) {
+  static const char *names[3] = {"sig must be a Uint8Array", "msg must be a Uint8Array",
+                                 "pubkey must be a Uint8Array"};
+  const uint8_t *a[3];
+  size_t n[3];
+  if (!three_arrays(env, info, "verify(sig64, msg32, pubkey32) takes three Uint8Arrays", names, a, n)) return NULL;
+  int ok = n[0] == 64 && n[1] == 32 && n[2] == 32 && verify_one(a[0], a[1], a[2]);
   napi_value result;
   napi_get_boolean(env, ok, &result);
   return result;
@@ -97,20 +103,13 @@ static napi_value verify_batch(napi_env env, napi_callback_info info) {
 }
 
 static napi_value sign(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 3) {
-    napi_throw_type_error(env, NULL, "sign(msg32, seckey32, aux32) takes three Uint8Arrays");
-    return NULL;
-  }
-  size_t msg_len, sk_len, aux_len;
-  const uint8_t *msg = bytes_of(env, argv[0], &msg_len, "msg must be a Uint8Array");
-  if (!msg) return NULL;
-  const uint8_t *sk = bytes_of(env, argv[1], &sk_len, "seckey must be a Uint8Array");
-  if (!sk) return NULL;
-  const uint8_t *aux = bytes_of(env, argv[2], &aux_len, "aux must be a Uint8Array");
-  if (!aux) return NULL;
+  static const char *names[3] = {"msg must be a Uint8Array", "seckey must be a Uint8Array",
+                                 "aux must be a Uint8Array"};
+  const uint8_t *a[3];
+  size_t n[3];
+  if (!three_arrays(env, info, "sign(msg32, seckey32, aux32) takes three Uint8Arrays", names, a, n)) return NULL;
+  const uint8_t *msg = a[0], *sk = a[1], *aux = a[2];
+  size_t msg_len = n[0], sk_len = n[1], aux_len = n[2];
   secp256k1_keypair keypair;
   uint8_t sig[64];
   if (msg_len != 32 || sk_len != 32 || aux_len != 32 || !secp256k1_keypair_create(ctx, &keypair, sk) ||

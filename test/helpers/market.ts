@@ -43,19 +43,24 @@ export const request = (
     ],
   })
 
-export const result = (provider: Signer, req: NostrEvent, o: { amount?: number; tags?: string[][] } = {}) =>
+export const result = (
+  provider: Signer,
+  req: Pick<NostrEvent, 'id' | 'pubkey' | 'kind'>,
+  o: { amount?: number; kind?: number; request?: string; tags?: string[][] } = {},
+) =>
   provider.sign({
-    kind: req.kind + 1000,
+    kind: o.kind ?? req.kind + 1000,
     tags: [
       ['e', req.id],
       ['p', req.pubkey],
       ...(o.amount === undefined ? [] : [['amount', String(o.amount)]]),
+      ...(o.request === undefined ? [] : [['request', o.request]]),
       ...(o.tags ?? []),
     ],
     content: 'the summary',
   })
 
-export const feedback = (who: Signer, req: NostrEvent, status: string, tags: string[][] = []) =>
+export const feedback = (who: Signer, req: Pick<NostrEvent, 'id' | 'pubkey'>, status: string, tags: string[][] = []) =>
   who.sign({
     kind: 7000,
     tags: [['status', status], ['e', req.id], ['p', req.pubkey], ...tags],

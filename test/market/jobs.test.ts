@@ -8,6 +8,7 @@ import { connectFor, queryIds, type RawClient } from '../helpers/client.js'
 import { ensureBuilt, runCli } from '../helpers/cli.js'
 import { now, signer, type Signer } from '../helpers/events.js'
 import { startLnurlServer } from '../helpers/lnurl.js'
+import { accepted, feedback, refused as refusedAs, request, result } from '../helpers/market.js'
 import { startTestRelay } from '../helpers/relay.js'
 import { makeZap } from '../helpers/zaps.js'
 
@@ -42,55 +43,9 @@ function quotesFrom(dataDir: string, jobId: string): string[] {
   }
 }
 
-const request = (customer: Signer, o: { bid?: number; targets?: string[]; kind?: number } = {}) =>
-  customer.sign({
-    kind: o.kind ?? 5100,
-    tags: [
-      ['i', 'summarise this', 'text'],
-      ...(o.bid === undefined ? [] : [['bid', String(o.bid)]]),
-      ...(o.targets ?? []).map(p => ['p', p]),
-    ],
-  })
-
-const result = (
-  provider: Signer,
-  req: { id: string; pubkey: string; kind: number },
-  o: { amount?: number; kind?: number; request?: string } = {},
-) =>
-  provider.sign({
-    kind: o.kind ?? req.kind + 1000,
-    tags: [
-      ['e', req.id],
-      ['p', req.pubkey],
-      ...(o.amount === undefined ? [] : [['amount', String(o.amount)]]),
-      ...(o.request === undefined ? [] : [['request', o.request]]),
-    ],
-    content: 'the summary',
-  })
-
-const feedback = (who: Signer, req: { id: string; pubkey: string }, status: string, amount?: number) =>
-  who.sign({
-    kind: 7000,
-    tags: [
-      ['status', status],
-      ['e', req.id],
-      ['p', req.pubkey],
-      ...(amount === undefined ? [] : [['amount', String(amount)]]),
-    ],
-  })
-
-async function accepted(t: Test, c: RawClient, e: { id: string }, what: string) {
-  t.same(await c.publish(e), ['OK', e.id, true, ''], what)
-}
-
 /** Refused with a `restricted:` reason matching `reason`, and not stored. */
-async function refused(t: Test, c: RawClient, e: { id: string }, reason: RegExp, what: string) {
-  const ok = await c.publish(e)
-  t.equal(ok[2], false, `${what}: refused`)
-  t.match(String(ok[3]), /^restricted: /, `${what}: restricted prefix`)
-  t.match(String(ok[3]), reason, `${what}: names the rule`)
-  t.same(await queryIds(c, { ids: [e.id] }), [], `${what}: not stored`)
-}
+const refused = (t: Test, c: RawClient, e: { id: string }, reason: RegExp, what: string) =>
+  refusedAs(t, c, e, 'restricted', reason, what)
 
 t.test('request -> processing -> result: the job is delivered by the provider that sent the result', async t => {
   const { c, dataDir } = await market(t)
@@ -100,7 +55,7 @@ t.test('request -> processing -> result: the job is delivered by the provider th
   t.match(job(dataDir, req.id), { state: 'open', provider: null })
   await accepted(t, c, feedback(provider, req, 'processing'), 'processing feedback')
   t.same(quotesFrom(dataDir, req.id), [], 'feedback without an amount is no quote')
-  await accepted(t, c, feedback(provider, req, 'payment-required', 45_000), 'a quote')
+  await accepted(t, c, feedback(provider, req, 'payment-required', [['amount', '45000']]), 'a quote')
   t.same(quotesFrom(dataDir, req.id), [provider.pubkey])
   const res = result(provider, req, { amount: 40_000, request: JSON.stringify(req) })
   await accepted(t, c, res, 'the result')
@@ -120,7 +75,12 @@ t.test('the seed failures of job handling are refused or have no effect', async 
   await accepted(t, c, direct, 'a direct request')
   await accepted(t, c, feedback(stranger, direct, 'success'), "a stranger's success is stored")
   await accepted(t, c, feedback(stranger, direct, 'error'), "a stranger's error is stored")
-  await accepted(t, c, feedback(stranger, direct, 'payment-required', 1_000), "a stranger's quote is stored")
+  await accepted(
+    t,
+    c,
+    feedback(stranger, direct, 'payment-required', [['amount', '1000']]),
+    "a stranger's quote is stored",
+  )
   t.match(job(dataDir, direct.id), { state: 'open', provider: null }, 'but none moves the job')
   t.same(quotesFrom(dataDir, direct.id), [], 'nor counts as a quote')
   await refused(
@@ -184,7 +144,7 @@ t.test("only the customer's kind 5 cancels an open job, and a cancelled job take
   const [customer, provider, stranger] = [signer(), signer(), signer()]
   const req = request(customer, { bid: 5_000 })
   await accepted(t, c, req, 'the request')
-  const quote = feedback(provider, req, 'payment-required', 4_000)
+  const quote = feedback(provider, req, 'payment-required', [['amount', '4000']])
   await accepted(t, c, quote, "the provider's quote")
   t.same(quotesFrom(dataDir, req.id), [provider.pubkey])
   await accepted(t, c, provider.sign({ kind: 5, tags: [['e', quote.id]] }), 'and its withdrawal')

@@ -5,9 +5,10 @@ import { Relay, useWebSocketImplementation } from 'nostr-tools/relay'
 import WebSocket from 'ws'
 import { rawClient } from '../helpers/client.js'
 import { now, signer } from '../helpers/events.js'
+import { request } from '../helpers/market.js'
 import { startTestRelay } from '../helpers/relay.js'
 
-const { Client, Duration, EventBuilder, EventId, Filter, Keys, NostrSigner, Tag, Timestamp } = sdk
+const { Client, Duration, EventBuilder, EventId, Filter, Keys, Kind, NostrSigner, PublicKey, Tag, Timestamp } = sdk
 
 // Node 20 has no global WebSocket: nostr-tools is given `ws` (the SDK loads `ws` itself when none is global).
 useWebSocketImplementation(WebSocket)
@@ -128,3 +129,53 @@ t.test('with automatic authentication off, the nostr-sdk protected event is refu
   t.match(out.failed[0]?.error, /^auth-required: /)
   t.same(await stored(url, [note.id.toHex()]), [])
 })
+
+t.test(
+  'market: a nostr-sdk provider delivers a nostr-tools job, a second is refused, and the SDK reads the ledger',
+  async t => {
+    const { url, relay } = await startTestRelay(t, { 'market.publish_interval': 50 })
+    const customer = signer()
+    const req = request(customer, { bid: 21_000 })
+    const c = await rawClient(url)
+    t.teardown(() => c.close())
+    t.same(await c.publish(req), ['OK', req.id, true, ''], 'the request')
+    const deliver = async (client: InstanceType<typeof Client>) =>
+      client.sendEvent(
+        await client.signEventBuilder(
+          new EventBuilder(new Kind(6100), 'the summary').tags([
+            Tag.parse(['e', req.id]),
+            Tag.parse(['p', req.pubkey]),
+            Tag.parse(['amount', '21000']),
+          ]),
+        ),
+      )
+    const first = await sdkClient(t, url)
+    const out = await deliver(first.client)
+    t.same(
+      out.failed.map(f => f.error),
+      [],
+      'the result is accepted',
+    )
+    const second = await sdkClient(t, url)
+    const late = await deliver(second.client)
+    t.match(late.failed[0]?.error, /^restricted: job [0-9a-f]{12} is already delivered/, 'the SDK reports the rule')
+    // The relay's ledger entry, read with the SDK's own filter and verified by it.
+    const ledger = new Filter().kind(new Kind(31118)).author(PublicKey.parse(relay.pubkey)).identifier(req.id)
+    let entry: ReturnType<Awaited<ReturnType<typeof first.client.fetchEvents>>['toVec']>[number] | undefined
+    // Outputs are published after a short debounce.
+    for (let i = 0; i < 50 && !entry; i++) {
+      entry = (await first.client.fetchEvents(ledger, Duration.fromSecs(2))).toVec()[0]
+      if (!entry) await new Promise(r => setTimeout(r, 50))
+    }
+    t.ok(entry?.verify(), 'signed by the relay, verified by the SDK')
+    const tags = entry!.tags.toVec().map(x => x.asVec())
+    t.same(
+      tags.filter(x => ['state', 'provider', 'amount'].includes(x[0]!)),
+      [
+        ['state', 'delivered'],
+        ['provider', first.keys.publicKey.toHex()],
+        ['amount', '21000'],
+      ],
+    )
+  },
+)

@@ -23,8 +23,7 @@ import { marketRules } from '../market/fold.js'
 import { cachedKeysets } from '../market/keysets.js'
 import { cachedResolver, httpLnurlResolver } from '../market/lnurl.js'
 import { httpMintClient } from '../market/mint-client.js'
-import { makeOutputs } from '../market/outputs.js'
-import { startMarketPublisher } from './market-publisher.js'
+import { openPublisher, type Publisher } from './publisher-thread.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -75,7 +74,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     }
   }
   // Set once the reader can build outputs; the writer reports what it changed from its first commit.
-  let publisher: ReturnType<typeof startMarketPublisher> | undefined
+  let publisher: Publisher | undefined
   // The writer creates the database, so it starts before the reader opens it.
   const writer = await openWriter({
     file: databaseFile(dataDir),
@@ -88,18 +87,23 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   })
   const readDb = openReadDb(databaseFile(dataDir))
   const reader = createReader(readDb)
+  const publisherSettings = (c: Config) => ({
+    offlineAfter: c.market.offline_after,
+    flagThreshold: c.market.flag_threshold,
+    assertionInterval: c.market.assertion_interval,
+  })
   if (cfg.market.enabled)
-    publisher = startMarketPublisher({
-      outputs: makeOutputs(readDb),
-      relayPubkey: identity.pubkey,
-      sign: identity.sign,
-      store: (e, raw) => writer.enqueue(e, raw),
+    publisher = await openPublisher({
+      // Threads go together: the publisher's thread is the writer's companion (tests run both inline).
+      thread: cfg.store.writer_thread,
+      file: databaseFile(dataDir),
+      readDb,
+      identity,
+      secretKey: cfg.relay.secret_key,
+      dataDir,
       intervalMs: cfg.market.publish_interval,
-      settings: () => ({
-        offlineAfter: snap.cfg.market.offline_after,
-        flagThreshold: snap.cfg.market.flag_threshold,
-        assertionInterval: snap.cfg.market.assertion_interval,
-      }),
+      settings: publisherSettings(cfg),
+      store: (e, raw) => writer.enqueue(e, raw),
     })
   const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
   const verifier = await createVerifyPool(backend, cfg.verifier.workers)
@@ -157,6 +161,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       try {
         const next = keepRestartKeys(snap.cfg, loadConfig(sources))
         snap = { cfg: next.cfg, policies: buildPolicies(next.cfg, deps) }
+        publisher?.settings(publisherSettings(next.cfg))
         return { ok: true, pending: next.pending }
       } catch (err) {
         if (err instanceof ConfigError) return { ok: false, error: err.message }

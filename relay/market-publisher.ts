@@ -7,6 +7,9 @@ import type { Touched } from '../market/fold.js'
 import { JOB_LEDGER, PROVIDER_ASSERTION, type Outputs } from '../market/outputs.js'
 import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../nips/nip01.js'
 
+/** The market keys the publisher reads at each publication. */
+export type PublisherSettings = { offlineAfter: number; flagThreshold: number; assertionInterval: number }
+
 export type PublisherSetup = {
   readonly outputs: Outputs
   readonly relayPubkey: string
@@ -15,7 +18,7 @@ export type PublisherSetup = {
   readonly store: (e: VerifiedEvent, raw: string) => Promise<unknown>
   readonly intervalMs: number
   /** Read at each publication, so a reload applies. */
-  readonly settings: () => { offlineAfter: number; flagThreshold: number; assertionInterval: number }
+  readonly settings: () => PublisherSettings
 }
 
 // Addresses whose last tags are remembered; a forgotten one is compared with nothing and published again.

@@ -1,0 +1,82 @@
+// The market publisher as the relay runs it: on a thread of its own when the relay uses threads (the
+// default), or on the event loop (`store.writer_thread = false`, as the tests run).
+import { Worker } from 'node:worker_threads'
+import type { Touched } from '../market/fold.js'
+import { makeOutputs } from '../market/outputs.js'
+import type { Db } from './store/db.js'
+import type { Identity } from './identity.js'
+import { startMarketPublisher, type PublisherSettings } from './market-publisher.js'
+import type { VerifiedEvent } from '../nips/nip01.js'
+import { workerUrl } from './worker-url.js'
+
+export type ToPublisher = { touch: Touched } | { settings: PublisherSettings } | { close: true }
+export type FromPublisher = { ready: true } | { store: string } | { closed: true }
+
+export type Publisher = {
+  touch(t: Touched): void
+  /** The settings a reload may change. */
+  settings(s: PublisherSettings): void
+  /** Publishes what is pending (stored through `store`), then stops. */
+  close(): Promise<void>
+}
+
+export type PublisherSetup = {
+  readonly thread: boolean
+  readonly file: string
+  /** The event loop's read connection, for the inline publisher. */
+  readonly readDb: Db
+  readonly identity: Identity
+  /** What the thread needs to load the same identity. */
+  readonly secretKey: string
+  readonly dataDir: string
+  readonly intervalMs: number
+  readonly settings: PublisherSettings
+  /** Stores a relay-signed event through the writer. */
+  readonly store: (e: VerifiedEvent, raw: string) => Promise<unknown>
+}
+
+export async function openPublisher(setup: PublisherSetup): Promise<Publisher> {
+  if (!setup.thread) {
+    let settings = setup.settings
+    const p = startMarketPublisher({
+      outputs: makeOutputs(setup.readDb),
+      relayPubkey: setup.identity.pubkey,
+      sign: setup.identity.sign,
+      store: setup.store,
+      intervalMs: setup.intervalMs,
+      settings: () => settings,
+    })
+    return { touch: p.touch, settings: s => (settings = s), close: p.close }
+  }
+  const worker = new Worker(workerUrl('publisher-worker'), {
+    workerData: {
+      file: setup.file,
+      secretKey: setup.secretKey,
+      dataDir: setup.dataDir,
+      intervalMs: setup.intervalMs,
+      settings: setup.settings,
+    },
+  })
+  let closed: (() => void) | undefined
+  worker.on('message', (m: FromPublisher) => {
+    if ('store' in m) void setup.store(JSON.parse(m.store) as VerifiedEvent, m.store).catch(() => undefined)
+    else if ('closed' in m) closed?.()
+  })
+  worker.on('error', err => console.error('agora: market publisher thread stopped:', err.message))
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve())
+    worker.once('error', reject)
+  })
+  const post = (m: ToPublisher) => worker.postMessage(m)
+  return {
+    touch: t => post({ touch: t }),
+    settings: s => post({ settings: s }),
+    async close() {
+      await new Promise<void>(resolve => {
+        closed = resolve
+        post({ close: true })
+      })
+      await worker.terminate()
+    },
+  }
+}

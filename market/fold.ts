@@ -94,7 +94,7 @@ export function makeMarket(db: Db) {
       `SELECT id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider, amount_msats
        FROM market_jobs WHERE id = ?`,
     ),
-    storedRaw: db.prepare('SELECT raw FROM events WHERE id = ?').pluck(),
+    stored: db.prepare('SELECT kind, raw FROM events WHERE id = ?'),
     // Only the customer's own deletion cancels (anyone may leave a tombstone under their own key).
     cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
@@ -224,6 +224,7 @@ export function makeMarket(db: Db) {
         bidMsats: r.bid_msats,
         minReputation: r.min_reputation,
         minZapMsats: r.min_zap_msats,
+        amountMsats: r.amount_msats,
         // Most requests name no provider: no JSON to read.
         targets: r.targets === '[]' ? [] : (JSON.parse(r.targets) as string[]),
       }
@@ -249,6 +250,7 @@ export function makeMarket(db: Db) {
       bidMsats: implied.bidMsats ?? null,
       minReputation: implied.minReputation ?? null,
       minZapMsats: implied.minZapSats === undefined ? null : implied.minZapSats * 1000,
+      amountMsats: null,
       state: 'open',
       provider: null,
     }
@@ -260,21 +262,20 @@ export function makeMarket(db: Db) {
    * no index of result ids (one write less per delivery; the lookups are rare: zaps, deletions, sweeps).
    */
   const jobDeliveredBy = (id: string): { job: string; provider: string } | undefined => {
-    const raw = q.storedRaw.get(id) as string | undefined
-    const jobId = raw === undefined ? undefined : jobIdOf(JSON.parse(raw) as NostrEvent)
+    const ev = q.stored.get(id) as { kind: number; raw: string } | undefined
+    // Only a result can have delivered a job: no other event's JSON is read.
+    const jobId = ev && isJobResultKind(ev.kind) ? jobIdOf(JSON.parse(ev.raw) as NostrEvent) : undefined
     const provider = jobId === undefined ? undefined : (q.deliveredBy.get(jobId, id) as string | undefined)
     return provider === undefined ? undefined : { job: jobId!, provider }
   }
 
   /**
-   * Why this provider may not act on this job now: flagged, or (delivering) below the job's gates. Checked only when
-   * the event arrives (a rebuild keeps what was admitted: reputation moves with time).
+   * Why this provider may not deliver this job now: flagged, or below the job's gates. Checked only when the
+   * result arrives (a rebuild keeps what was admitted: reputation moves with time).
    */
-  function eligibility(j: Job, provider: string, flagThreshold: number, delivering: boolean): Rejection | undefined {
+  function eligibility(j: Job, provider: string, flagThreshold: number): Rejection | undefined {
     const reportedBy = reporters.get(provider) ?? 0
     if (reportedBy >= flagThreshold) return flaggedRefusal(reportedBy)
-    // The gates are on who delivers; anyone the job is open to may still send feedback.
-    if (!delivering) return undefined
     const short = shortId(j.id)
     if (j.minZapMsats !== null) {
       const received = reputation.receivedMsats(provider)
@@ -302,17 +303,17 @@ export function makeMarket(db: Db) {
   function refusal(e: NostrEvent, rules: MarketRules, facts: MarketFacts | undefined): Rejection | undefined {
     if (isJobResultKind(e.kind)) {
       const found = jobOfResult(e)
-      const why =
-        resultRefusal(found.job, e, found.cancelled) ?? eligibility(found.job!, e.pubkey, rules.flagThreshold, true)
+      const why = resultRefusal(found.job, e, found.cancelled) ?? eligibility(found.job!, e.pubkey, rules.flagThreshold)
       // The writer folds an admitted result right after this: it need not look the job up again.
       admitted = why ? undefined : { id: e.id, ...found }
       return why
     }
-    // Only a flagged provider's feedback is refused: the job need not be read for anyone else.
-    if (e.kind === JOB_FEEDBACK && (reporters.get(e.pubkey) ?? 0) >= rules.flagThreshold) {
+    // Only a flagged provider's feedback is refused (to a job open to it): no job is read for anyone else.
+    const reportedBy = reporters.get(e.pubkey) ?? 0
+    if (e.kind === JOB_FEEDBACK && reportedBy >= rules.flagThreshold) {
       const id = jobIdOf(e)
       const j = id === undefined ? undefined : job(id)
-      return j && feedbackCounts(j, e.pubkey) ? eligibility(j, e.pubkey, rules.flagThreshold, false) : undefined
+      return j && feedbackCounts(j, e.pubkey) ? flaggedRefusal(reportedBy) : undefined
     }
     const counted = facts?.payments?.find(p => q.paymentSeen.get(p.ref) !== undefined)
     if (counted)
@@ -362,11 +363,7 @@ export function makeMarket(db: Db) {
   function settle(id: string): void {
     const j = job(id)
     if (!j || !j.provider) return
-    const asked =
-      (q.job.get(id) as JobRowSql).amount_msats ??
-      (q.askedByQuote.get(id, j.provider) as number | undefined) ??
-      j.bidMsats ??
-      1
+    const asked = j.amountMsats ?? (q.askedByQuote.get(id, j.provider) as number | undefined) ?? j.bidMsats ?? 1
     // Paid at the relay time of the payment that covered the amount: the same on a rebuild.
     let paid = 0
     let paidAt: number | null = null
@@ -536,7 +533,10 @@ export function makeMarket(db: Db) {
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */
-  const keeps = (id: string): boolean => q.deliveredJob.get(id) !== undefined || jobDeliveredBy(id) !== undefined
+  const keeps = ({ id, kind }: StoredKey): boolean =>
+    isJobRequestKind(kind)
+      ? q.deliveredJob.get(id) !== undefined
+      : isJobResultKind(kind) && jobDeliveredBy(id) !== undefined
 
   /** What changed since the last call. */
   function drain(): Touched {

@@ -12,6 +12,8 @@ export type Job = {
   readonly targets: readonly string[]
   readonly minReputation: number | null
   readonly minZapMsats: number | null
+  /** What the delivering result asked (its `amount`), once delivered. */
+  readonly amountMsats: number | null
   readonly state: JobState
   readonly provider: string | null
 }

@@ -1,7 +1,8 @@
 // Mint keysets as the relay's synchronous checks read them: fetched once through the mint client and kept
-// (a keyset never changes for its id). A failed fetch is not retried for a minute. Loopback mints are
-// refused unless `allowLoopback`: a provider's 10019 could otherwise point the relay at its own ports.
+// (a keyset never changes for its id). A failed fetch is not retried for a minute. Only hosts that
+// market/hosts.ts allows are asked: a provider's 10019 could otherwise point the relay at its own network.
 import type { Keyset } from '../nips/nip61.js'
+import { fetchableHost } from './hosts.js'
 import type { MintClient } from './mint-client.js'
 
 export type KeysetCache = {
@@ -13,7 +14,6 @@ export type KeysetCache = {
 
 const KEPT = 10_000
 const FAIL_MS = 60_000
-const LOOPBACK = /^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])$/
 
 export function cachedKeysets(client: MintClient, o: { allowLoopback: boolean; now?: () => number }): KeysetCache {
   const now = o.now ?? Date.now
@@ -33,7 +33,7 @@ export function cachedKeysets(client: MintClient, o: { allowLoopback: boolean; n
       } catch {
         return Promise.resolve()
       }
-      if (!o.allowLoopback && LOOPBACK.test(host)) return Promise.resolve()
+      if (!fetchableHost(host, o.allowLoopback)) return Promise.resolve()
       const inFlight = pending.get(k)
       if (inFlight) return inFlight
       const request = client.keyset(mint, id).then(

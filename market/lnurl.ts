@@ -2,6 +2,8 @@
 // whose answer declares (NIP-57) `allowsNostr` and the `nostrPubkey` that signs the recipient's receipts.
 // The only network code here is httpLnurlResolver; the relay's synchronous checks read cachedResolver's peek.
 
+import { isLoopbackHost, isPublicDomain } from './hosts.js'
+
 /** Resolves a lightning address to its receipt-signing pubkey; undefined when the endpoint allows no zaps. */
 export type LnurlResolver = (lud16: string) => Promise<string | undefined>
 
@@ -29,15 +31,9 @@ export type CacheOptions = {
 const HEX64 = /^[0-9a-f]{64}$/
 // LUD-16: the name is limited to a-z0-9-_. and + (tags). `.` and `..` alone would be URL dot segments.
 const NAME = /^(?!\.{1,2}$)[a-z0-9\-_.+]{1,64}$/
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
-const LOOPBACK = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?$/
+// Host and optional port; only a loopback host may carry a port (tests run servers on port 0).
+const HOST_PORT = /^(.*?)(?::(\d{1,5}))?$/
 const MAX_BODY = 64 * 1024
-
-// A public domain: two or more labels, not an IP literal (RFC 3696: the TLD is not all-numeric).
-function isDomain(host: string): boolean {
-  const labels = host.split('.')
-  return host.length <= 253 && labels.length >= 2 && labels.every(l => LABEL.test(l)) && !/^\d+$/.test(labels.at(-1)!)
-}
 
 /**
  * The LUD-16 well-known URL for name@domain, or undefined when lud16 is not a lightning address. Loopback
@@ -50,15 +46,15 @@ export function parseLud16(lud16: string, allowLoopback = false): string | undef
   const name = lud16.slice(0, at)
   const host = lud16.slice(at + 1).toLowerCase()
   if (!NAME.test(name)) return undefined
-  const loopback = LOOPBACK.exec(host)
-  if (loopback) {
+  const [, hostname, portText] = HOST_PORT.exec(host)!
+  if (isLoopbackHost(hostname!)) {
     if (!allowLoopback) return undefined
-    const port = loopback[1] === undefined ? 80 : Number(loopback[1])
+    const port = portText === undefined ? 80 : Number(portText)
     if (port < 1 || port > 65535) return undefined
     // Loopback speaks plain http so tests and local dev need no TLS; everything else is https (LUD-16).
     return `http://${host}/.well-known/lnurlp/${name}`
   }
-  return isDomain(host) ? `https://${host}/.well-known/lnurlp/${name}` : undefined
+  return isPublicDomain(host) ? `https://${host}/.well-known/lnurlp/${name}` : undefined
 }
 
 /** The key an LUD-06 pay answer declares for signing receipts (NIP-57), or undefined when it allows no zaps. */

@@ -40,14 +40,15 @@ export function makeOutputs(db: Db) {
        WHERE provider = ? AND state IN ('delivered', 'paid')`,
     ),
     lastSeen: db.prepare('SELECT MAX(received_at) FROM market_heartbeats WHERE pubkey = ?').pluck(),
-    kinds: db.prepare(
-      `SELECT DISTINCT value FROM (SELECT j.value FROM market_handlers h, json_each(h.kinds) j WHERE h.pubkey = ?
+    kinds: db
+      .prepare(
+        `SELECT DISTINCT value FROM (SELECT j.value FROM market_handlers h, json_each(h.kinds) j WHERE h.pubkey = ?
        UNION SELECT j.value FROM market_heartbeats b, json_each(b.kinds) j WHERE b.pubkey = ?) ORDER BY value`,
-    ),
+      )
+      .pluck(),
     stored: db.prepare('SELECT created_at FROM events WHERE pubkey = ? AND kind = ? AND addr = ?').pluck(),
   }
   const reputation = makeReputation(db)
-  ;(q.kinds as { pluck(): unknown }).pluck()
 
   return {
     /** created_at of the stored output at this address, so a new one after a restart still replaces it. */
@@ -116,7 +117,7 @@ export function makeOutputs(db: Db) {
       return tags
     },
 
-    /** When a provider's `online` turns 0 without any new event (undefined: it is not online). */
+    /** When a provider's `online` turns 0 without any new event (undefined: it never sent a heartbeat). */
     offlineAt(pubkey: string, offlineAfter: number): number | undefined {
       const lastSeen = q.lastSeen.get(pubkey) as number | null
       return lastSeen === null ? undefined : lastSeen + offlineAfter

@@ -11,7 +11,7 @@
 import type { Config } from '../config/schema.js'
 import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
 import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
-import { checkNutzap, readNutzap, type Nutzap } from '../nips/nip61.js'
+import { checkNutzap, NUTZAP, readNutzap, type Nutzap } from '../nips/nip61.js'
 import { embeddedRequest, isJobResultKind, jobIdOf } from '../nips/nip90.js'
 import type { PaymentFact } from '../market/fold.js'
 import type { Policy, PolicyCtx, PolicyDeps, VerifiedCheck } from './types.js'
@@ -38,9 +38,9 @@ function embeddedRequestCheck(e: NostrEvent, ctx: PolicyCtx, deps: PolicyDeps): 
   return undefined
 }
 
-/** A nutzap the market can check: well formed, to a key whose 10019 the market holds. */
+/** A nutzap the market can check (to a key whose 10019 it holds), or why a nutzap is malformed. */
 function nutzapToWallet(e: NostrEvent, ctx: PolicyCtx) {
-  if (e.kind !== 9321) return undefined
+  if (e.kind !== NUTZAP) return undefined
   const nz = readNutzap(e)
   if ('prefix' in nz) return nz
   const info = ctx.views.wallet(nz.recipient)

@@ -65,7 +65,12 @@ export function startMarketPublisher(setup: PublisherSetup) {
     offlineChecks.set(pubkey, t)
   }
 
-  async function flush(): Promise<void> {
+  /** Queues a publication after the interval (one at a time, in order). */
+  const schedule = () =>
+    (timer ??= setTimeout(() => (publishing = publishing.then(() => flush(false))), setup.intervalMs))
+
+  /** Publishes what changed; `all` (at close) includes providers whose assertion interval is not over. */
+  async function flush(all: boolean): Promise<void> {
     timer = undefined
     const now = Math.floor(Date.now() / 1000)
     const { offlineAfter, flagThreshold, assertionInterval } = setup.settings()
@@ -76,7 +81,7 @@ export function startMarketPublisher(setup: PublisherSetup) {
       if (tags) writes.push(publish(JOB_LEDGER, id, tags, now))
     }
     for (const pubkey of providers) {
-      if (nowMs - (assertedAt.get(pubkey) ?? -Infinity) < assertionInterval * 1000) continue
+      if (!all && nowMs - (assertedAt.get(pubkey) ?? -Infinity) < assertionInterval * 1000) continue
       providers.delete(pubkey)
       const tags = setup.outputs.providerAssertion(pubkey, now, offlineAfter, flagThreshold)
       writes.push(publish(PROVIDER_ASSERTION, pubkey, tags, now))
@@ -85,8 +90,7 @@ export function startMarketPublisher(setup: PublisherSetup) {
     }
     jobs.clear()
     // Providers not due yet wait for a later turn.
-    if (providers.size > 0 && !closed)
-      timer ??= setTimeout(() => (publishing = publishing.then(flush)), setup.intervalMs)
+    if (providers.size > 0 && !closed) schedule()
     // A failed write is retried by the next change to the same job or provider.
     await Promise.allSettled(writes)
   }
@@ -95,7 +99,7 @@ export function startMarketPublisher(setup: PublisherSetup) {
     if (closed) return
     t.jobs.forEach(j => jobs.add(j))
     t.providers.forEach(p => providers.add(p))
-    timer ??= setTimeout(() => (publishing = publishing.then(flush)), setup.intervalMs)
+    schedule()
   }
 
   return {
@@ -104,10 +108,8 @@ export function startMarketPublisher(setup: PublisherSetup) {
     async close(): Promise<void> {
       closed = true
       for (const t of offlineChecks.values()) clearTimeout(t)
-      if (timer) {
-        clearTimeout(timer)
-        publishing = publishing.then(flush)
-      }
+      clearTimeout(timer)
+      publishing = publishing.then(() => flush(true))
       await publishing
     },
   }

@@ -68,14 +68,15 @@ export async function openPublisher(setup: PublisherSetup): Promise<Publisher> {
     worker.once('error', reject)
   })
   const post = (m: ToPublisher) => worker.postMessage(m)
+  // A thread that died cannot answer the close: its exit ends the wait too.
+  const exited = new Promise<void>(resolve => worker.once('exit', () => resolve()))
   return {
     touch: t => post({ touch: t }),
     settings: s => post({ settings: s }),
     async close() {
-      await new Promise<void>(resolve => {
-        closed = resolve
-        post({ close: true })
-      })
+      const done = new Promise<void>(resolve => (closed = resolve))
+      post({ close: true })
+      await Promise.race([done, exited])
       await worker.terminate()
     },
   }

@@ -136,7 +136,7 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   function sweepExpired(now: number): number {
     // A delivered job's request and result outlive their expiration: they are the job's record (NIP-40
     // lets relays keep expired events; readers never see them).
-    const due = (q.expired.all(now) as (StoredKey & { seq: number })[]).filter(r => !market?.keeps(r.id))
+    const due = (q.expired.all(now) as (StoredKey & { seq: number })[]).filter(r => !market?.keeps(r))
     for (const r of due) remove(r.seq, r)
     if (rules) market?.expireJobs(now - rules.jobTtl)
     return due.length

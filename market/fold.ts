@@ -23,7 +23,7 @@ import { HANDLER_INFO, HEARTBEAT, PROFILE, readHandler, readHeartbeat, readProfi
 import { flaggedRefusal, REPORT, reportedKey } from './reports.js'
 import { makeReputation, score } from './reputation.js'
 import { REVIEW, readReview, reviewRefusal, roleOf } from './reviews.js'
-import { MARKET_TABLES } from './schema.js'
+import { JOB_BY_ID, MARKET_TABLES } from './schema.js'
 import { TRUST, readTrust, trustRefusal } from './trust.js'
 
 /** The operator's market settings the writer applies; the fold itself needs none, so a rebuild needs none. */
@@ -57,8 +57,9 @@ export type PaymentFact = {
  */
 export type MarketFacts = { readonly payments?: readonly PaymentFact[] }
 
-/** A stored event that left the store, as the market finds what it added: by id, or by its address. */
+/** A stored event that left the store, as the market finds what it added: by seq or id, or by its address. */
 export type StoredKey = {
+  readonly seq: number
   readonly id: string
   readonly kind: number
   readonly pubkey: string
@@ -73,6 +74,7 @@ export type StoredKey = {
 export type Touched = { jobs: string[]; providers: string[] }
 
 type JobRowSql = {
+  seq: number
   id: string
   customer: string
   kind: number
@@ -87,40 +89,59 @@ type JobRowSql = {
 
 const now = () => Math.floor(Date.now() / 1000)
 
+/** A job the market holds, with the seq it is keyed by. */
+type HeldJob = Job & { readonly seq: number }
+
 /** The market's statements on the writer's connection. */
 export function makeMarket(db: Db) {
   const q = {
     job: db.prepare(
-      `SELECT id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider, amount_msats
-       FROM market_jobs WHERE id = ?`,
+      `SELECT seq, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider, amount_msats
+       FROM market_jobs WHERE ${JOB_BY_ID}`,
     ),
+    implied: db.prepare('SELECT 1 FROM market_implied WHERE id = ?').pluck(),
+    imply: db.prepare('INSERT INTO market_implied (id, seq, customer) VALUES (?, ?, ?)'),
     stored: db.prepare('SELECT kind, raw FROM events WHERE id = ?'),
     // Only the customer's own deletion cancels (anyone may leave a tombstone under their own key).
     cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
-      `INSERT OR IGNORE INTO market_jobs
-         (id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, created_at, received_at, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+      `INSERT INTO market_jobs
+         (seq, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, created_at, received_at, state)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
     ),
-    deliver: db.prepare(
-      `UPDATE market_jobs SET state = 'delivered', provider = ?, result_id = ?, amount_msats = ?, delivered_at = ?
-       WHERE id = ? AND state = 'open'`,
+    deliver: db
+      .prepare(
+        `UPDATE market_jobs SET state = 'delivered', provider = ?, result_id = ?, amount_msats = ?, delivered_at = ?
+         WHERE seq = ? AND state = 'open' RETURNING delivered_at - created_at`,
+      )
+      .pluck(),
+    delivered: db.prepare(
+      `INSERT INTO market_deliveries (provider, delivered, paid, response_s) VALUES (?, 1, 0, ?)
+       ON CONFLICT (provider) DO UPDATE SET delivered = delivered + 1, response_s = response_s + excluded.response_s`,
     ),
+    paidCount: db.prepare('UPDATE market_deliveries SET paid = paid + ? WHERE provider = ?'),
     expire: db
       .prepare("UPDATE market_jobs SET state = 'expired' WHERE state = 'open' AND received_at <= ? RETURNING id")
       .pluck(),
     quote: db.prepare(
-      'INSERT OR IGNORE INTO market_quotes (id, job, provider, amount_msats, created_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO market_quotes (seq, job_seq, provider, amount_msats, created_at) VALUES (?, ?, ?, ?, ?)',
     ),
     askedByQuote: db
-      .prepare('SELECT amount_msats FROM market_quotes WHERE job = ? AND provider = ? ORDER BY created_at DESC LIMIT 1')
+      .prepare(
+        'SELECT amount_msats FROM market_quotes WHERE job_seq = ? AND provider = ? ORDER BY created_at DESC LIMIT 1',
+      )
       .pluck(),
-    quoteOf: db.prepare('SELECT job FROM market_quotes WHERE id = ? AND provider = ?').pluck(),
-    deliveredBy: db.prepare('SELECT provider FROM market_jobs WHERE id = ? AND result_id = ?').pluck(),
-    deliveredJob: db.prepare("SELECT 1 FROM market_jobs WHERE id = ? AND state IN ('delivered', 'paid')").pluck(),
-    dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE id = ? AND state IN ('open', 'expired')"),
-    dropJobQuotes: db.prepare('DELETE FROM market_quotes WHERE job = ?'),
-    dropQuote: db.prepare('DELETE FROM market_quotes WHERE id = ?'),
+    quoteOf: db
+      .prepare(
+        `SELECT j.id FROM market_quotes q JOIN market_jobs j ON j.seq = q.job_seq
+         WHERE q.seq = (SELECT seq FROM events WHERE id = ?) AND q.provider = ?`,
+      )
+      .pluck(),
+    deliveredBy: db.prepare(`SELECT provider FROM market_jobs WHERE ${JOB_BY_ID} AND result_id = @result`).pluck(),
+    deliveredJob: db.prepare("SELECT 1 FROM market_jobs WHERE seq = ? AND state IN ('delivered', 'paid')").pluck(),
+    dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE seq = ? AND state IN ('open', 'expired')"),
+    dropJobQuotes: db.prepare('DELETE FROM market_quotes WHERE job_seq = ?'),
+    dropQuote: db.prepare('DELETE FROM market_quotes WHERE seq = ?'),
     learn: db.prepare(
       `INSERT OR IGNORE INTO facts_payments (evidence, ref, via, recipient, payer, zapped, msats)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -137,7 +158,7 @@ export function makeMarket(db: Db) {
     ),
     paymentsTo: db.prepare('SELECT msats, at FROM market_payments WHERE job = ? AND provider = ? ORDER BY at, ref'),
     anyPaid: db.prepare('SELECT 1 FROM market_payments WHERE job = ? AND provider = ? LIMIT 1').pluck(),
-    setPaid: db.prepare('UPDATE market_jobs SET paid_msats = ?, state = ?, paid_at = ? WHERE id = ?'),
+    setPaid: db.prepare('UPDATE market_jobs SET paid_msats = ?, state = ?, paid_at = ? WHERE seq = ?'),
     dropPayments: db.prepare('DELETE FROM market_payments WHERE evidence = ? RETURNING job, provider'),
     handler: db.prepare(
       `INSERT INTO market_handlers (pubkey, d, id, kinds, name, lud16, skill) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -149,13 +170,12 @@ export function makeMarket(db: Db) {
        ON CONFLICT (pubkey) DO UPDATE SET id = excluded.id, lud16 = excluded.lud16`,
     ),
     heartbeat: db.prepare(
-      `INSERT INTO market_heartbeats (pubkey, d, id, received_at, status, capacity, kinds, price)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (pubkey, d) DO UPDATE SET id = excluded.id, received_at = excluded.received_at,
-         status = excluded.status, capacity = excluded.capacity, kinds = excluded.kinds, price = excluded.price`,
+      'INSERT INTO market_heartbeats (seq, received_at, status, capacity, kinds, price) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    dropHeartbeat: db.prepare('DELETE FROM market_heartbeats WHERE seq = ?'),
     review: db.prepare(
-      `INSERT INTO market_reviews (job, reviewer, id, reviewed, rating, role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO market_reviews (job, job_seq, reviewer, id, reviewed, rating, role, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (job, reviewer) DO UPDATE SET id = excluded.id, reviewed = excluded.reviewed,
          rating = excluded.rating, role = excluded.role, created_at = excluded.created_at`,
     ),
@@ -167,10 +187,13 @@ export function makeMarket(db: Db) {
       'INSERT OR IGNORE INTO market_attestations (id, attestor, subject, rating, confidence, at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     // A report counts when its author was the customer of a delivered job of the reported provider.
-    // Reports are rare: this walks the provider's delivered jobs.
+    // Reports are rare: this walks the reporter's job requests (and the jobs it posted elsewhere).
     counterparty: db
       .prepare(
-        "SELECT 1 FROM market_jobs WHERE provider = ? AND state IN ('delivered', 'paid') AND customer = ? LIMIT 1",
+        `SELECT 1 FROM events e JOIN market_jobs j ON j.seq = e.seq
+         WHERE e.pubkey = @customer AND e.kind BETWEEN 5000 AND 5999 AND j.provider = @provider AND j.state IN ('delivered', 'paid')
+         UNION ALL SELECT 1 FROM market_implied i JOIN market_jobs j ON j.seq = i.seq
+         WHERE i.customer = @customer AND j.provider = @provider AND j.state IN ('delivered', 'paid') LIMIT 1`,
       )
       .pluck(),
     reported: db.prepare('SELECT provider, COUNT(DISTINCT reporter) AS n FROM market_reports GROUP BY provider'),
@@ -193,7 +216,6 @@ export function makeMarket(db: Db) {
     [REVIEW, dropAt('market_reviews', 'reviewer', 'job', 'reviewed')],
     [TRUST, dropAt('market_trust', 'truster', 'trusted', 'trusted')],
     [HANDLER_INFO, dropAt('market_handlers', 'pubkey', 'd', 'pubkey')],
-    [HEARTBEAT, dropAt('market_heartbeats', 'pubkey', 'd', 'pubkey')],
     [PROFILE, dropAt('market_profiles', 'pubkey', undefined, 'pubkey')],
     [NUTZAP_INFO, dropAt('market_wallets', 'pubkey', undefined, 'pubkey')],
     [ATTESTATION, drop('market_attestations', 'subject')],
@@ -216,8 +238,8 @@ export function makeMarket(db: Db) {
   const touchJob = (id: string) => touched.jobs.add(id)
   const touchProvider = (pubkey: string | null | undefined) => pubkey && touched.providers.add(pubkey)
 
-  const job = (id: string): Job | undefined => {
-    const r = q.job.get(id) as JobRowSql | undefined
+  const job = (id: string): HeldJob | undefined => {
+    const r = q.job.get({ id }) as JobRowSql | undefined
     return (
       r && {
         ...r,
@@ -236,7 +258,9 @@ export function makeMarket(db: Db) {
    * on another relay; policies/market-admission.ts has checked that request's signature). `cancelled`:
    * its customer deleted the request.
    */
-  const jobOfResult = (e: NostrEvent): { job: Job | undefined; cancelled: boolean; implied?: JobRequest } => {
+  const jobOfResult = (
+    e: NostrEvent,
+  ): { job: (Job & { seq?: number }) | undefined; cancelled: boolean; implied?: JobRequest } => {
     const id = jobIdOf(e)
     if (id === undefined) return { job: undefined, cancelled: false }
     const stored = job(id)
@@ -265,7 +289,7 @@ export function makeMarket(db: Db) {
     const ev = q.stored.get(id) as { kind: number; raw: string } | undefined
     // Only a result can have delivered a job: no other event's JSON is read.
     const jobId = ev && isJobResultKind(ev.kind) ? jobIdOf(JSON.parse(ev.raw) as NostrEvent) : undefined
-    const provider = jobId === undefined ? undefined : (q.deliveredBy.get(jobId, id) as string | undefined)
+    const provider = jobId === undefined ? undefined : (q.deliveredBy.get({ id: jobId, result: id }) as string | undefined)
     return provider === undefined ? undefined : { job: jobId!, provider }
   }
 
@@ -341,8 +365,12 @@ export function makeMarket(db: Db) {
     return undefined
   }
 
-  const open = (r: JobRequest, receivedAt: number) => {
+  /** Opens a job keyed by `seq`: its stored request's, or for an implied job the result's. */
+  const open = (r: JobRequest, receivedAt: number, seq: number) => {
+    // A job first known from a result's embedded request stays keyed where it was created.
+    if (q.implied.get(r.id) !== undefined) return
     q.open.run(
+      seq,
       r.id,
       r.customer,
       r.kind,
@@ -363,7 +391,7 @@ export function makeMarket(db: Db) {
   function settle(id: string): void {
     const j = job(id)
     if (!j || !j.provider) return
-    const asked = j.amountMsats ?? (q.askedByQuote.get(id, j.provider) as number | undefined) ?? j.bidMsats ?? 1
+    const asked = j.amountMsats ?? (q.askedByQuote.get(j.seq, j.provider) as number | undefined) ?? j.bidMsats ?? 1
     // Paid at the relay time of the payment that covered the amount: the same on a rebuild.
     let paid = 0
     let paidAt: number | null = null
@@ -372,7 +400,8 @@ export function makeMarket(db: Db) {
       if (paidAt === null && paid >= asked) paidAt = p.at
     }
     const state: JobState = isDelivered(j.state) ? (paidAt !== null ? 'paid' : 'delivered') : j.state
-    q.setPaid.run(paid, state, state === 'paid' ? paidAt : null, id)
+    q.setPaid.run(paid, state, state === 'paid' ? paidAt : null, j.seq)
+    if (state !== j.state) q.paidCount.run(state === 'paid' ? 1 : -1, j.provider)
     touchJob(id)
     touchProvider(j.provider)
   }
@@ -401,19 +430,25 @@ export function makeMarket(db: Db) {
 
   /**
    * Folds a stored event into the market tables (live after `refusal` passed it, or in a rebuild).
-   * `receivedAt` is the relay's clock when it was stored.
+   * `receivedAt` is the relay's clock when it was stored, `seq` its place in the store.
    */
-  function apply(e: NostrEvent, receivedAt: number): void {
+  function apply(e: NostrEvent, receivedAt: number, seq: number): void {
     const request = readJobRequest(e)
-    if (request) return open(request, receivedAt)
+    if (request) return open(request, receivedAt, seq)
     if (isJobResultKind(e.kind)) {
       const known = admitted?.id === e.id ? admitted : undefined
       admitted = undefined
       // A rebuild checks the job rules again: a result stored while the market was off may break them.
       const { job: j, implied } = known ?? jobOfResult(e)
       if (!j || (!known && resultRefusal(j, e, false) !== undefined)) return
-      if (implied) open(implied, receivedAt)
-      q.deliver.run(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.id)
+      if (implied) {
+        open(implied, receivedAt, seq)
+        q.imply.run(j.id, seq, j.customer)
+      }
+      const response = q.deliver.get(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.seq ?? seq) as
+        | number
+        | undefined
+      if (response !== undefined) q.delivered.run(e.pubkey, response)
       touchJob(j.id)
       touchProvider(e.pubkey)
       // A provider may have been paid before it delivered (a quote in feedback, zapped).
@@ -427,7 +462,7 @@ export function makeMarket(db: Db) {
       if (amount === undefined) return
       const id = jobIdOf(e)
       const j = id === undefined ? undefined : job(id)
-      if (j && feedbackCounts(j, e.pubkey)) q.quote.run(e.id, j.id, e.pubkey, amount, e.created_at)
+      if (j && feedbackCounts(j, e.pubkey)) q.quote.run(seq, j.seq, e.pubkey, amount, e.created_at)
       return
     }
     if (e.kind === ZapReceipt || e.kind === NUTZAP) return pay(e, receivedAt)
@@ -440,7 +475,8 @@ export function makeMarket(db: Db) {
     if (review) {
       const j = job(review.job)
       if (j && reviewRefusal(j, e, review) === undefined) {
-        q.review.run(j.id, e.pubkey, e.id, review.reviewed!, review.rating!, roleOf(j, e.pubkey), e.created_at)
+        const role = roleOf(j, e.pubkey)
+        q.review.run(j.id, j.seq, e.pubkey, e.id, review.reviewed!, review.rating!, role, e.created_at)
         touchProvider(review.reviewed)
       }
       return
@@ -463,7 +499,7 @@ export function makeMarket(db: Db) {
     }
     const reported = reportedKey(e)
     if (reported) {
-      if (q.counterparty.get(reported, e.pubkey) !== undefined) {
+      if (q.counterparty.get({ provider: reported, customer: e.pubkey }) !== undefined) {
         q.report.run(e.id, reported, e.pubkey)
         recount(reported)
       }
@@ -483,16 +519,8 @@ export function makeMarket(db: Db) {
     }
     const beat = readHeartbeat(e)
     if (beat) {
-      q.heartbeat.run(
-        e.pubkey,
-        beat.d,
-        e.id,
-        receivedAt,
-        beat.status ?? null,
-        beat.capacity ?? null,
-        JSON.stringify(beat.kinds),
-        beat.price ?? null,
-      )
+      const { status, capacity, kinds, price } = beat
+      q.heartbeat.run(seq, receivedAt, status ?? null, capacity ?? null, JSON.stringify(kinds), price ?? null)
       touchProvider(e.pubkey)
     }
   }
@@ -502,16 +530,18 @@ export function makeMarket(db: Db) {
    * added goes too. A deleted open job's request is its customer's cancel.
    */
   function removed(gone: StoredKey): void {
-    const { id, kind } = gone
+    const { seq, kind } = gone
     // Only the table the kind feeds is touched: most removals (replaced contact lists) touch none.
     if (isJobRequestKind(kind)) {
-      if (q.dropOpenJob.run(id).changes > 0) q.dropJobQuotes.run(id)
-    } else if (kind === JOB_FEEDBACK) q.dropQuote.run(id)
+      if (q.dropOpenJob.run(seq).changes > 0) q.dropJobQuotes.run(seq)
+    } else if (kind === JOB_FEEDBACK) q.dropQuote.run(seq)
     else if (kind === ZapReceipt || kind === NUTZAP) {
-      for (const p of q.dropPayments.all(id) as { job: string | null; provider: string }[]) {
+      for (const p of q.dropPayments.all(gone.id) as { job: string | null; provider: string }[]) {
         touchProvider(p.provider)
         if (p.job) settle(p.job)
       }
+    } else if (kind === HEARTBEAT) {
+      if (q.dropHeartbeat.run(seq).changes > 0) touchProvider(gone.pubkey)
     } else if (kind === REPORT) {
       const provider = dropReport(gone)
       if (provider) recount(provider)
@@ -533,9 +563,9 @@ export function makeMarket(db: Db) {
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */
-  const keeps = ({ id, kind }: StoredKey): boolean =>
+  const keeps = ({ seq, id, kind }: StoredKey): boolean =>
     isJobRequestKind(kind)
-      ? q.deliveredJob.get(id) !== undefined
+      ? q.deliveredJob.get(seq) !== undefined
       : isJobResultKind(kind) && jobDeliveredBy(id) !== undefined
 
   /** What changed since the last call. */
@@ -568,7 +598,7 @@ export function rebuildMarket(db: Db, jobTtl?: number, at = now()): number {
       for (const r of rows) {
         const e = JSON.parse(r.raw) as NostrEvent
         // Stored before schema 5: the event's own time is all there is.
-        market.apply(e, r.received_at ?? e.created_at)
+        market.apply(e, r.received_at ?? e.created_at, r.seq)
       }
       events += rows.length
       after = rows.at(-1)!.seq

@@ -18,7 +18,6 @@ export type Handler = {
 
 /** A 30333: the provider is up, with free slots, kinds and prices. */
 export type Heartbeat = {
-  readonly d: string
   readonly status: string | undefined
   readonly capacity: number | undefined
   readonly kinds: readonly number[]
@@ -64,7 +63,6 @@ export function readHeartbeat(e: NostrEvent): Heartbeat | undefined {
   if (e.kind !== HEARTBEAT) return undefined
   const capacity = tagValue(e, 'capacity')
   return {
-    d: tagValue(e, 'd') ?? '',
     status: tagValue(e, 'status'),
     capacity: capacity !== undefined && /^\d{1,9}$/.test(capacity) ? Number(capacity) : undefined,
     kinds: jobKinds(e),

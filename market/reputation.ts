@@ -42,9 +42,9 @@ export function makeReputation(db: Db) {
   const q = {
     trustedBy: db.prepare('SELECT COUNT(*) FROM market_trust WHERE trusted = ?').pluck(),
     received: db.prepare('SELECT COALESCE(SUM(msats), 0) FROM market_payments WHERE provider = ?').pluck(),
-    jobsPaid: db.prepare("SELECT COUNT(*) FROM market_jobs WHERE provider = ? AND state = 'paid'").pluck(),
+    jobsPaid: db.prepare('SELECT paid FROM market_deliveries WHERE provider = ?').pluck(),
     reviews: db.prepare(
-      `SELECT COUNT(*) AS n, COALESCE(AVG(r.rating), 0) AS avg FROM market_reviews r JOIN market_jobs j ON j.id = r.job
+      `SELECT COUNT(*) AS n, COALESCE(AVG(r.rating), 0) AS avg FROM market_reviews r JOIN market_jobs j ON j.seq = r.job_seq
        WHERE r.reviewed = ? AND j.provider = r.reviewed AND j.state = 'paid'`,
     ),
     attestations: db.prepare('SELECT rating, confidence, at FROM market_attestations WHERE subject = ?'),
@@ -66,7 +66,7 @@ export function makeReputation(db: Db) {
       return {
         trustedBy: q.trustedBy.get(pubkey) as number,
         receivedMsats: q.received.get(pubkey) as number,
-        jobsPaid: q.jobsPaid.get(pubkey) as number,
+        jobsPaid: (q.jobsPaid.get(pubkey) as number | undefined) ?? 0,
         reviewCount: reviews.n,
         avgRating: reviews.avg,
         attestation: weight > 0 ? weighted / weight : undefined,

@@ -3,8 +3,13 @@
 // outside (LNURL servers, mints), so that a rebuild needs no network and reaches the same verdicts.
 
 export const MARKET_DDL = `
+-- Jobs are keyed by the seq of their stored request (for a job known only from a result's embedded request,
+-- by the result's seq; market_implied maps its id), so a new job is appended and a delivery, which answers a
+-- recent request, updates a page near the end: keyed by the random hex id, each was a random page written.
+-- A job is found by id through the events' id index.
 CREATE TABLE IF NOT EXISTS market_jobs (
-  id TEXT PRIMARY KEY,
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
   customer TEXT NOT NULL,
   kind INTEGER NOT NULL,
   bid_msats INTEGER,
@@ -21,19 +26,35 @@ CREATE TABLE IF NOT EXISTS market_jobs (
   delivered_at INTEGER,
   paid_msats INTEGER NOT NULL DEFAULT 0,
   paid_at INTEGER
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_jobs_provider ON market_jobs(provider, state) WHERE provider IS NOT NULL;
+);
 CREATE INDEX IF NOT EXISTS market_jobs_due ON market_jobs(received_at) WHERE state = 'open';
--- Quotes: feedback with an amount from a provider the job is open to (what it asks, and what a zap to
--- the quote pays). Other feedback is stored as an event and moves nothing, so the market keeps no row.
-CREATE TABLE IF NOT EXISTS market_quotes (
+-- Jobs created from a result's embedded request (posted on another relay): their id, and their customer for
+-- the report rule (a stored request is found under its customer in the events' indexes).
+CREATE TABLE IF NOT EXISTS market_implied (
   id TEXT PRIMARY KEY,
-  job TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  customer TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_implied_customer ON market_implied(customer);
+-- Per provider, its delivered and paid jobs and their summed response time: what its assertion and its
+-- reputation read, kept as counters (one small hot row per provider) instead of an index of jobs by provider.
+CREATE TABLE IF NOT EXISTS market_deliveries (
+  provider TEXT PRIMARY KEY,
+  delivered INTEGER NOT NULL,
+  paid INTEGER NOT NULL,
+  response_s INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Quotes: feedback with an amount from a provider the job is open to (what it asks, and what a zap to
+-- the quote pays), keyed by the feedback's seq. Other feedback is stored as an event and moves nothing,
+-- so the market keeps no row.
+CREATE TABLE IF NOT EXISTS market_quotes (
+  seq INTEGER PRIMARY KEY,
+  job_seq INTEGER NOT NULL,
   provider TEXT NOT NULL,
   amount_msats INTEGER NOT NULL,
   created_at INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS market_quotes_job ON market_quotes(job, provider, created_at);
+);
+CREATE INDEX IF NOT EXISTS market_quotes_job ON market_quotes(job_seq, provider, created_at);
 -- Verified payments: one row per payment hash (zap) or proof Y (nutzap), so each counts once.
 CREATE TABLE IF NOT EXISTS market_payments (
   ref TEXT PRIMARY KEY,
@@ -75,21 +96,21 @@ CREATE TABLE IF NOT EXISTS market_wallets (
   p2pk TEXT NOT NULL,
   mints TEXT NOT NULL
 ) WITHOUT ROWID;
--- received_at is the relay's clock: a future-dated heartbeat keeps nobody online.
+-- received_at is the relay's clock: a future-dated heartbeat keeps nobody online. Keyed by the heartbeat's
+-- seq, so each is appended and its replacement or deletion finds it by seq; a provider's heartbeats are found
+-- through the events' (pubkey, kind) index.
 CREATE TABLE IF NOT EXISTS market_heartbeats (
-  pubkey TEXT NOT NULL,
-  d TEXT NOT NULL,
-  id TEXT NOT NULL,
+  seq INTEGER PRIMARY KEY,
   received_at INTEGER NOT NULL,
   status TEXT,
   capacity INTEGER,
   kinds TEXT NOT NULL,
-  price TEXT,
-  PRIMARY KEY (pubkey, d)
-) WITHOUT ROWID;
+  price TEXT
+);
 -- One review per job per reviewer (31117 is addressable with d = the job, so a newer one replaces it).
 CREATE TABLE IF NOT EXISTS market_reviews (
   job TEXT NOT NULL,
+  job_seq INTEGER NOT NULL,
   reviewer TEXT NOT NULL,
   id TEXT NOT NULL,
   reviewed TEXT NOT NULL,
@@ -138,9 +159,18 @@ CREATE TABLE IF NOT EXISTS facts_payments (
 ) WITHOUT ROWID;
 `
 
+/**
+ * The condition that finds a job by its id (bound as @id): through market_implied for a job created from an
+ * embedded request, else through the events' id index to its request's seq.
+ */
+export const JOB_BY_ID =
+  'seq = coalesce((SELECT seq FROM market_implied WHERE id = @id), (SELECT seq FROM events WHERE id = @id)) AND id = @id'
+
 /** The market tables, in the order a comparison or a rebuild walks them (the facts tables are not rebuilt). */
 export const MARKET_TABLES = [
   'market_jobs',
+  'market_implied',
+  'market_deliveries',
   'market_quotes',
   'market_payments',
   'market_handlers',

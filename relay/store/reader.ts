@@ -2,6 +2,7 @@
 import { compareNewestFirst } from '../../nips/nip01.js'
 import type { CompiledFilter } from '../../nips/nip01-filter.js'
 import type { NutzapInfo } from '../../nips/nip61.js'
+import { JOB_BY_ID } from '../../market/schema.js'
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './db.js'
 import { planFilter, splitForOrder } from './planner.js'
@@ -31,7 +32,7 @@ export function createReader(db: Db) {
   }
   const has = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck()
   const largestZap = db.prepare('SELECT MAX(msats) FROM zap_unlocks WHERE pubkey = ?').pluck().safeIntegers()
-  const job = db.prepare('SELECT 1 FROM market_jobs WHERE id = ?').pluck()
+  const job = db.prepare(`SELECT 1 FROM market_jobs WHERE ${JOB_BY_ID}`).pluck()
   const addresses = db
     .prepare(
       `SELECT lud16 FROM market_handlers WHERE pubkey = ? AND lud16 IS NOT NULL
@@ -129,7 +130,7 @@ export function createReader(db: Db) {
     /** The largest recorded zap to the relay from this pubkey, in msats (0n when none). */
     largestZapMsats: (pubkey: string): bigint => (largestZap.get(pubkey) as bigint | null) ?? 0n,
     /** True when the market holds a job with this request id. */
-    knownJob: (id: string): boolean => job.get(id) !== undefined,
+    knownJob: (id: string): boolean => job.get({ id }) !== undefined,
     lightningAddresses: (pubkey: string): string[] => addresses.all(pubkey, pubkey) as string[],
     wallet: (pubkey: string): NutzapInfo | undefined => {
       const w = wallet.get(pubkey) as { p2pk: string; mints: string } | undefined

@@ -61,7 +61,8 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   const market = rules ? makeMarket(db) : undefined
 
   // Every removal (replacement, deletion, expiry) goes through here, so the market sees each one.
-  const remove = (seq: number | bigint, gone: StoredKey) => {
+  const remove = (gone: StoredKey) => {
+    const { seq } = gone
     q.deleteTags.run(seq)
     q.deleteSeq.run(seq)
     market?.removed(gone)
@@ -72,12 +73,12 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
     for (const id of deletedIds(del)) {
       const t = q.target.get(id) as { seq: number; pubkey: string; kind: number; addr: string | null } | undefined
       if (t && (t.pubkey !== del.pubkey || t.kind === 5)) continue // not theirs, or a deletion: no effect
-      if (t) remove(t.seq, { id, kind: t.kind, pubkey: t.pubkey, addr: t.addr })
+      if (t) remove({ seq: t.seq, id, kind: t.kind, pubkey: t.pubkey, addr: t.addr })
       q.tombstoneId.run(id, del.pubkey)
     }
     for (const a of deletedAddresses(del)) {
       for (const v of q.addrVersions.all(a.pubkey, a.kind, a.d, del.created_at) as { seq: number; id: string }[])
-        remove(v.seq, { id: v.id, kind: a.kind, pubkey: a.pubkey, addr: a.d })
+        remove({ seq: v.seq, id: v.id, kind: a.kind, pubkey: a.pubkey, addr: a.d })
       q.tombstoneAddr.run(a.pubkey, a.kind, a.d, del.created_at)
     }
   }
@@ -111,7 +112,7 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
             status: 'rejected',
             rejection: reject('blocked', 'a newer version of this replaceable event is stored'),
           }
-        remove(cur.seq, { id: cur.id, kind: e.kind, pubkey: e.pubkey, addr })
+        remove({ seq: cur.seq, id: cur.id, kind: e.kind, pubkey: e.pubkey, addr })
       }
     }
     const { lastInsertRowid: seq } = q.insert.run(
@@ -128,7 +129,7 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
     if (e.kind === 5) applyDeletion(e)
     if (zap) q.unlock.run(zap.paymentHash, zap.sender, zap.msats, e.id)
     if (note?.facts) market?.learn(e.id, note.facts)
-    market?.apply(e, receivedAt)
+    market?.apply(e, receivedAt, Number(seq))
     return { status: 'saved' }
   }
 
@@ -136,8 +137,8 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   function sweepExpired(now: number): number {
     // A delivered job's request and result outlive their expiration: they are the job's record (NIP-40
     // lets relays keep expired events; readers never see them).
-    const due = (q.expired.all(now) as (StoredKey & { seq: number })[]).filter(r => !market?.keeps(r))
-    for (const r of due) remove(r.seq, r)
+    const due = (q.expired.all(now) as StoredKey[]).filter(r => !market?.keeps(r))
+    for (const r of due) remove(r)
     if (rules) market?.expireJobs(now - rules.jobTtl)
     return due.length
   }

@@ -37,7 +37,10 @@ function job(dataDir: string, id: string) {
 function quotesFrom(dataDir: string, jobId: string): string[] {
   const db = new Database(databaseFile(dataDir), { readonly: true })
   try {
-    return db.prepare('SELECT provider FROM market_quotes WHERE job = ?').pluck().all(jobId) as string[]
+    return db
+      .prepare('SELECT q.provider FROM market_quotes q JOIN market_jobs j ON j.seq = q.job_seq WHERE j.id = ?')
+      .pluck()
+      .all(jobId) as string[]
   } finally {
     db.close()
   }
@@ -415,8 +418,10 @@ t.test('providers announce with 31990 and 30333; replacement and deletion follow
   const db = new Database(databaseFile(dataDir), { readonly: true })
   t.teardown(() => db.close())
   const row = db
-    .prepare('SELECT received_at, capacity, kinds FROM market_heartbeats WHERE pubkey = ?')
-    .get(provider.pubkey) as {
+    .prepare(
+      'SELECT b.received_at, b.capacity, b.kinds FROM market_heartbeats b JOIN events e ON e.seq = b.seq WHERE e.id = ?',
+    )
+    .get(beat.id) as {
     received_at: number
     capacity: number
     kinds: string
@@ -426,6 +431,12 @@ t.test('providers announce with 31990 and 30333; replacement and deletion follow
     `received_at is the relay's clock (${row.received_at}), not created_at (${at + 600})`,
   )
   t.same([row.capacity, row.kinds], [3, '[5100]'])
+  const beats = () => db.prepare('SELECT capacity FROM market_heartbeats').pluck().all()
+  const newer = provider.sign({ kind: 30333, created_at: at + 601, tags: [['d', 'node-1'], ['capacity', '1']] })
+  await accepted(t, c, newer, 'a newer heartbeat at the same address')
+  t.same(beats(), [1], 'replaces the row')
+  await accepted(t, c, provider.sign({ kind: 5, tags: [['e', newer.id]] }), 'its deletion')
+  t.same(beats(), [], 'removes it')
 })
 
 t.test('only the two parties of a delivered job review it, each the other, rating 1-5', async t => {

@@ -27,7 +27,7 @@ t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouc
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 8)
+  t.equal(db.pragma('user_version', { simple: true }), 9)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
 })
@@ -63,6 +63,28 @@ t.test('a schema 4 store gains the received_at column, empty for the events it h
 
   const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 8)
+  t.equal(db.pragma('user_version', { simple: true }), 9)
   t.same(db.prepare('SELECT id, received_at FROM events').all(), [{ id: note.id, received_at: null }])
+})
+
+t.test('a schema 8 store has its jobs table rebuilt keyed by seq, and its jobs folded again', async t => {
+  const dir = tempDir(t)
+  const store = openTestStore(dir)
+  const customer = signer()
+  const request = customer.sign({ kind: 5100, tags: [['bid', '3000']] })
+  await store.save(request)
+  await store.close()
+  // Schema 8 keyed market_jobs by the request id.
+  const old = new Database(join(dir, 'agora.sqlite'))
+  old.exec(`DROP TABLE market_jobs;
+    CREATE TABLE market_jobs (id TEXT PRIMARY KEY, customer TEXT NOT NULL, state TEXT NOT NULL) WITHOUT ROWID;`)
+  old.pragma('user_version = 8')
+  old.close()
+
+  const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
+  t.teardown(() => db.close())
+  const seq = db.prepare('SELECT seq FROM events WHERE id = ?').pluck().get(request.id)
+  t.same(db.prepare('SELECT seq, id, customer, bid_msats, state FROM market_jobs').all(), [
+    { seq, id: request.id, customer: customer.pubkey, bid_msats: 3000, state: 'open' },
+  ])
 })

@@ -12,8 +12,9 @@ import type { Config } from '../config/schema.js'
 import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
 import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
 import { checkNutzap, NUTZAP, readNutzap, type Nutzap } from '../nips/nip61.js'
-import { embeddedRequest, isJobResultKind, jobIdOf } from '../nips/nip90.js'
+import { embeddedRequest, isJobRequestKind, isJobResultKind } from '../nips/nip90.js'
 import type { PaymentFact } from '../market/fold.js'
+import { remember } from '../market/remember.js'
 import type { Policy, PolicyCtx, PolicyDeps, VerifiedCheck } from './types.js'
 
 /** The provider a zap receipt pays, unless it pays the relay (the zap gate's business). */
@@ -22,18 +23,28 @@ const zapRecipient = (e: NostrEvent, deps: PolicyDeps) => {
   return p === deps.relayPubkey ? undefined : p
 }
 
-function embeddedRequestCheck(e: NostrEvent, ctx: PolicyCtx, deps: PolicyDeps): ReturnType<VerifiedCheck> {
+// Job requests whose signature was verified here lately (results usually follow their request within
+// seconds, often before it is committed).
+const RECENT_REQUESTS = 20_000
+
+function embeddedRequestCheck(
+  e: NostrEvent,
+  ctx: PolicyCtx,
+  deps: PolicyDeps,
+  recent: ReadonlyMap<string, true>,
+): ReturnType<VerifiedCheck> {
   const req = embeddedRequest(e)
   if (req === undefined) return undefined
   if (req === null) return reject('invalid', 'the request tag must hold the job request as a JSON event')
-  // A known job is read from the store; the fold only compares the embedded id, so no signature work.
-  if (typeof req.id === 'string' && req.id === jobIdOf(e) && ctx.views.knownJob(req.id)) return undefined
   const bad = checkEventShape(req)
   if (bad) return reject('invalid', `the embedded request: ${bad.reason}`)
   const request = req as NostrEvent
   if (request.kind !== e.kind - 1000)
     return reject('invalid', `the embedded request must be kind ${e.kind - 1000} for a kind ${e.kind} result`)
   if (checkId(request)) return reject('invalid', 'the embedded request: id does not match its content')
+  // The same id is the same content by the same author, whose signature on it was verified here: lately
+  // (no store read), or when the job was stored.
+  if (recent.has(request.id) || ctx.views.knownJob(request.id)) return undefined
   if (!deps.verify(request)) return reject('invalid', 'the embedded request: signature does not verify')
   return undefined
 }
@@ -54,59 +65,66 @@ export const marketAdmission: Policy = {
   nips: [57, 90],
   antiSpam: false,
   enabled: (cfg: Config) => cfg.market.enabled,
-  make: (_cfg: Config, deps: PolicyDeps) => ({
-    prepare: (e, ctx) => {
-      const nutzap = nutzapToWallet(e, ctx)
-      if (nutzap && !('prefix' in nutzap)) {
-        const { nz } = nutzap
-        const missing = keysetsOf(nz).filter(id => !deps.keysets.peek(nz.mint, id))
-        return missing.length === 0
+  make: (_cfg: Config, deps: PolicyDeps) => {
+    const recentRequests = new Map<string, true>()
+    return {
+      prepare: (e, ctx) => {
+        const nutzap = nutzapToWallet(e, ctx)
+        if (nutzap && !('prefix' in nutzap)) {
+          const { nz } = nutzap
+          const missing = keysetsOf(nz).filter(id => !deps.keysets.peek(nz.mint, id))
+          return missing.length === 0
+            ? undefined
+            : Promise.all(missing.map(id => deps.keysets.fetch(nz.mint, id))).then(() => undefined)
+        }
+        const recipient = zapRecipient(e, deps)
+        if (recipient === undefined) return undefined
+        const unknown = ctx.views.lightningAddresses(recipient).filter(a => deps.lnurl.peek(a) === undefined)
+        // A server that cannot be reached leaves the receipt unchecked: stored, counting for nothing.
+        return unknown.length === 0
           ? undefined
-          : Promise.all(missing.map(id => deps.keysets.fetch(nz.mint, id))).then(() => undefined)
-      }
-      const recipient = zapRecipient(e, deps)
-      if (recipient === undefined) return undefined
-      const unknown = ctx.views.lightningAddresses(recipient).filter(a => deps.lnurl.peek(a) === undefined)
-      // A server that cannot be reached leaves the receipt unchecked: stored, counting for nothing.
-      return unknown.length === 0
-        ? undefined
-        : Promise.all(unknown.map(a => deps.lnurl.resolve(a).catch(() => undefined))).then(() => undefined)
-    },
-    verified: (e, ctx) => {
-      if (isJobResultKind(e.kind)) return embeddedRequestCheck(e, ctx, deps)
-      const nutzap = nutzapToWallet(e, ctx)
-      if (nutzap) {
-        if ('prefix' in nutzap) return nutzap
-        const { nz, info } = nutzap
-        const v = checkNutzap(nz, info, deps.keysets.peek)
-        // A keyset the mint would not give leaves the nutzap unchecked: stored, counting for nothing.
-        if ('missingKeyset' in v) return undefined
-        if ('prefix' in v) return v
-        const payments = v.ys.map((ref, i): PaymentFact => ({
-          ref,
-          via: 'nutzap',
-          recipient: nz.recipient,
-          payer: e.pubkey,
-          zapped: nz.e,
-          msats: nz.proofs[i]!.amount * 1000,
-        }))
-        return { facts: { payments } }
-      }
-      const recipient = zapRecipient(e, deps)
-      if (recipient === undefined) return undefined
-      const signers = ctx.views.lightningAddresses(recipient).flatMap(a => deps.lnurl.peek(a) ?? [])
-      if (signers.length === 0) return undefined
-      const p = checkZapReceipt(e, { signers: new Set(signers), verify: deps.verify })
-      if ('prefix' in p) return p
-      const zap: PaymentFact = {
-        ref: p.paymentHash,
-        via: 'zap',
-        recipient: p.recipient,
-        payer: p.sender,
-        zapped: p.e,
-        msats: Number(p.msats),
-      }
-      return { facts: { payments: [zap] } }
-    },
-  }),
+          : Promise.all(unknown.map(a => deps.lnurl.resolve(a).catch(() => undefined))).then(() => undefined)
+      },
+      verified: (e, ctx) => {
+        if (isJobRequestKind(e.kind)) {
+          remember(recentRequests, e.id, true, RECENT_REQUESTS)
+          return undefined
+        }
+        if (isJobResultKind(e.kind)) return embeddedRequestCheck(e, ctx, deps, recentRequests)
+        const nutzap = nutzapToWallet(e, ctx)
+        if (nutzap) {
+          if ('prefix' in nutzap) return nutzap
+          const { nz, info } = nutzap
+          const v = checkNutzap(nz, info, deps.keysets.peek)
+          // A keyset the mint would not give leaves the nutzap unchecked: stored, counting for nothing.
+          if ('missingKeyset' in v) return undefined
+          if ('prefix' in v) return v
+          const payments = v.ys.map((ref, i): PaymentFact => ({
+            ref,
+            via: 'nutzap',
+            recipient: nz.recipient,
+            payer: e.pubkey,
+            zapped: nz.e,
+            msats: nz.proofs[i]!.amount * 1000,
+          }))
+          return { facts: { payments } }
+        }
+        const recipient = zapRecipient(e, deps)
+        if (recipient === undefined) return undefined
+        const signers = ctx.views.lightningAddresses(recipient).flatMap(a => deps.lnurl.peek(a) ?? [])
+        if (signers.length === 0) return undefined
+        const p = checkZapReceipt(e, { signers: new Set(signers), verify: deps.verify })
+        if ('prefix' in p) return p
+        const zap: PaymentFact = {
+          ref: p.paymentHash,
+          via: 'zap',
+          recipient: p.recipient,
+          payer: p.sender,
+          zapped: p.e,
+          msats: Number(p.msats),
+        }
+        return { facts: { payments: [zap] } }
+      },
+    }
+  },
 }

@@ -5,6 +5,7 @@
 import type { EventTemplate } from 'nostr-tools/pure'
 import type { Touched } from '../market/fold.js'
 import { JOB_LEDGER, PROVIDER_ASSERTION, type Outputs } from '../market/outputs.js'
+import { remember } from '../market/remember.js'
 import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../nips/nip01.js'
 
 /** The market keys the publisher reads at each publication. */
@@ -23,13 +24,6 @@ export type PublisherSetup = {
 
 // Addresses whose last tags are remembered; a forgotten one is compared with nothing and published again.
 const REMEMBERED = 100_000
-
-/** Sets a key in a map kept in insertion order, dropping the oldest entry when the map is full. */
-function remember<K, V>(m: Map<K, V>, key: K, value: V): void {
-  m.delete(key)
-  if (m.size >= REMEMBERED) m.delete(m.keys().next().value!)
-  m.set(key, value)
-}
 
 export function startMarketPublisher(setup: PublisherSetup) {
   const jobs = new Set<string>()
@@ -50,7 +44,7 @@ export function startMarketPublisher(setup: PublisherSetup) {
     const prev = last.get(key) ?? { tags: '', at: setup.outputs.storedAt(setup.relayPubkey, kind, d) ?? 0 }
     if (prev.tags === json) return Promise.resolve()
     const at = Math.max(now, prev.at + 1)
-    remember(last, key, { tags: json, at })
+    remember(last, key, { tags: json, at }, REMEMBERED)
     const e = setup.sign({ kind, created_at: at, tags, content: '' }) as VerifiedEvent
     return setup.store(e, canonicalJson(e))
   }
@@ -85,7 +79,7 @@ export function startMarketPublisher(setup: PublisherSetup) {
       providers.delete(pubkey)
       const tags = setup.outputs.providerAssertion(pubkey, now, offlineAfter, flagThreshold)
       writes.push(publish(PROVIDER_ASSERTION, pubkey, tags, now))
-      remember(assertedAt, pubkey, nowMs)
+      remember(assertedAt, pubkey, nowMs, REMEMBERED)
       watchOffline(pubkey, now, offlineAfter)
     }
     jobs.clear()

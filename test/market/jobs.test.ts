@@ -368,6 +368,21 @@ t.test('a result that embeds its signed request delivers a job posted on another
   t.equal(mismatch[3], 'invalid: the embedded request must be kind 5100 for a kind 6100 result')
 })
 
+t.test('a result embedding a request published here: its copy must match, its signature is not checked again', async t => {
+  const { c, dataDir } = await market(t)
+  const [customer, provider] = [signer(), signer()]
+  const req = request(customer, { bid: 4_000 })
+  await accepted(t, c, req, 'the request')
+  const tampered = JSON.stringify({ ...req, tags: [['bid', '400000']] })
+  const bad = await c.publish(result(provider, req, { amount: 4_000, request: tampered }))
+  t.equal(bad[2], false)
+  t.equal(bad[3], 'invalid: the embedded request: id does not match its content')
+  t.equal(job(dataDir, req.id)?.state, 'open', 'the job is not moved by the refused result')
+  const res = result(provider, req, { amount: 4_000, request: JSON.stringify(req) })
+  await accepted(t, c, res, 'the result with a faithful copy')
+  t.same(job(dataDir, req.id), { state: 'delivered', provider: provider.pubkey, result_id: res.id, amount_msats: 4_000 })
+})
+
 t.test('providers announce with 31990 and 30333; replacement and deletion follow the events', async t => {
   const { c, dataDir } = await market(t)
   const provider = signer()

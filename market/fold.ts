@@ -289,7 +289,8 @@ export function makeMarket(db: Db) {
     const ev = q.stored.get(id) as { kind: number; raw: string } | undefined
     // Only a result can have delivered a job: no other event's JSON is read.
     const jobId = ev && isJobResultKind(ev.kind) ? jobIdOf(JSON.parse(ev.raw) as NostrEvent) : undefined
-    const provider = jobId === undefined ? undefined : (q.deliveredBy.get({ id: jobId, result: id }) as string | undefined)
+    const provider =
+      jobId === undefined ? undefined : (q.deliveredBy.get({ id: jobId, result: id }) as string | undefined)
     return provider === undefined ? undefined : { job: jobId!, provider }
   }
 
@@ -446,8 +447,7 @@ export function makeMarket(db: Db) {
         q.imply.run(j.id, seq, j.customer)
       }
       const response = q.deliver.get(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.seq ?? seq) as
-        | number
-        | undefined
+        number | undefined
       if (response !== undefined) q.delivered.run(e.pubkey, response)
       touchJob(j.id)
       touchProvider(e.pubkey)

@@ -37,7 +37,9 @@ export function makeOutputs(db: Db) {
     payments: db.prepare(
       'SELECT ref, via, evidence, msats FROM market_payments WHERE job = ? AND provider = ? ORDER BY ref',
     ),
-    delivered: db.prepare('SELECT delivered AS n, response_s * 1.0 / delivered AS response FROM market_deliveries WHERE provider = ?'),
+    delivered: db.prepare(
+      'SELECT delivered AS n, response_s * 1.0 / delivered AS response FROM market_deliveries WHERE provider = ?',
+    ),
     lastSeen: db
       .prepare(
         `SELECT MAX(b.received_at) FROM events e JOIN market_heartbeats b ON b.seq = e.seq

@@ -368,20 +368,28 @@ t.test('a result that embeds its signed request delivers a job posted on another
   t.equal(mismatch[3], 'invalid: the embedded request must be kind 5100 for a kind 6100 result')
 })
 
-t.test('a result embedding a request published here: its copy must match, its signature is not checked again', async t => {
-  const { c, dataDir } = await market(t)
-  const [customer, provider] = [signer(), signer()]
-  const req = request(customer, { bid: 4_000 })
-  await accepted(t, c, req, 'the request')
-  const tampered = JSON.stringify({ ...req, tags: [['bid', '400000']] })
-  const bad = await c.publish(result(provider, req, { amount: 4_000, request: tampered }))
-  t.equal(bad[2], false)
-  t.equal(bad[3], 'invalid: the embedded request: id does not match its content')
-  t.equal(job(dataDir, req.id)?.state, 'open', 'the job is not moved by the refused result')
-  const res = result(provider, req, { amount: 4_000, request: JSON.stringify(req) })
-  await accepted(t, c, res, 'the result with a faithful copy')
-  t.same(job(dataDir, req.id), { state: 'delivered', provider: provider.pubkey, result_id: res.id, amount_msats: 4_000 })
-})
+t.test(
+  'a result embedding a request published here: its copy must match, its signature is not checked again',
+  async t => {
+    const { c, dataDir } = await market(t)
+    const [customer, provider] = [signer(), signer()]
+    const req = request(customer, { bid: 4_000 })
+    await accepted(t, c, req, 'the request')
+    const tampered = JSON.stringify({ ...req, tags: [['bid', '400000']] })
+    const bad = await c.publish(result(provider, req, { amount: 4_000, request: tampered }))
+    t.equal(bad[2], false)
+    t.equal(bad[3], 'invalid: the embedded request: id does not match its content')
+    t.equal(job(dataDir, req.id)?.state, 'open', 'the job is not moved by the refused result')
+    const res = result(provider, req, { amount: 4_000, request: JSON.stringify(req) })
+    await accepted(t, c, res, 'the result with a faithful copy')
+    t.same(job(dataDir, req.id), {
+      state: 'delivered',
+      provider: provider.pubkey,
+      result_id: res.id,
+      amount_msats: 4_000,
+    })
+  },
+)
 
 t.test('providers announce with 31990 and 30333; replacement and deletion follow the events', async t => {
   const { c, dataDir } = await market(t)
@@ -447,7 +455,14 @@ t.test('providers announce with 31990 and 30333; replacement and deletion follow
   )
   t.same([row.capacity, row.kinds], [3, '[5100]'])
   const beats = () => db.prepare('SELECT capacity FROM market_heartbeats').pluck().all()
-  const newer = provider.sign({ kind: 30333, created_at: at + 601, tags: [['d', 'node-1'], ['capacity', '1']] })
+  const newer = provider.sign({
+    kind: 30333,
+    created_at: at + 601,
+    tags: [
+      ['d', 'node-1'],
+      ['capacity', '1'],
+    ],
+  })
   await accepted(t, c, newer, 'a newer heartbeat at the same address')
   t.same(beats(), [1], 'replaces the row')
   await accepted(t, c, provider.sign({ kind: 5, tags: [['e', newer.id]] }), 'its deletion')

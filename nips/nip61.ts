@@ -49,7 +49,7 @@ const bad = (reason: string) => reject('invalid', `nutzap: ${reason}`)
 const HEX66 = /^0[23][0-9a-f]{64}$/
 
 /** A P2PK key as 33-byte compressed hex: NIP-61 lockers put "02" before a 32-byte x-only key. */
-function compressedKey(key: string | undefined): string | undefined {
+export function compressedKey(key: string | undefined): string | undefined {
   const k = key?.toLowerCase()
   if (k === undefined) return undefined
   if (isHex64(k)) return `02${k}`
@@ -57,7 +57,7 @@ function compressedKey(key: string | undefined): string | undefined {
 }
 
 /** The mint URL in the one form cashu-ts compares (lowercase host, no trailing slash); undefined if invalid. */
-function mintUrl(url: string | undefined): string | undefined {
+export function mintUrl(url: string | undefined): string | undefined {
   if (url === undefined) return undefined
   try {
     return normalizeMintUrl(url)
@@ -78,7 +78,8 @@ export function readNutzapInfo(e: NostrEvent): NutzapInfo | undefined {
 const isHexString = (v: unknown, length?: number): v is string =>
   typeof v === 'string' && /^[0-9a-f]+$/.test(v) && (length === undefined || v.length === length)
 
-function parseProof(json: string): CashuProof | undefined {
+/** A proof from the JSON of a `proof` tag; undefined when it is not one. */
+export function parseProof(json: string): CashuProof | undefined {
   let p: unknown
   try {
     p = JSON.parse(json)
@@ -124,7 +125,7 @@ export function readNutzap(e: NostrEvent): Nutzap | Rejection {
 const SHARED_SPEND = ['pubkeys', 'refund', 'locktime']
 
 /** The data key and tags of a NUT-11 P2PK secret; undefined for any other secret. */
-function p2pkLock(secret: string): { data: string; tags: string[][] } | undefined {
+export function p2pkLock(secret: string): { data: string; tags: string[][] } | undefined {
   try {
     // Throws on a malformed NUT-10 secret, duplicated NUT-11 tags or an unknown sigflag: mints refuse such proofs.
     const [kind, d] = parseP2PKSecret(secret)
@@ -163,20 +164,36 @@ export function checkNutzap(
     const refusal = lockRefusal(p.secret, info.p2pk)
     if (refusal) return bad(`proof ${i + 1} ${refusal}`)
     if (!p.dleq) return bad(`proof ${i + 1} has no DLEQ`)
-    const y = hashToCurve(new TextEncoder().encode(p.secret)).toHex(true)
+    const y = proofY(p.secret)
     if (ys.includes(y)) return bad(`proof ${i + 1} repeats an earlier proof’s secret`)
     ys.push(y)
   }
+  const sats = mintedSats(nutzap.mint, nutzap.proofs, keyset, bad)
+  return typeof sats === 'number' ? { sats, ys } : sats
+}
+
+/** The Y of a proof (hash_to_curve of its secret, compressed hex): how a mint and the market know a proof. */
+export const proofY = (secret: string) => hashToCurve(new TextEncoder().encode(secret)).toHex(true)
+
+/**
+ * The sats of proofs the mint provably signed: each in a sat keyset with a key for its amount and a DLEQ valid
+ * against it. A keyset not known yet is returned to fetch first; `bad` words the refusal for the caller's kind.
+ */
+export function mintedSats(
+  mint: string,
+  proofs: readonly CashuProof[],
+  keyset: (mint: string, id: string) => Keyset | undefined,
+  bad: (reason: string) => Rejection,
+): number | MissingKeyset | Rejection {
   let sats = 0
-  for (const [i, p] of nutzap.proofs.entries()) {
-    const ks = keyset(nutzap.mint, p.id)
-    if (!ks) return { missingKeyset: { mint: nutzap.mint, id: p.id } }
+  for (const [i, p] of proofs.entries()) {
+    const ks = keyset(mint, p.id)
+    if (!ks) return { missingKeyset: { mint, id: p.id } }
     if (ks.unit !== 'sat') return bad(`proof ${i + 1} is from a ${ks.unit} keyset, not sat`)
     if (ks.keys[String(p.amount)] === undefined)
       return bad(`proof ${i + 1} amount ${p.amount} has no key in its keyset`)
     if (!hasValidDleq({ ...p, amount: Amount.from(p.amount) }, ks)) return bad(`proof ${i + 1} has an invalid DLEQ`)
     sats += p.amount
   }
-  if (!Number.isSafeInteger(sats)) return bad('total amount is too large')
-  return { sats, ys }
+  return Number.isSafeInteger(sats) ? sats : bad('total amount is too large')
 }

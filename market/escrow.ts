@@ -1,0 +1,143 @@
+// Escrow locks (kind 7117, DESIGN §7.5): the customer's Cashu proofs for a job, locked so that two of the
+// provider, the customer and the relay must sign to move them (NUT-11 P2PK, SIG_ALL), and refundable to the
+// customer alone after the locktime. Checked offline before the relay accepts a lock; pure: the mint's keysets
+// and info come from the caller, which fetches and caches them. Offline checks prove the mint signed the
+// proofs, not that they are unspent (the reconciler asks the mint, NUT-07).
+import { isHex64, reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import {
+  compressedKey,
+  mintedSats,
+  mintUrl,
+  p2pkLock,
+  parseProof,
+  proofY,
+  type CashuProof,
+  type Keyset,
+  type MissingKeyset,
+} from '../nips/nip61.js'
+
+export const ESCROW_LOCK = 7117
+
+/** What a kind-7117 event claims, before any check. */
+export type EscrowLock = {
+  /** The job request the lock pays for. */
+  readonly job: string
+  readonly provider: string
+  /** The `u` tag, normalised. */
+  readonly mint: string
+  readonly proofs: readonly CashuProof[]
+}
+
+/** What the relay must know to judge a lock. Keys are x-only hex (Nostr form). */
+export type LockTerms = {
+  /** The lock's author. */
+  readonly customer: string
+  readonly relay: string
+  /** The provider's 10019 (its P2PK key, compressed, and its mints); undefined when it published none. */
+  readonly provider: { readonly p2pk: string; readonly mints: readonly string[] } | undefined
+  /** Mints the operator allows (`market.mints`); undefined: any the provider lists. */
+  readonly allowedMints: readonly string[] | undefined
+  /** The earliest acceptable locktime: job deadline + dispute window + margin. */
+  readonly minLocktime: number
+  /** What the provider asks, in sats. */
+  readonly priceSats: number
+  /** NUTs the mint's `/v1/info` says it supports. */
+  readonly mintNuts: ReadonlySet<number>
+  readonly keyset: (mint: string, id: string) => (Keyset & { readonly input_fee_ppk?: number }) | undefined
+}
+
+/** A lock that passed: its value after the mint's input fees, its locktime, and its proofs' Ys. */
+export type CheckedLock = { readonly sats: number; readonly locktime: number; readonly ys: readonly string[] }
+
+const bad = (reason: string) => reject('invalid', `escrow: ${reason}`)
+
+// Without these the mint would not enforce the lock (NUT-10/11: proofs may be anyone-can-spend), could not
+// say how a proof was spent (NUT-07), or its signatures could not be checked offline (NUT-12).
+const NEEDED_NUTS = [7, 10, 11, 12]
+
+/** Reads a kind-7117 lock: job, provider, mint and proofs, or why it is malformed. */
+export function readEscrowLock(e: NostrEvent): EscrowLock | Rejection {
+  if (e.kind !== ESCROW_LOCK) return bad(`a lock is kind ${ESCROW_LOCK}`)
+  const one = (name: string, what: string): string | Rejection => {
+    const values = e.tags.filter(t => t[0] === name).map(t => t[1])
+    if (values.length !== 1) return bad(`exactly one ${name} tag naming the ${what}`)
+    return isHex64(values[0]) ? values[0] : bad(`the ${name} tag is not a 64-hex ${what}`)
+  }
+  const job = one('e', 'job request')
+  if (typeof job !== 'string') return job
+  const provider = one('p', 'provider')
+  if (typeof provider !== 'string') return provider
+  const mint = mintUrl(e.tags.find(t => t[0] === 'u')?.[1])
+  if (mint === undefined) return bad('a u tag with the mint URL')
+  const tags = e.tags.filter(t => t[0] === 'proof')
+  if (tags.length === 0) return bad('no proof tag')
+  const proofs: CashuProof[] = []
+  for (const [i, tag] of tags.entries()) {
+    const proof = parseProof(tag[1] ?? '')
+    if (!proof) return bad(`proof ${i + 1} is not a JSON Cashu proof {id, amount, secret, C, dleq}`)
+    proofs.push(proof)
+  }
+  return { job, provider, mint, proofs }
+}
+
+const xOnly = (key: string | undefined) => compressedKey(key)?.slice(2)
+
+/** Why a proof's lock is not the escrow the terms require, or undefined. */
+function lockRefusal(secret: string, t: LockTerms, providerKey: string): string | undefined {
+  const lock = p2pkLock(secret)
+  if (!lock) return 'is not a NUT-10 P2PK secret'
+  if (xOnly(lock.data) !== providerKey) return 'is not locked to the provider’s 10019 key'
+  const tag = (name: string) => lock.tags.find(x => x[0] === name)?.slice(1)
+  if (tag('sigflag')?.[0] !== 'SIG_ALL') return 'must have sigflag SIG_ALL (signatures bound to the outputs)'
+  if (tag('n_sigs')?.[0] !== '2') return 'must need n_sigs 2'
+  const cosigners = (tag('pubkeys') ?? []).map(xOnly)
+  if (cosigners.length !== 2 || !cosigners.includes(t.customer) || !cosigners.includes(t.relay))
+    return 'must have pubkeys [customer, relay] beside the provider'
+  const locktime = Number(tag('locktime')?.[0])
+  if (!Number.isSafeInteger(locktime)) return 'has no locktime (the customer could never get a refund)'
+  if (locktime < t.minLocktime)
+    return `locktime ${locktime} is before ${t.minLocktime} (job deadline + dispute window + margin)`
+  const refund = (tag('refund') ?? []).map(xOnly)
+  if (refund.length !== 1 || refund[0] !== t.customer) return 'must have refund [customer]'
+  const refundSigs = tag('n_sigs_refund')?.[0]
+  if (refundSigs !== undefined && refundSigs !== '1') return 'must let the customer refund alone (n_sigs_refund 1)'
+  return undefined
+}
+
+/** The lock's locktime and NUT-11 tags, which SIG_ALL requires to be the same on every proof. */
+const lockTags = (secret: string) => JSON.stringify(p2pkLock(secret)?.tags)
+
+/**
+ * Checks a lock against the terms: the provider's 10019 key and mints, the operator's mints, the lock's
+ * structure on every proof, the mint's NUTs, the proofs' DLEQs, and the value after input fees against the
+ * price. A keyset not known yet is returned to fetch first. Whether a proof is pledged to another job is the
+ * market's to check (it holds the pledged Ys).
+ */
+export function checkEscrowLock(lock: EscrowLock, t: LockTerms): CheckedLock | MissingKeyset | Rejection {
+  if (!t.provider) return bad('the provider has no 10019 (nutzap info) naming a key and mints to lock to')
+  if (!t.provider.mints.includes(lock.mint)) return bad(`mint ${lock.mint} is not among the provider’s 10019 mints`)
+  if (t.allowedMints && !t.allowedMints.includes(lock.mint)) return bad(`mint ${lock.mint} is not allowed here`)
+  const providerKey = t.provider.p2pk.slice(2)
+  const ys: string[] = []
+  for (const [i, p] of lock.proofs.entries()) {
+    const refusal = lockRefusal(p.secret, t, providerKey)
+    if (refusal) return bad(`proof ${i + 1} ${refusal}`)
+    if (i > 0 && lockTags(p.secret) !== lockTags(lock.proofs[0]!.secret))
+      return bad(`proof ${i + 1} has other lock tags than proof 1 (SIG_ALL needs the same on every proof)`)
+    if (!p.dleq) return bad(`proof ${i + 1} has no DLEQ`)
+    const y = proofY(p.secret)
+    if (ys.includes(y)) return bad(`proof ${i + 1} repeats an earlier proof’s secret`)
+    ys.push(y)
+  }
+  const missing = NEEDED_NUTS.find(n => !t.mintNuts.has(n))
+  if (missing !== undefined) return bad(`the mint does not support NUT-${missing}`)
+  const minted = mintedSats(lock.mint, lock.proofs, t.keyset, bad)
+  if (typeof minted !== 'number') return minted
+  // NUT-02: the swap that spends the proofs costs the sum of their keysets' input fees, rounded up.
+  const feePpk = lock.proofs.reduce((sum, p) => sum + (t.keyset(lock.mint, p.id)?.input_fee_ppk ?? 0), 0)
+  const sats = minted - Math.ceil(feePpk / 1000)
+  if (sats < t.priceSats)
+    return bad(`the lock is worth ${sats} sats after the mint’s input fees, below the price of ${t.priceSats}`)
+  const locktime = Number(p2pkLock(lock.proofs[0]!.secret)!.tags.find(x => x[0] === 'locktime')![1])
+  return { sats, locktime, ys }
+}

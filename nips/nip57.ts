@@ -50,9 +50,15 @@ function parseRequest(description: string | undefined, x: ReceiptExpect): NostrE
 type Invoice = { msats: bigint; paymentHash: string; descriptionHash: string | undefined }
 
 /** The amount of a BOLT11 invoice in msats; undefined when it names none or is not an invoice. */
-export function invoiceMsats(bolt11: string): bigint | undefined {
+export const invoiceMsats = (bolt11: string): bigint | undefined => readInvoice(bolt11)?.msats
+
+/**
+ * A BOLT11 invoice's amount in msats, payment hash and description hash; undefined when it is not an
+ * invoice or names no amount or no payment hash.
+ */
+export function readInvoice(bolt11: string): Invoice | undefined {
   const inv = parseInvoice(bolt11)
-  return 'prefix' in inv ? undefined : inv.msats
+  return 'prefix' in inv ? undefined : inv
 }
 
 function parseInvoice(bolt11: string | undefined): Invoice | Rejection {

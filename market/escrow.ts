@@ -43,7 +43,7 @@ export type LockTerms = {
   readonly priceSats: number
   /** NUTs the mint's `/v1/info` says it supports. */
   readonly mintNuts: ReadonlySet<number>
-  readonly keyset: (mint: string, id: string) => (Keyset & { readonly input_fee_ppk?: number }) | undefined
+  readonly keyset: (mint: string, id: string) => Keyset | undefined
 }
 
 /** A lock that passed: its value after the mint's input fees, its locktime, and its proofs' Ys. */

@@ -8,8 +8,14 @@
 import { deriveKeysetId } from '@cashu/cashu-ts'
 import type { Keyset } from '../nips/nip61.js'
 
-/** Fetches a mint's keyset by id; rejects with an Error saying why when it cannot return a verified one. */
-export type MintClient = { keyset(mint: string, id: string): Promise<Keyset> }
+/** What a mint says it supports (NUT-06 `GET /v1/info`). */
+export type MintInfo = { readonly nuts: readonly number[] }
+
+/**
+ * Fetches a mint's keyset by id (rejecting with an Error saying why when it cannot return a verified one),
+ * and its info.
+ */
+export type MintClient = { keyset(mint: string, id: string): Promise<Keyset>; info(mint: string): Promise<MintInfo> }
 
 const V1 = /^00[0-9a-f]{14}$/
 const V2 = /^01[0-9a-f]{64}$/
@@ -57,26 +63,42 @@ const failure = (url: string, timeoutMs: number, err: unknown) =>
     { cause: err },
   )
 
+/** The NUTs a NUT-06 answer lists as supported: `supported: true`, or for NUT-4/5 not `disabled`. */
+function supportedNuts(body: unknown): number[] {
+  const nuts = (body as { nuts?: unknown } | null)?.nuts
+  if (typeof nuts !== 'object' || nuts === null) return []
+  return Object.entries(nuts as Record<string, { supported?: unknown; disabled?: unknown } | null>)
+    .filter(([n, v]) => /^\d{1,3}$/.test(n) && (v?.supported === true || v?.disabled === false))
+    .map(([n]) => Number(n))
+}
+
+/** GETs JSON from a mint within `timeoutMs`; rejects with an Error saying what failed. */
+async function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  // One signal for the whole exchange: a mint that stalls mid-body times out as one that never answers.
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch(err =>
+    Promise.reject(failure(url, timeoutMs, err)),
+  )
+  if (!res.ok) {
+    await res.body?.cancel()
+    throw new Error(`${url} answered HTTP ${res.status}`)
+  }
+  return res.json().catch(err => Promise.reject(failure(url, timeoutMs, err)))
+}
+
 /** A mint client over HTTP; each request gives up after `timeoutMs`. */
 export function httpMintClient(opts: { timeoutMs: number }): MintClient {
   return {
+    info: async mint => ({ nuts: supportedNuts(await getJson(`${mint}/v1/info`, opts.timeoutMs)) }),
     async keyset(mint, id) {
       if (!V1.test(id) && !V2.test(id))
         throw new Error(`keyset id ${id} is not a verifiable version (00 + 14 hex or 01 + 64 hex)`)
       const url = `${mint}/v1/keys/${id}`
-      // One signal for the whole exchange: a mint that stalls mid-body times out as one that never answers.
-      const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs) }).catch(err =>
-        Promise.reject(failure(url, opts.timeoutMs, err)),
-      )
-      if (!res.ok) {
-        await res.body?.cancel()
-        throw new Error(`${url} answered HTTP ${res.status}`)
-      }
-      const body: unknown = await res.json().catch(err => Promise.reject(failure(url, opts.timeoutMs, err)))
-      const ks = findKeyset(body, id)
+      const ks = findKeyset(await getJson(url, opts.timeoutMs), id)
       if (!ks) throw new Error(`${url} did not return keyset ${id} as {keysets: [{id, unit, keys}]}`)
       if (derivedId(ks) !== id) throw new Error(`${url} returned keys that do not derive to keyset id ${id}`)
-      return { id, unit: ks.unit, keys: ks.keys }
+      // The input fee of a 01 id is verified (the id commits to it); of a 00 id it is the mint's word.
+      const fee = ks.input_fee_ppk ?? 0
+      return { id, unit: ks.unit, keys: ks.keys, ...(fee > 0 ? { input_fee_ppk: fee } : {}) }
     },
   }
 }

@@ -36,8 +36,13 @@ export type Nutzap = {
   readonly proofs: readonly CashuProof[]
 }
 
-/** A mint keyset (NUT-01): public key per amount, as compressed hex. */
-export type Keyset = { readonly id: string; readonly unit: string; readonly keys: Readonly<Record<string, string>> }
+/** A mint keyset (NUT-01): public key per amount, as compressed hex, and its input fee (NUT-02) when any. */
+export type Keyset = {
+  readonly id: string
+  readonly unit: string
+  readonly keys: Readonly<Record<string, string>>
+  readonly input_fee_ppk?: number
+}
 
 /** What a checked nutzap proves: its value, and the Y of each proof (hash_to_curve(secret)), by which a proof counts once. */
 export type NutzapValue = { readonly sats: number; readonly ys: readonly string[] }

@@ -89,11 +89,13 @@ export type MintServerOptions = {
   readonly hang?: boolean
   /** Replaces the body of every `/v1/keys/{id}` answer (a mint that lies about which keyset it sends). */
   readonly keysAnswer?: (id: string) => unknown
+  /** The body of `GET /v1/info` (NUT-06); not served when absent. */
+  readonly info?: unknown
 }
 
 /**
  * A loopback mint serving `GET /v1/keys/{id}` (NUT-01) and `GET /v1/keysets` (NUT-02) for `keysets`, exactly as
- * given (so a test can serve keys under an id they do not derive to).
+ * given (so a test can serve keys under an id they do not derive to), and `GET /v1/info` when given.
  */
 export async function startMintServer(keysets: ServedKeyset[], opts: MintServerOptions = {}): Promise<MintServer> {
   const requests = new Map<string, number>()
@@ -110,6 +112,7 @@ export async function startMintServer(keysets: ServedKeyset[], opts: MintServerO
     const send = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     if (path === '/v1/keysets') return send(200, { keysets: keysets.map(meta) })
+    if (path === '/v1/info' && opts.info !== undefined) return send(200, opts.info)
     const id = path.startsWith('/v1/keys/') ? path.slice('/v1/keys/'.length) : undefined
     if (id !== undefined && opts.keysAnswer) return send(200, opts.keysAnswer(id))
     const ks = id !== undefined && keysets.find(k => k.id === id)

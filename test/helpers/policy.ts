@@ -20,5 +20,10 @@ export const testDeps = (verify: PolicyDeps['verify'] = () => true): PolicyDeps 
   verify,
   // No LNURL server answers in policy unit tests: every address stays unresolved.
   lnurl: { resolve: () => Promise.resolve(undefined), peek: () => undefined },
-  keysets: { peek: () => undefined, fetch: () => Promise.resolve() },
+  keysets: {
+    peek: () => undefined,
+    fetch: () => Promise.resolve(),
+    peekInfo: () => undefined,
+    fetchInfo: () => Promise.resolve(),
+  },
 })

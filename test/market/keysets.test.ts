@@ -13,6 +13,10 @@ function counting(fail = false) {
         ? Promise.reject(new Error('down'))
         : Promise.resolve({ id, unit: 'sat', keys: { '1': '02'.padEnd(66, 'a') } })
     },
+    info: mint => {
+      asked.push(`${mint} info`)
+      return fail ? Promise.reject(new Error('down')) : Promise.resolve({ nuts: [7, 10, 11, 12] })
+    },
   }
   return { client, asked }
 }
@@ -51,3 +55,22 @@ t.test('a failed fetch is not retried for a minute', async t => {
   await cache.fetch('https://mint.example.com', '00aa')
   t.equal(asked.length, 2)
 })
+
+t.test(
+  "a mint's info is fetched once per mint, kept apart from its keysets, and never from a private host",
+  async t => {
+    const { client, asked } = counting()
+    const cache = cachedKeysets(client, { allowLoopback: false })
+    await cache.fetchInfo('http://192.168.1.2')
+    t.same(asked, [], 'a private address is not asked')
+    await cache.fetchInfo('https://mint.example.com')
+    await cache.fetchInfo('https://mint.example.com')
+    t.same(asked, ['https://mint.example.com info'], 'once')
+    t.same(cache.peekInfo('https://mint.example.com'), { nuts: [7, 10, 11, 12] })
+    t.equal(cache.peek('https://mint.example.com', 'info'), undefined, 'not mistaken for a keyset')
+    const down = counting(true)
+    const failing = cachedKeysets(down.client, { allowLoopback: false })
+    await failing.fetchInfo('https://mint.example.com')
+    t.equal(failing.peekInfo('https://mint.example.com'), undefined, 'a failed fetch leaves nothing')
+  },
+)

@@ -3,7 +3,12 @@ import { httpMintClient } from '../../market/mint-client.js'
 import { makeMintKeys, startMintServer, type MintKeyset, type MintServerOptions } from '../helpers/cashu.js'
 
 const client = httpMintClient({ timeoutMs: 2_000 })
-const publicPart = (k: MintKeyset) => ({ id: k.id, unit: k.unit, keys: k.keys })
+const publicPart = (k: MintKeyset) => ({
+  id: k.id,
+  unit: k.unit,
+  keys: k.keys,
+  ...(k.input_fee_ppk ? { input_fee_ppk: k.input_fee_ppk } : {}),
+})
 
 const serve = async (t: Test, keysets: MintKeyset[], opts?: MintServerOptions) => {
   const mint = await startMintServer(keysets, opts)
@@ -97,4 +102,25 @@ t.test('reports a mint that cannot be reached', async t => {
   await mint.close()
   const id = makeMintKeys().id
   await t.rejects(client.keyset(mint.url, id), { message: new RegExp(`^${mint.url}/v1/keys/${id} failed: `) })
+})
+
+t.test("reads the NUTs a mint's info supports: supported true, or NUT-4/5 not disabled", async t => {
+  const info = {
+    name: 'fixture',
+    nuts: {
+      '4': { methods: [{ method: 'bolt11', unit: 'sat' }], disabled: false },
+      '5': { methods: [], disabled: true },
+      '7': { supported: true },
+      '10': { supported: true },
+      '11': { supported: false },
+      '12': { supported: true },
+      x: { supported: true },
+    },
+  }
+  const mint = await serve(t, [], { info })
+  t.strictSame(await client.info(mint.url), { nuts: [4, 7, 10, 12] })
+  const bare = await serve(t, [], { info: { name: 'no nuts' } })
+  t.strictSame(await client.info(bare.url), { nuts: [] }, 'an info without nuts supports none')
+  const none = await serve(t, [])
+  await t.rejects(client.info(none.url), { message: `${none.url}/v1/info answered HTTP 404` })
 })

@@ -128,6 +128,26 @@ export const schema = {
       60000,
       true,
     ),
+    mints: list(
+      [],
+      'Mints an escrow lock (7117) may use, besides being in the provider’s 10019; empty: any mint the provider lists.',
+      /^https?:\/\/\S+$/,
+      'a mint URL (http or https)',
+    ),
+    dispute_window: int(
+      86400,
+      'Seconds after an escrowed job is delivered during which its customer may dispute; then the relay rules for the provider.',
+      0,
+      31536000,
+      true,
+    ),
+    escrow_margin: int(
+      3600,
+      'Seconds between the relay’s last possible ruling on an escrowed job and the lock’s locktime (locks must leave at least job_ttl + dispute_window + this).',
+      0,
+      31536000,
+      true,
+    ),
     allow_loopback: bool(
       false,
       'Let LNURL and mint lookups reach loopback addresses (tests and local development only: on a public relay a provider could point them at local ports).',

@@ -37,10 +37,6 @@ export type LockTerms = {
   readonly provider: { readonly p2pk: string; readonly mints: readonly string[] } | undefined
   /** Mints the operator allows (`market.mints`); undefined: any the provider lists. */
   readonly allowedMints: readonly string[] | undefined
-  /** The earliest acceptable locktime: job deadline + dispute window + margin. */
-  readonly minLocktime: number
-  /** What the provider asks, in sats. */
-  readonly priceSats: number
   /** NUTs the mint's `/v1/info` says it supports. */
   readonly mintNuts: ReadonlySet<number>
   readonly keyset: (mint: string, id: string) => Keyset | undefined
@@ -93,10 +89,8 @@ function lockRefusal(secret: string, t: LockTerms, providerKey: string): string 
   const cosigners = (tag('pubkeys') ?? []).map(xOnly)
   if (cosigners.length !== 2 || !cosigners.includes(t.customer) || !cosigners.includes(t.relay))
     return 'must have pubkeys [customer, relay] beside the provider'
-  const locktime = Number(tag('locktime')?.[0])
-  if (!Number.isSafeInteger(locktime)) return 'has no locktime (the customer could never get a refund)'
-  if (locktime < t.minLocktime)
-    return `locktime ${locktime} is before ${t.minLocktime} (job deadline + dispute window + margin)`
+  if (!Number.isSafeInteger(Number(tag('locktime')?.[0])))
+    return 'has no locktime (the customer could never get a refund)'
   const refund = (tag('refund') ?? []).map(xOnly)
   if (refund.length !== 1 || refund[0] !== t.customer) return 'must have refund [customer]'
   const refundSigs = tag('n_sigs_refund')?.[0]
@@ -109,9 +103,9 @@ const lockTags = (secret: string) => JSON.stringify(p2pkLock(secret)?.tags)
 
 /**
  * Checks a lock against the terms: the provider's 10019 key and mints, the operator's mints, the lock's
- * structure on every proof, the mint's NUTs, the proofs' DLEQs, and the value after input fees against the
- * price. A keyset not known yet is returned to fetch first. Whether a proof is pledged to another job is the
- * market's to check (it holds the pledged Ys).
+ * structure on every proof, the mint's NUTs and the proofs' DLEQs; returns its value after input fees. A
+ * keyset not known yet is returned to fetch first. What depends on the job (its deadline, the price, proofs
+ * pledged to other jobs) is the market's to judge: `jobTermsRefusal`.
  */
 export function checkEscrowLock(lock: EscrowLock, t: LockTerms): CheckedLock | MissingKeyset | Rejection {
   if (!t.provider) return bad('the provider has no 10019 (nutzap info) naming a key and mints to lock to')
@@ -136,8 +130,22 @@ export function checkEscrowLock(lock: EscrowLock, t: LockTerms): CheckedLock | M
   // NUT-02: the swap that spends the proofs costs the sum of their keysets' input fees, rounded up.
   const feePpk = lock.proofs.reduce((sum, p) => sum + (t.keyset(lock.mint, p.id)?.input_fee_ppk ?? 0), 0)
   const sats = minted - Math.ceil(feePpk / 1000)
-  if (sats < t.priceSats)
-    return bad(`the lock is worth ${sats} sats after the mint’s input fees, below the price of ${t.priceSats}`)
   const locktime = Number(p2pkLock(lock.proofs[0]!.secret)!.tags.find(x => x[0] === 'locktime')![1])
   return { sats, locktime, ys }
+}
+
+/**
+ * Why a checked lock does not meet its job's terms: a locktime before the job's deadline plus the dispute
+ * window and margin (the relay must be able to rule before the customer can take the refund alone), or a
+ * value below the price.
+ */
+export function jobTermsRefusal(
+  lock: Pick<CheckedLock, 'sats' | 'locktime'>,
+  terms: { readonly minLocktime: number; readonly priceSats: number },
+): Rejection | undefined {
+  if (lock.locktime < terms.minLocktime)
+    return bad(`locktime ${lock.locktime} is before ${terms.minLocktime} (job deadline + dispute window + margin)`)
+  if (lock.sats < terms.priceSats)
+    return bad(`the lock is worth ${lock.sats} sats after the mint’s input fees, below the price of ${terms.priceSats}`)
+  return undefined
 }

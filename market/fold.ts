@@ -18,6 +18,7 @@ import {
   type JobRequest,
 } from '../nips/nip90.js'
 import { ATTESTATION, readAttestation } from './attestations.js'
+import { ESCROW_LOCK, jobTermsRefusal } from './escrow.js'
 import { feedbackCounts, isDelivered, resultRefusal, shortId, type Job, type JobState } from './jobs.js'
 import { HANDLER_INFO, HEARTBEAT, PROFILE, readHandler, readHeartbeat, readProfileLud16 } from './providers.js'
 import { flaggedRefusal, REPORT, reportedKey } from './reports.js'
@@ -32,11 +33,21 @@ export type MarketRules = {
   readonly flagThreshold: number
   /** Seconds an open job stays open, from when the relay received its request. */
   readonly jobTtl: number
+  /** Seconds after delivery for a dispute, and the margin before a lock's locktime (DESIGN §7.5). */
+  readonly disputeWindow: number
+  readonly escrowMargin: number
 }
 
 /** The market rules of a config, or undefined when the market is off. */
 export const marketRules = (cfg: Config): MarketRules | undefined =>
-  cfg.market.enabled ? { flagThreshold: cfg.market.flag_threshold, jobTtl: cfg.market.job_ttl } : undefined
+  cfg.market.enabled
+    ? {
+        flagThreshold: cfg.market.flag_threshold,
+        jobTtl: cfg.market.job_ttl,
+        disputeWindow: cfg.market.dispute_window,
+        escrowMargin: cfg.market.escrow_margin,
+      }
+    : undefined
 
 /** A payment an admitted receipt or nutzap proves, as the admission checked it. */
 export type PaymentFact = {
@@ -55,7 +66,19 @@ export type PaymentFact = {
  * `facts_payments` by evidence id, so the fold and a rebuild read the verdict instead of judging again
  * with whatever the store holds later (a replaced 31990 or 10019 would change the answer).
  */
-export type MarketFacts = { readonly payments?: readonly PaymentFact[] }
+export type MarketFacts = { readonly payments?: readonly PaymentFact[]; readonly escrow?: EscrowFact }
+
+/** What an admitted escrow lock proved (market/escrow.ts checkEscrowLock), for the job it names. */
+export type EscrowFact = {
+  readonly job: string
+  readonly provider: string
+  readonly mint: string
+  /** Value after the mint's input fees. */
+  readonly sats: number
+  readonly locktime: number
+  /** The Y of each proof: a proof is pledged to one job. */
+  readonly ys: readonly string[]
+}
 
 /** A stored event that left the store, as the market finds what it added: by seq or id, or by its address. */
 export type StoredKey = {
@@ -75,6 +98,7 @@ export type Touched = { jobs: string[]; providers: string[] }
 
 type JobRowSql = {
   seq: number
+  received_at: number
   id: string
   customer: string
   kind: number
@@ -89,14 +113,15 @@ type JobRowSql = {
 
 const now = () => Math.floor(Date.now() / 1000)
 
-/** A job the market holds, with the seq it is keyed by. */
-type HeldJob = Job & { readonly seq: number }
+/** A job the market holds, with the seq it is keyed by and when the relay received its request. */
+type HeldJob = Job & { readonly seq: number; readonly receivedAt: number }
 
 /** The market's statements on the writer's connection. */
 export function makeMarket(db: Db) {
   const q = {
     job: db.prepare(
-      `SELECT seq, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider, amount_msats
+      `SELECT seq, received_at, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider,
+              amount_msats
        FROM market_jobs WHERE ${JOB_BY_ID}`,
     ),
     implied: db.prepare('SELECT 1 FROM market_implied WHERE id = ?').pluck(),
@@ -112,9 +137,33 @@ export function makeMarket(db: Db) {
     deliver: db
       .prepare(
         `UPDATE market_jobs SET state = 'delivered', provider = ?, result_id = ?, amount_msats = ?, delivered_at = ?
-         WHERE seq = ? AND state = 'open' RETURNING delivered_at - created_at`,
+         WHERE seq = ? AND state IN ('open', 'locked') RETURNING delivered_at - created_at`,
       )
       .pluck(),
+    lock: db.prepare("UPDATE market_jobs SET state = 'locked', provider = ? WHERE seq = ? AND state = 'open'"),
+    unlock: db.prepare("UPDATE market_jobs SET state = 'open', provider = NULL WHERE seq = ? AND state = 'locked'"),
+    escrow: db.prepare(
+      `INSERT INTO market_escrows (job_seq, lock_seq, lock_id, provider, mint, sats, locktime)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    pledge: db.prepare('INSERT INTO market_escrow_proofs (y, job_seq) VALUES (?, ?)'),
+    pledgedTo: db
+      .prepare('SELECT j.id FROM market_escrow_proofs p JOIN market_jobs j ON j.seq = p.job_seq WHERE p.y = ?')
+      .pluck(),
+    escrowOfLock: db.prepare('SELECT job_seq FROM market_escrows WHERE lock_seq = ?').pluck(),
+    lockedBy: db
+      .prepare(
+        `SELECT j.id FROM market_escrows x JOIN market_jobs j ON j.seq = x.job_seq
+         WHERE x.lock_seq = (SELECT seq FROM events WHERE id = ?)`,
+      )
+      .pluck(),
+    dropEscrow: db.prepare('DELETE FROM market_escrows WHERE lock_seq = ? RETURNING job_seq').pluck(),
+    dropPledges: db.prepare('DELETE FROM market_escrow_proofs WHERE job_seq = ?'),
+    learnEscrow: db.prepare(
+      `INSERT OR IGNORE INTO facts_escrows (evidence, job, provider, mint, sats, locktime, ys)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    provenEscrow: db.prepare('SELECT job, provider, mint, sats, locktime, ys FROM facts_escrows WHERE evidence = ?'),
     delivered: db.prepare(
       `INSERT INTO market_deliveries (provider, delivered, paid, response_s) VALUES (?, 1, 0, ?)
        ON CONFLICT (provider) DO UPDATE SET delivered = delivered + 1, response_s = response_s + excluded.response_s`,
@@ -247,6 +296,7 @@ export function makeMarket(db: Db) {
         minReputation: r.min_reputation,
         minZapMsats: r.min_zap_msats,
         amountMsats: r.amount_msats,
+        receivedAt: r.received_at,
         // Most requests name no provider: no JSON to read.
         targets: r.targets === '[]' ? [] : (JSON.parse(r.targets) as string[]),
       }
@@ -345,6 +395,7 @@ export function makeMarket(db: Db) {
       return counted.via === 'zap'
         ? reject('invalid', 'zap receipt: this payment hash is already recorded')
         : reject('invalid', 'nutzap: a proof in it was already counted (each proof pays once)')
+    if (e.kind === ESCROW_LOCK) return lockRefusal(e, rules, facts?.escrow)
     const review = readReview(e)
     if (review) return reviewRefusal(job(review.job), e, review)
     const trust = readTrust(e)
@@ -356,14 +407,73 @@ export function makeMarket(db: Db) {
         const j = job(id)
         if (j && isDelivered(j.state) && j.customer === e.pubkey)
           return reject('restricted', `job ${shortId(id)} was delivered: its request stays as the record of the job`)
+        if (j && j.state === 'locked' && j.customer === e.pubkey)
+          return reject(
+            'restricted',
+            `job ${shortId(id)} is paid in escrow: its request stays as the record of the job`,
+          )
         const delivered = jobDeliveredBy(id)
         if (delivered && delivered.provider === e.pubkey)
           return reject(
             'restricted',
             `result ${shortId(id)} delivered job ${shortId(delivered.job)}: it stays as the record`,
           )
+        const locked = q.lockedBy.get(id) as string | undefined
+        if (locked !== undefined)
+          return reject(
+            'restricted',
+            `lock ${shortId(id)} holds job ${shortId(locked)}'s escrow: it stays as the record`,
+          )
       }
     return undefined
+  }
+
+  /**
+   * Why an escrow lock cannot hold this job: the admission could not check it against the mint, or the job is
+   * not the author's, not open, not open to that provider, already locked, or the lock misses the job's terms
+   * (locktime after the deadline plus dispute window and margin; value at least the provider's quote, else the
+   * bid), or a proof is pledged to another job.
+   */
+  function lockRefusal(e: NostrEvent, rules: MarketRules, x: EscrowFact | undefined): Rejection | undefined {
+    if (!x) return reject('error', 'escrow: the mint could not be reached to check the lock; try again')
+    const j = job(x.job)
+    const why = lockJobRefusal(e, j, x)
+    if (why || !j) return why
+    const quoted = q.askedByQuote.get(j.seq, x.provider) as number | undefined
+    const terms = {
+      minLocktime: j.receivedAt + rules.jobTtl + rules.disputeWindow + rules.escrowMargin,
+      priceSats: Math.ceil((quoted ?? j.bidMsats ?? 0) / 1000),
+    }
+    return jobTermsRefusal(x, terms)
+  }
+
+  /** The rules a lock must meet on a rebuild as well: the job, its state, its customer and the proofs. */
+  function lockJobRefusal(e: NostrEvent, j: HeldJob | undefined, x: EscrowFact): Rejection | undefined {
+    if (!j) return reject('restricted', `unknown job ${shortId(x.job)}: publish the job request to this relay first`)
+    if (j.customer !== e.pubkey) return reject('restricted', "only the job's customer can lock payment for it")
+    if (j.state === 'locked') return reject('restricted', `job ${shortId(j.id)} already has an escrow lock`)
+    if (j.state !== 'open') return reject('restricted', `job ${shortId(j.id)} is ${j.state}: too late to lock`)
+    if (!feedbackCounts(j, x.provider))
+      return reject('restricted', `job ${shortId(j.id)} is not open to provider ${shortId(x.provider)}`)
+    for (const [i, y] of x.ys.entries()) {
+      const other = q.pledgedTo.get(y) as string | undefined
+      if (other !== undefined)
+        return reject('invalid', `escrow: proof ${i + 1} is already pledged to job ${shortId(other)}`)
+    }
+    return undefined
+  }
+
+  /** Records an escrow lock the admission proved: the job is locked to its provider. */
+  function lock(e: NostrEvent, seq: number): void {
+    const r = q.provenEscrow.get(e.id) as (Omit<EscrowFact, 'ys'> & { ys: string }) | undefined
+    if (!r) return
+    const x: EscrowFact = { ...r, ys: JSON.parse(r.ys) as string[] }
+    const j = job(x.job)
+    if (!j || lockJobRefusal(e, j, x)) return
+    q.escrow.run(j.seq, seq, e.id, x.provider, x.mint, x.sats, x.locktime)
+    for (const y of x.ys) q.pledge.run(y, j.seq)
+    q.lock.run(x.provider, j.seq)
+    touchJob(j.id)
   }
 
   /** Opens a job keyed by `seq`: its stored request's, or for an implied job the result's. */
@@ -466,6 +576,7 @@ export function makeMarket(db: Db) {
       return
     }
     if (e.kind === ZapReceipt || e.kind === NUTZAP) return pay(e, receivedAt)
+    if (e.kind === ESCROW_LOCK) return lock(e, seq)
     const wallet = readNutzapInfo(e)
     if (wallet) {
       q.wallet.run(e.pubkey, e.id, wallet.p2pk, JSON.stringify(wallet.mints))
@@ -540,6 +651,13 @@ export function makeMarket(db: Db) {
         touchProvider(p.provider)
         if (p.job) settle(p.job)
       }
+    } else if (kind === ESCROW_LOCK) {
+      // Deletion is refused while the lock holds a job; this is a lock leaving by other means (expiry).
+      const jobSeq = q.dropEscrow.get(seq) as number | undefined
+      if (jobSeq !== undefined) {
+        q.dropPledges.run(jobSeq)
+        q.unlock.run(jobSeq)
+      }
     } else if (kind === HEARTBEAT) {
       if (q.dropHeartbeat.run(seq).changes > 0) touchProvider(gone.pubkey)
     } else if (kind === REPORT) {
@@ -560,13 +678,17 @@ export function makeMarket(db: Db) {
   function learn(evidence: string, facts: MarketFacts): void {
     for (const p of facts.payments ?? [])
       q.learn.run(evidence, p.ref, p.via, p.recipient, p.payer, p.zapped ?? null, p.msats)
+    const x = facts.escrow
+    if (x) q.learnEscrow.run(evidence, x.job, x.provider, x.mint, x.sats, x.locktime, JSON.stringify(x.ys))
   }
 
   /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */
   const keeps = ({ seq, id, kind }: StoredKey): boolean =>
     isJobRequestKind(kind)
       ? q.deliveredJob.get(seq) !== undefined
-      : isJobResultKind(kind) && jobDeliveredBy(id) !== undefined
+      : kind === ESCROW_LOCK
+        ? q.escrowOfLock.get(seq) !== undefined
+        : isJobResultKind(kind) && jobDeliveredBy(id) !== undefined
 
   /** What changed since the last call. */
   function drain(): Touched {

@@ -18,8 +18,11 @@ export type Job = {
   readonly provider: string | null
 }
 
-/** `paid`: delivered, and verified payments to its provider cover the amount asked. */
-export type JobState = 'open' | 'delivered' | 'paid' | 'expired'
+/**
+ * `locked`: open, with the customer's payment in escrow for one provider (DESIGN §7.5). `paid`: delivered, and
+ * verified payments to its provider cover the amount asked.
+ */
+export type JobState = 'open' | 'locked' | 'delivered' | 'paid' | 'expired'
 
 /** True once a result delivered the job (paid or not). */
 export const isDelivered = (s: JobState) => s === 'delivered' || s === 'paid'
@@ -38,7 +41,10 @@ export function resultRefusal(job: Job | undefined, result: NostrEvent, cancelle
   if (result.kind !== job.kind + 1000)
     return reject('restricted', `a result to a kind ${job.kind} job must be kind ${job.kind + 1000}`)
   if (job.state === 'expired') return reject('restricted', `job ${shortId(job.id)} expired before delivery`)
-  if (job.state !== 'open') return reject('restricted', `job ${shortId(job.id)} is already delivered`)
+  if (isDelivered(job.state)) return reject('restricted', `job ${shortId(job.id)} is already delivered`)
+  // An escrowed job pays only the provider its customer locked the payment to.
+  if (job.state === 'locked' && result.pubkey !== job.provider)
+    return reject('restricted', `job ${shortId(job.id)} is paid in escrow to another provider`)
   if (result.pubkey === job.customer) return reject('restricted', 'a customer cannot deliver its own job')
   if (job.targets.length > 0 && !job.targets.includes(result.pubkey))
     return reject('restricted', `job ${shortId(job.id)} is a direct request to other providers`)

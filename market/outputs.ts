@@ -11,6 +11,7 @@ export const PROVIDER_ASSERTION = TRUST
 export const JOB_LEDGER = 31118
 
 type JobRow = {
+  seq: number
   id: string
   customer: string
   kind: number
@@ -31,9 +32,10 @@ const str = (v: number | string) => String(v)
 export function makeOutputs(db: Db) {
   const q = {
     job: db.prepare(
-      `SELECT id, customer, kind, bid_msats, state, provider, result_id, amount_msats, created_at, delivered_at,
+      `SELECT seq, id, customer, kind, bid_msats, state, provider, result_id, amount_msats, created_at, delivered_at,
               paid_msats, paid_at FROM market_jobs WHERE ${JOB_BY_ID}`,
     ),
+    escrow: db.prepare('SELECT lock_id, mint, sats, locktime FROM market_escrows WHERE job_seq = ?'),
     payments: db.prepare(
       'SELECT ref, via, evidence, msats FROM market_payments WHERE job = ? AND provider = ? ORDER BY ref',
     ),
@@ -76,6 +78,8 @@ export function makeOutputs(db: Db) {
       tags.push(['state', j.state], ['requested_at', str(j.created_at)])
       if (j.bid_msats !== null) tags.push(['bid', str(j.bid_msats)])
       if (j.provider) tags.push(['provider', j.provider])
+      const x = q.escrow.get(j.seq) as { lock_id: string; mint: string; sats: number; locktime: number } | undefined
+      if (x) tags.push(['escrow', x.lock_id, x.mint, str(x.sats), str(x.locktime)])
       if (j.result_id) tags.push(['result', j.result_id])
       if (j.amount_msats !== null) tags.push(['amount', str(j.amount_msats)])
       if (j.delivered_at !== null)

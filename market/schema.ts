@@ -55,6 +55,22 @@ CREATE TABLE IF NOT EXISTS market_quotes (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS market_quotes_job ON market_quotes(job_seq, provider, created_at);
+-- Escrow locks (7117, DESIGN §7.5): one per job, keyed by the job's seq; the lock event is the record.
+CREATE TABLE IF NOT EXISTS market_escrows (
+  job_seq INTEGER PRIMARY KEY,
+  lock_seq INTEGER NOT NULL,
+  lock_id TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  mint TEXT NOT NULL,
+  sats INTEGER NOT NULL,
+  locktime INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS market_escrows_lock ON market_escrows(lock_seq);
+-- The proofs pledged, by Y: a proof pledged to one job cannot be pledged to another.
+CREATE TABLE IF NOT EXISTS market_escrow_proofs (
+  y TEXT PRIMARY KEY,
+  job_seq INTEGER NOT NULL
+) WITHOUT ROWID;
 -- Verified payments: one row per payment hash (zap) or proof Y (nutzap), so each counts once.
 CREATE TABLE IF NOT EXISTS market_payments (
   ref TEXT PRIMARY KEY,
@@ -157,6 +173,17 @@ CREATE TABLE IF NOT EXISTS facts_payments (
   msats INTEGER NOT NULL,
   PRIMARY KEY (evidence, ref)
 ) WITHOUT ROWID;
+-- What the admission proved about an escrow lock with the mint's keysets and info: its value after fees,
+-- locktime and proofs' Ys, by the lock's id.
+CREATE TABLE IF NOT EXISTS facts_escrows (
+  evidence TEXT PRIMARY KEY,
+  job TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  mint TEXT NOT NULL,
+  sats INTEGER NOT NULL,
+  locktime INTEGER NOT NULL,
+  ys TEXT NOT NULL
+) WITHOUT ROWID;
 `
 
 /**
@@ -172,6 +199,8 @@ export const MARKET_TABLES = [
   'market_implied',
   'market_deliveries',
   'market_quotes',
+  'market_escrows',
+  'market_escrow_proofs',
   'market_payments',
   'market_handlers',
   'market_profiles',

@@ -11,7 +11,8 @@
 import type { Config } from '../config/schema.js'
 import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
 import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
-import { checkNutzap, NUTZAP, readNutzap, type Nutzap } from '../nips/nip61.js'
+import { checkNutzap, mintUrl, NUTZAP, readNutzap, type CashuProof } from '../nips/nip61.js'
+import { checkEscrowLock, ESCROW_LOCK, readEscrowLock } from '../market/escrow.js'
 import { embeddedRequest, isJobRequestKind, isJobResultKind } from '../nips/nip90.js'
 import type { PaymentFact } from '../market/fold.js'
 import { remember } from '../market/remember.js'
@@ -58,25 +59,59 @@ function nutzapToWallet(e: NostrEvent, ctx: PolicyCtx) {
   return info && { nz, info }
 }
 
-const keysetsOf = (nz: Nutzap) => [...new Set(nz.proofs.map(p => p.id))]
+const keysetsOf = (proofs: readonly CashuProof[]) => [...new Set(proofs.map(p => p.id))]
+
+/** Fetches the keysets `proofs` name and, for a lock, the mint's info, when not cached yet. */
+function fetchMintFacts(deps: PolicyDeps, mint: string, proofs: readonly CashuProof[], info: boolean) {
+  const missing = keysetsOf(proofs).filter(id => !deps.keysets.peek(mint, id))
+  const fetching = missing.map(id => deps.keysets.fetch(mint, id))
+  if (info && !deps.keysets.peekInfo(mint)) fetching.push(deps.keysets.fetchInfo(mint))
+  return fetching.length === 0 ? undefined : Promise.all(fetching).then(() => undefined)
+}
+
+/**
+ * An escrow lock checked against the provider's 10019, the operator's mints and the mint's keysets and info
+ * (market/escrow.ts); what it proves goes to the fold, which judges it against the job. A mint that could not
+ * be asked leaves no facts, and the fold refuses the lock as not checkable now.
+ */
+function escrowCheck(
+  e: NostrEvent,
+  ctx: PolicyCtx,
+  deps: PolicyDeps,
+  allowedMints: readonly string[] | undefined,
+): ReturnType<VerifiedCheck> {
+  const lock = readEscrowLock(e)
+  if ('prefix' in lock) return lock
+  const info = deps.keysets.peekInfo(lock.mint)
+  if (!info) return undefined
+  const v = checkEscrowLock(lock, {
+    customer: e.pubkey,
+    relay: deps.relayPubkey,
+    provider: ctx.views.wallet(lock.provider),
+    allowedMints,
+    mintNuts: new Set(info.nuts),
+    keyset: deps.keysets.peek,
+  })
+  if ('missingKeyset' in v) return undefined
+  if ('prefix' in v) return v
+  return { facts: { escrow: { job: lock.job, provider: lock.provider, mint: lock.mint, ...v } } }
+}
 
 export const marketAdmission: Policy = {
   name: 'market',
   nips: [57, 90],
   antiSpam: false,
   enabled: (cfg: Config) => cfg.market.enabled,
-  make: (_cfg: Config, deps: PolicyDeps) => {
+  make: (cfg: Config, deps: PolicyDeps) => {
     const recentRequests = new Map<string, true>()
+    const mints = cfg.market.mints.flatMap(m => mintUrl(m) ?? [])
+    const allowedMints = mints.length > 0 ? mints : undefined
     return {
       prepare: (e, ctx) => {
         const nutzap = nutzapToWallet(e, ctx)
-        if (nutzap && !('prefix' in nutzap)) {
-          const { nz } = nutzap
-          const missing = keysetsOf(nz).filter(id => !deps.keysets.peek(nz.mint, id))
-          return missing.length === 0
-            ? undefined
-            : Promise.all(missing.map(id => deps.keysets.fetch(nz.mint, id))).then(() => undefined)
-        }
+        if (nutzap && !('prefix' in nutzap)) return fetchMintFacts(deps, nutzap.nz.mint, nutzap.nz.proofs, false)
+        const lock = e.kind === ESCROW_LOCK ? readEscrowLock(e) : undefined
+        if (lock) return 'prefix' in lock ? undefined : fetchMintFacts(deps, lock.mint, lock.proofs, true)
         const recipient = zapRecipient(e, deps)
         if (recipient === undefined) return undefined
         const unknown = ctx.views.lightningAddresses(recipient).filter(a => deps.lnurl.peek(a) === undefined)
@@ -86,6 +121,7 @@ export const marketAdmission: Policy = {
           : Promise.all(unknown.map(a => deps.lnurl.resolve(a).catch(() => undefined))).then(() => undefined)
       },
       verified: (e, ctx) => {
+        if (e.kind === ESCROW_LOCK) return escrowCheck(e, ctx, deps, allowedMints)
         if (isJobRequestKind(e.kind)) {
           remember(recentRequests, e.id, true, RECENT_REQUESTS)
           return undefined

@@ -16,7 +16,10 @@ export type Market = TestRelay & { c: RawClient; lnurl: LnurlServer }
  * A relay with the market on, outputs published every 50 ms (each provider's as often), and an LNURL server
  * it may reach on loopback.
  */
-export async function startMarket(t: Test, flags: Record<string, string | number | boolean> = {}): Promise<Market> {
+export async function startMarket(
+  t: Test,
+  flags: Record<string, string | number | boolean | readonly string[]> = {},
+): Promise<Market> {
   const r = await startTestRelay(t, {
     'market.enabled': true,
     'market.allow_loopback': true,

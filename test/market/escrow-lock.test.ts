@@ -1,7 +1,14 @@
 // Escrow locks (market/escrow.ts): a 7117 is read, then checked offline against the provider's 10019, the
 // operator's mints, the mint's NUTs and keysets, and the price. Each rule the issue names has a case here.
 import t from 'tap'
-import { checkEscrowLock, ESCROW_LOCK, readEscrowLock, type EscrowLock, type LockTerms } from '../../market/escrow.js'
+import {
+  checkEscrowLock,
+  ESCROW_LOCK,
+  jobTermsRefusal,
+  readEscrowLock,
+  type EscrowLock,
+  type LockTerms,
+} from '../../market/escrow.js'
 import { proofY, type CashuProof } from '../../nips/nip61.js'
 import { issueProofs, makeMintKeys, p2pkSecret } from '../helpers/cashu.js'
 import { signer } from '../helpers/events.js'
@@ -43,8 +50,6 @@ const terms = (o: Partial<LockTerms> = {}): LockTerms => ({
   relay,
   provider: { p2pk: `02${WALLET}`, mints: [MINT] },
   allowedMints: undefined,
-  minLocktime: DEADLINE,
-  priceSats: 20,
   mintNuts: new Set([1, 2, 3, 4, 7, 10, 11, 12]),
   keyset: (mint, id) => (mint === MINT ? [sats, withFee].find(k => k.id === id) : undefined),
   ...o,
@@ -142,11 +147,6 @@ t.test('each lock rule of the issue is refused with its reason', async t => {
       'proof 1 must have refund [customer]',
     ],
     [
-      'with a too-early locktime',
-      locked([4, 16], escrowTags({ locktime: DEADLINE - 1 })),
-      `proof 1 locktime ${DEADLINE - 1} is before ${DEADLINE} (job deadline + dispute window + margin)`,
-    ],
-    [
       'without a locktime',
       locked(
         [4, 16],
@@ -202,17 +202,25 @@ t.test('the mint must be the provider’s and the operator’s, and support NUT-
   t.equal('sats' in check(proofs, { allowedMints: [MINT] }), true, 'an allowed mint passes')
 })
 
-t.test('the value after input fees must cover the price; an unknown keyset is fetched first', async t => {
-  t.strictSame(
-    check(locked([4, 8])),
-    invalid('the lock is worth 12 sats after the mint’s input fees, below the price of 20'),
-  )
+t.test('the value is counted after the mint’s input fees; an unknown keyset is fetched first', async t => {
+  t.match(check(locked([4, 8])), { sats: 12 })
   // Two proofs at 600 ppk each: 1,200 ppk, rounded up to 2 sats.
-  const feed = locked([4, 16], escrowTags(), WALLET, withFee)
-  t.strictSame(check(feed), invalid('the lock is worth 18 sats after the mint’s input fees, below the price of 20'))
-  t.match(check(feed, { priceSats: 18 }), { sats: 18 }, 'the fee is what the lock loses')
+  t.match(check(locked([4, 16], escrowTags(), WALLET, withFee)), { sats: 18 }, 'the fee is what the lock loses')
   const other = makeMintKeys()
   t.strictSame(check(locked([4, 16], escrowTags(), WALLET, other)), {
     missingKeyset: { mint: MINT, id: other.id },
   })
+})
+
+t.test("the job's terms: a locktime leaving room for the ruling, a value covering the price", async t => {
+  const terms = { minLocktime: DEADLINE, priceSats: 20 }
+  t.equal(jobTermsRefusal({ sats: 20, locktime: DEADLINE }, terms), undefined, 'exactly enough passes')
+  t.strictSame(
+    jobTermsRefusal({ sats: 20, locktime: DEADLINE - 1 }, terms),
+    invalid(`locktime ${DEADLINE - 1} is before ${DEADLINE} (job deadline + dispute window + margin)`),
+  )
+  t.strictSame(
+    jobTermsRefusal({ sats: 19, locktime: DEADLINE }, terms),
+    invalid('the lock is worth 19 sats after the mint’s input fees, below the price of 20'),
+  )
 })

@@ -1,0 +1,274 @@
+// Escrow locks over WebSocket (DESIGN §7.5): a customer locks Cashu proofs minted by the real cashu-ts Wallet at
+// the fixture mint, 2-of-3 {provider, customer, relay} with SIG_ALL and a refund to the customer; the relay
+// checks the lock offline (keysets and info fetched once from the mint) and against the job, and a locked job
+// takes results only from the escrowed provider. Each refused lock the issue names has a case here.
+import t, { type Test } from 'tap'
+import { P2PKBuilder, Wallet, type Proof } from '@cashu/cashu-ts'
+import { startFixtureMint, type FixtureMint, type FixtureMintOptions } from '../fixtures/mint/index.js'
+import { signer, now, type Signer } from '../helpers/events.js'
+import { accepted, jobRow, outputWhen, refused, request, result, startMarket, tag } from '../helpers/market.js'
+import type { RawClient } from '../helpers/client.js'
+import Database from 'better-sqlite3'
+import { rebuildMarket } from '../../market/fold.js'
+import { MARKET_TABLES } from '../../market/schema.js'
+import { databaseFile } from '../../relay/app.js'
+
+// The market's windows in these tests: a lock must leave job_ttl + dispute_window + escrow_margin.
+const RULES = { 'market.job_ttl': 3600, 'market.dispute_window': 600, 'market.escrow_margin': 60 }
+const ROOM = 3600 + 600 + 60
+
+/** A proof as a `proof` tag carries it (amount as a number, the DLEQ with its r). */
+const proofJson = (p: Proof) =>
+  JSON.stringify({
+    id: p.id,
+    amount: p.amount.toNumber(),
+    secret: p.secret,
+    C: p.C,
+    ...(p.dleq ? { dleq: { e: p.dleq.e, s: p.dleq.s, r: p.dleq.r } } : {}),
+  })
+
+async function openMint(t: Test, opts?: FixtureMintOptions): Promise<{ mint: FixtureMint; wallet: Wallet }> {
+  const mint = await startFixtureMint(opts)
+  t.teardown(mint.close)
+  const wallet = new Wallet(mint.url, { unit: 'sat' })
+  await wallet.loadMint()
+  return { mint, wallet }
+}
+
+type LockOptions = { data?: string; nSigs?: number; refund?: boolean; locktime?: number; cosigners?: string[] }
+
+/** Sats from `wallet` locked as the escrow of DESIGN §7.5, or with one rule changed. */
+async function lockProofs(
+  wallet: Wallet,
+  sats: number,
+  keys: { data: string; customer: string; relay: string },
+  o: LockOptions = {},
+) {
+  let b = new P2PKBuilder()
+    .addLockPubkey([o.data ?? keys.data, ...(o.cosigners ?? [keys.customer, keys.relay])])
+    .requireLockSignatures(o.nSigs ?? 2)
+    .sigAll()
+    .lockUntil(o.locktime ?? now() + ROOM + 600)
+  if (o.refund !== false) b = b.addRefundPubkey(keys.customer)
+  const funds = await wallet.mintProofsBolt11(sats, await wallet.createMintQuoteBolt11(sats))
+  const { send } = await wallet.ops.send(sats, funds).asP2PK(b.toOptions()).run()
+  return send
+}
+
+const lockEvent = (
+  customer: Signer,
+  job: string,
+  provider: string,
+  mint: string,
+  proofs: readonly (Proof | string)[],
+) =>
+  customer.sign({
+    kind: 7117,
+    tags: [
+      ['e', job],
+      ['p', provider],
+      ['u', mint],
+      ...proofs.map(p => ['proof', typeof p === 'string' ? p : proofJson(p)]),
+    ],
+  })
+
+/** A market, a fixture mint, a provider with a 10019 naming its Cashu key and the mint, and a customer. */
+async function escrowMarket(t: Test, flags: Record<string, string | number | boolean | readonly string[]> = {}) {
+  const m = await startMarket(t, { ...RULES, ...flags })
+  const { mint, wallet } = await openMint(t)
+  const [customer, provider, wallet10019] = [signer(), signer(), signer()]
+  let version = 0
+  const publish10019 = (mints: string[]) =>
+    accepted(
+      t,
+      m.c,
+      provider.sign({
+        kind: 10019,
+        // Each a second newer, so that a replacement replaces.
+        created_at: now() + version++,
+        tags: [...mints.map(u => ['mint', u, 'sat']), ['pubkey', `02${wallet10019.pubkey}`]],
+      }),
+      'the provider’s 10019',
+    )
+  await publish10019([mint.url])
+  const keys = { data: wallet10019.pubkey, customer: customer.pubkey, relay: m.relay.pubkey }
+  return { ...m, mint, wallet, customer, provider, keys, publish10019 }
+}
+
+const lockRefused = (
+  t: Test,
+  c: RawClient,
+  e: { id: string },
+  prefix: 'invalid' | 'restricted',
+  reason: RegExp,
+  what: string,
+) => refused(t, c, e, prefix, reason, what)
+
+t.test('a lock of the right shape locks the job to its provider; only that provider delivers', async t => {
+  const m = await escrowMarket(t)
+  const { c, customer, provider } = m
+  const req = request(customer, { bid: 21_000 })
+  await accepted(t, c, req, 'the request')
+  const proofs = await lockProofs(m.wallet, 21, m.keys)
+  const lock = lockEvent(customer, req.id, provider.pubkey, m.mint.url, proofs)
+  // The wallets ask for the info too: count the relay's question as the difference.
+  const infos = () => m.mint.requests.get('/v1/info') ?? 0
+  const before = infos()
+  await accepted(t, c, lock, 'the lock')
+  t.match(jobRow(m.dataDir, req.id), { state: 'locked', provider: provider.pubkey })
+  t.equal(infos(), before + 1, "the relay asked for the mint's info")
+  const ledger = await outputWhen(c, m.relay.pubkey, 31118, req.id, e => tag(e, 'state') === 'locked', 'ledger')
+  const escrow = ledger.tags.find(x => x[0] === 'escrow')
+  t.strictSame(escrow?.slice(0, 4), ['escrow', lock.id, m.mint.url, '21'], 'the ledger names the lock, mint and value')
+
+  await lockRefused(
+    t,
+    c,
+    result(signer(), req),
+    'restricted',
+    /paid in escrow to another provider/,
+    "a stranger's result",
+  )
+  await lockRefused(
+    t,
+    c,
+    customer.sign({ kind: 5, tags: [['e', lock.id]] }),
+    'restricted',
+    /stays as the record/,
+    'deleting the lock',
+  )
+  await lockRefused(
+    t,
+    c,
+    customer.sign({ kind: 5, tags: [['e', req.id]] }),
+    'restricted',
+    /paid in escrow/,
+    'cancelling the request',
+  )
+  const again = lockEvent(customer, req.id, provider.pubkey, m.mint.url, await lockProofs(m.wallet, 21, m.keys))
+  await lockRefused(t, c, again, 'restricted', /already has an escrow lock/, 'a second lock')
+  t.equal(infos(), before + 1, "and only once: the mint's info is cached")
+  const res = result(provider, req, { amount: 21_000 })
+  await accepted(t, c, res, "the escrowed provider's result")
+  t.match(jobRow(m.dataDir, req.id), { state: 'delivered', provider: provider.pubkey, result_id: res.id })
+
+  // A rebuild reads the lock's verdict from facts_escrows and reaches the same tables.
+  const db = new Database(databaseFile(m.dataDir))
+  t.teardown(() => db.close())
+  const snapshot = () => MARKET_TABLES.map(table => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all())
+  const live = snapshot()
+  t.equal(live[MARKET_TABLES.indexOf('market_escrow_proofs')]!.length, proofs.length, 'each proof is pledged')
+  rebuildMarket(db)
+  t.strictSame(snapshot(), live, 'the rebuilt market equals the live one')
+})
+
+t.test('each lock the issue names is refused with its rule, and nothing is stored', async t => {
+  const m = await escrowMarket(t)
+  const { c, customer, provider, keys } = m
+  const req = request(customer, { bid: 21_000 })
+  await accepted(t, c, req, 'the request')
+  const lock = (proofs: readonly (Proof | string)[]) => lockEvent(customer, req.id, provider.pubkey, m.mint.url, proofs)
+  const cases: [string, LockOptions, RegExp][] = [
+    [
+      'to the wrong key',
+      { data: customer.pubkey },
+      /^invalid: escrow: proof 1 is not locked to the provider’s 10019 key$/,
+    ],
+    ['with n_sigs 1', { nSigs: 1 }, /proof 1 must need n_sigs 2$/],
+    ['without refund', { refund: false }, /proof 1 must have refund \[customer\]$/],
+    ['without the relay', { cosigners: [customer.pubkey, signer().pubkey] }, /must have pubkeys \[customer, relay\]/],
+    [
+      'with a too-early locktime',
+      { locktime: now() + 3600 },
+      /locktime \d+ is before \d+ \(job deadline \+ dispute window \+ margin\)$/,
+    ],
+  ]
+  for (const [what, o, reason] of cases)
+    await lockRefused(t, c, lock(await lockProofs(m.wallet, 21, keys, o)), 'invalid', reason, `a lock ${what}`)
+
+  const good = await lockProofs(m.wallet, 21, keys)
+  const tampered = good.map(p => {
+    const j = JSON.parse(proofJson(p)) as { dleq: { e: string; s: string } }
+    return JSON.stringify({ ...j, dleq: { ...j.dleq, s: j.dleq.e } })
+  })
+  await lockRefused(t, c, lock(tampered), 'invalid', /proof 1 has an invalid DLEQ$/, 'a lock with a bad DLEQ')
+  await lockRefused(
+    t,
+    c,
+    lock(await lockProofs(m.wallet, 10, keys)),
+    'invalid',
+    /the lock is worth 10 sats after the mint’s input fees, below the price of 21$/,
+    'a lock below the price (the bid, with no quote)',
+  )
+  const stranger = signer()
+  const theirs = await lockProofs(m.wallet, 21, { ...keys, customer: stranger.pubkey })
+  await lockRefused(
+    t,
+    c,
+    lockEvent(stranger, req.id, provider.pubkey, m.mint.url, theirs),
+    'restricted',
+    /only the job's customer can lock payment for it/,
+    "a stranger's lock",
+  )
+  t.match(jobRow(m.dataDir, req.id), { state: 'open', provider: null }, 'the job is still open')
+
+  // The proofs of a lock that holds one job cannot hold another.
+  await accepted(t, c, lock(good), 'the good lock')
+  const other = request(customer, { bid: 21_000 })
+  await accepted(t, c, other, 'another request')
+  await lockRefused(
+    t,
+    c,
+    lockEvent(customer, other.id, provider.pubkey, m.mint.url, good),
+    'invalid',
+    new RegExp(`proof 1 is already pledged to job ${req.id.slice(0, 12)}$`),
+    'the same proofs for another job',
+  )
+})
+
+t.test('the mint must be in the provider’s 10019 and allowed by market.mints, and support NUT-11', async t => {
+  const allowedMint = await openMint(t)
+  const m = await escrowMarket(t, { 'market.mints': [allowedMint.mint.url] })
+  const { c, customer, provider, keys } = m
+  const req = request(customer, { bid: 5_000 })
+  await accepted(t, c, req, 'the request')
+  const from = (mint: FixtureMint, proofs: readonly Proof[]) =>
+    lockEvent(customer, req.id, provider.pubkey, mint.url, proofs)
+  await lockRefused(
+    t,
+    c,
+    from(m.mint, await lockProofs(m.wallet, 5, keys)),
+    'invalid',
+    /is not allowed here$/,
+    'a mint the provider lists but the operator does not allow',
+  )
+  await lockRefused(
+    t,
+    c,
+    from(allowedMint.mint, await lockProofs(allowedMint.wallet, 5, keys)),
+    'invalid',
+    /is not among the provider’s 10019 mints$/,
+    'a mint the operator allows but the provider does not list',
+  )
+  const noP2pk = await openMint(t, { without: [11] })
+  await m.publish10019([m.mint.url, allowedMint.mint.url, noP2pk.mint.url])
+  const open = await escrowMarket(t)
+  await open.publish10019([open.mint.url, noP2pk.mint.url])
+  const req2 = request(open.customer, { bid: 5_000 })
+  await accepted(t, open.c, req2, 'a request on a relay allowing any mint')
+  await lockRefused(
+    t,
+    open.c,
+    lockEvent(
+      open.customer,
+      req2.id,
+      open.provider.pubkey,
+      noP2pk.mint.url,
+      await lockProofs(noP2pk.wallet, 5, open.keys),
+    ),
+    'invalid',
+    /the mint does not support NUT-11$/,
+    'a mint without NUT-11 (its locks would be anyone-can-spend)',
+  )
+  await accepted(t, c, from(allowedMint.mint, await lockProofs(allowedMint.wallet, 5, keys)), 'an allowed, listed mint')
+})

@@ -6,6 +6,7 @@
 import { isHex64, reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
 import {
   compressedKey,
+  inputFeeSats,
   mintedSats,
   mintUrl,
   p2pkLock,
@@ -127,9 +128,7 @@ export function checkEscrowLock(lock: EscrowLock, t: LockTerms): CheckedLock | M
   if (missing !== undefined) return bad(`the mint does not support NUT-${missing}`)
   const minted = mintedSats(lock.mint, lock.proofs, t.keyset, bad)
   if (typeof minted !== 'number') return minted
-  // NUT-02: the swap that spends the proofs costs the sum of their keysets' input fees, rounded up.
-  const feePpk = lock.proofs.reduce((sum, p) => sum + (t.keyset(lock.mint, p.id)?.input_fee_ppk ?? 0), 0)
-  const sats = minted - Math.ceil(feePpk / 1000)
+  const sats = minted - inputFeeSats(lock.proofs, id => t.keyset(lock.mint, id)?.input_fee_ppk ?? 0)
   const locktime = Number(p2pkLock(lock.proofs[0]!.secret)!.tags.find(x => x[0] === 'locktime')![1])
   return { sats, locktime, ys }
 }

@@ -177,6 +177,10 @@ export function checkNutzap(
   return typeof sats === 'number' ? { sats, ys } : sats
 }
 
+/** NUT-02: what a swap spending `proofs` costs, the sum of their keysets' input fees (ppk) rounded up to sats. */
+export const inputFeeSats = (proofs: readonly CashuProof[], feePpk: (keysetId: string) => number) =>
+  Math.ceil(proofs.reduce((sum, p) => sum + feePpk(p.id), 0) / 1000)
+
 /** The Y of a proof (hash_to_curve of its secret, compressed hex): how a mint and the market know a proof. */
 export const proofY = (secret: string) => hashToCurve(new TextEncoder().encode(secret)).toHex(true)
 

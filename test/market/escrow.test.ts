@@ -3,7 +3,8 @@
 // checks the lock offline (keysets and info fetched once from the mint) and against the job, and a locked job
 // takes results only from the escrowed provider. Each refused lock the issue names has a case here.
 import t, { type Test } from 'tap'
-import { P2PKBuilder, Wallet, type Proof } from '@cashu/cashu-ts'
+import { Wallet, type Proof } from '@cashu/cashu-ts'
+import { lockSats, type LockChanges, type LockKeys } from '../fixtures/mint/escrow.js'
 import { startFixtureMint, type FixtureMint, type FixtureMintOptions } from '../fixtures/mint/index.js'
 import { signer, now, type Signer } from '../helpers/events.js'
 import { accepted, jobRow, outputWhen, refused, request, result, startMarket, tag } from '../helpers/market.js'
@@ -35,25 +36,10 @@ async function openMint(t: Test, opts?: FixtureMintOptions): Promise<{ mint: Fix
   return { mint, wallet }
 }
 
-type LockOptions = { data?: string; nSigs?: number; refund?: boolean; locktime?: number; cosigners?: string[] }
-
-/** Sats from `wallet` locked as the escrow of DESIGN §7.5, or with one rule changed. */
-async function lockProofs(
-  wallet: Wallet,
-  sats: number,
-  keys: { data: string; customer: string; relay: string },
-  o: LockOptions = {},
-) {
-  let b = new P2PKBuilder()
-    .addLockPubkey([o.data ?? keys.data, ...(o.cosigners ?? [keys.customer, keys.relay])])
-    .requireLockSignatures(o.nSigs ?? 2)
-    .sigAll()
-    .lockUntil(o.locktime ?? now() + ROOM + 600)
-  if (o.refund !== false) b = b.addRefundPubkey(keys.customer)
-  const funds = await wallet.mintProofsBolt11(sats, await wallet.createMintQuoteBolt11(sats))
-  const { send } = await wallet.ops.send(sats, funds).asP2PK(b.toOptions()).run()
-  return send
-}
+/** Sats locked as the escrow, with a locktime leaving the room the market asks for, or one rule changed. */
+type Changes = LockChanges & { locktime?: number; data?: string }
+const lockProofs = (wallet: Wallet, sats: number, keys: LockKeys, o: Changes = {}) =>
+  lockSats(wallet, sats, { ...keys, data: o.data ?? keys.data }, o.locktime ?? now() + ROOM + 600, o)
 
 const lockEvent = (
   customer: Signer,
@@ -168,7 +154,7 @@ t.test('each lock the issue names is refused with its rule, and nothing is store
   const req = request(customer, { bid: 21_000 })
   await accepted(t, c, req, 'the request')
   const lock = (proofs: readonly (Proof | string)[]) => lockEvent(customer, req.id, provider.pubkey, m.mint.url, proofs)
-  const cases: [string, LockOptions, RegExp][] = [
+  const cases: [string, Changes, RegExp][] = [
     [
       'to the wrong key',
       { data: customer.pubkey },

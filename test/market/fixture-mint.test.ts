@@ -20,6 +20,7 @@ import {
 import { invoiceMsats } from '../../nips/nip57.js'
 import { signer } from '../helpers/events.js'
 import { startFixtureMint, type FixtureMint, type FixtureMintOptions } from '../fixtures/mint/index.js'
+import { fund, lockSats } from '../fixtures/mint/escrow.js'
 
 /** A Nostr key and its Cashu form (NIP-61: "02" + x-only). */
 type Party = { readonly sk: string; readonly xonly: string; readonly cashu: string }
@@ -45,11 +46,6 @@ async function walletFor(mint: FixtureMint): Promise<Wallet> {
   return wallet
 }
 
-/** Proofs worth `amount`, minted through a bolt11 quote. */
-async function fund(wallet: Wallet, amount: number): Promise<Proof[]> {
-  return wallet.mintProofsBolt11(amount, await wallet.createMintQuoteBolt11(amount))
-}
-
 const LOCKED = 21
 
 /** The escrow of DESIGN §7.5: the customer locks 21 sats to the provider, 2-of-3 with the relay, SIG_ALL. */
@@ -57,15 +53,8 @@ async function lockEscrow(t: Test) {
   const { mint, wallet: customerWallet } = await openMint(t)
   const [provider, customer, relay] = [party(), party(), party()]
   const locktime = mint.now() + 3600
-  const lock = new P2PKBuilder()
-    .addLockPubkey([provider.xonly, customer.xonly, relay.xonly])
-    .requireLockSignatures(2)
-    .sigAll()
-    .lockUntil(locktime)
-    .addRefundPubkey(customer.xonly)
-    .toOptions()
-  const funds = await fund(customerWallet, 64)
-  const { send: locked } = await customerWallet.ops.send(LOCKED, funds).asP2PK(lock).run()
+  const keys = { data: provider.xonly, customer: customer.xonly, relay: relay.xonly }
+  const locked = await lockSats(customerWallet, LOCKED, keys, locktime)
   const providerWallet = await walletFor(mint)
   return { mint, customerWallet, providerWallet, provider, customer, relay, locktime, locked }
 }

@@ -7,7 +7,12 @@ import { tempDir } from '../helpers/relay.js'
 import { openTestStore } from '../helpers/store.js'
 
 t.test("the sweeper keeps a delivered job's record and drops an expired open job", async t => {
-  const store = openTestStore(tempDir(t), 'agora.sqlite', { flagThreshold: 3, jobTtl: 86400, disputeWindow: 86400, escrowMargin: 3600 })
+  const store = openTestStore(tempDir(t), 'agora.sqlite', {
+    flagThreshold: 3,
+    jobTtl: 86400,
+    disputeWindow: 86400,
+    escrowMargin: 3600,
+  })
   t.teardown(() => store.close())
   const [customer, provider] = [signer(), signer()]
   const at = now()
@@ -61,7 +66,12 @@ t.test("the sweeper keeps a delivered job's record and drops an expired open job
 t.test(
   'an open job without a result for market.job_ttl seconds is expired by the sweep and takes no result',
   async t => {
-    const store = openTestStore(tempDir(t), 'agora.sqlite', { flagThreshold: 3, jobTtl: 60, disputeWindow: 86400, escrowMargin: 3600 })
+    const store = openTestStore(tempDir(t), 'agora.sqlite', {
+      flagThreshold: 3,
+      jobTtl: 60,
+      disputeWindow: 86400,
+      escrowMargin: 3600,
+    })
     t.teardown(() => store.close())
     const [customer, provider] = [signer(), signer()]
     const req = customer.sign({ kind: 5100, tags: [['bid', '1000']] })

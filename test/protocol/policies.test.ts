@@ -348,9 +348,13 @@ t.test('with auth_writes an event by a pubkey other than the authenticated one i
   t.same(await storedIds(url), [], 'nothing stored')
 })
 
-// ---- private reads (7117 private; 7000 public)
+// ---- private reads (7117 private; 7000 public). The market is off: these 7117s are no escrow locks.
 
-const privateFlags = closed({ 'policies.private_reads.enabled': true, 'policies.private_reads.kinds': '7117' })
+const privateFlags = closed({
+  'policies.private_reads.enabled': true,
+  'policies.private_reads.kinds': '7117',
+  'market.enabled': false,
+})
 
 t.test('stored private events are served only to their author or p-tagged party after AUTH', async t => {
   const { url } = await startTestRelay(t, privateFlags)

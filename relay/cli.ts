@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | keygen | market rebuild.
+// agora CLI: start | import | export | keygen | market rebuild | escrow list.
 // Flags override AGORA_* env, which overrides the config file.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.js'
 import { exportEvents } from './commands/export.js'
 import { importEvents } from './commands/import.js'
 import { keygen } from './commands/keygen.js'
+import { escrowList } from './commands/escrow.js'
 import { marketRebuild } from './commands/market.js'
 import { start } from './commands/start.js'
 
@@ -14,7 +15,8 @@ const USAGE = `usage:
   agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify]
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
   agora keygen [--config FILE] [--data DIR] [--force]
-  agora market rebuild [--config FILE] [--data DIR]`
+  agora market rebuild [--config FILE] [--data DIR]
+  agora escrow list [--config FILE] [--data DIR]`
 
 const options = {
   config: { type: 'string' },
@@ -99,6 +101,11 @@ async function main(): Promise<void> {
   if (command === 'market') {
     if (rest.length !== 1 || rest[0] !== 'rebuild') fail(`market takes one subcommand: rebuild\n${USAGE}`)
     console.error(`agora: market rebuilt from ${marketRebuild(cfg)} stored events`)
+    return
+  }
+  if (command === 'escrow') {
+    if (rest.length !== 1 || rest[0] !== 'list') fail(`escrow takes one subcommand: list\n${USAGE}`)
+    for (const line of escrowList(cfg)) console.log(JSON.stringify(line))
     return
   }
   fail(`unknown command "${command}"\n${USAGE}`)

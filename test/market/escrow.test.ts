@@ -13,6 +13,7 @@ import Database from 'better-sqlite3'
 import { rebuildMarket } from '../../market/fold.js'
 import { MARKET_TABLES } from '../../market/schema.js'
 import { databaseFile } from '../../relay/app.js'
+import { runCli } from '../helpers/cli.js'
 
 // The market's windows in these tests: a lock must leave job_ttl + dispute_window + escrow_margin.
 const RULES = { 'market.job_ttl': 3600, 'market.dispute_window': 600, 'market.escrow_margin': 60 }
@@ -137,6 +138,29 @@ t.test('a lock of the right shape locks the job to its provider; only that provi
   const res = result(provider, req, { amount: 21_000 })
   await accepted(t, c, res, "the escrowed provider's result")
   t.match(jobRow(m.dataDir, req.id), { state: 'delivered', provider: provider.pubkey, result_id: res.id })
+
+  // The operator's list: one JSON line per escrow.
+  const listed = await runCli(['escrow', 'list', '--data', m.dataDir])
+  t.equal(listed.code, 0, listed.stderr)
+  t.strictSame(
+    listed.stdout
+      .trim()
+      .split('\n')
+      .map(l => JSON.parse(l) as unknown),
+    [
+      {
+        job: req.id,
+        state: 'delivered',
+        customer: customer.pubkey,
+        provider: provider.pubkey,
+        mint: m.mint.url,
+        sats: 21,
+        locktime: Number(escrow![4]),
+        lock: lock.id,
+      },
+    ],
+    'agora escrow list shows the escrow',
+  )
 
   // A rebuild reads the lock's verdict from facts_escrows and reaches the same tables.
   const db = new Database(databaseFile(m.dataDir))

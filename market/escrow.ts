@@ -10,7 +10,7 @@ import {
   mintedSats,
   mintUrl,
   p2pkLock,
-  parseProof,
+  readProofTags,
   proofY,
   type CashuProof,
   type Keyset,
@@ -38,10 +38,13 @@ export type LockTerms = {
   readonly provider: { readonly p2pk: string; readonly mints: readonly string[] } | undefined
   /** Mints the operator allows (`market.mints`); undefined: any the provider lists. */
   readonly allowedMints: readonly string[] | undefined
-  /** NUTs the mint's `/v1/info` says it supports. */
-  readonly mintNuts: ReadonlySet<number>
+  /** NUTs the mint's `/v1/info` says it supports; undefined: its info is not known yet. */
+  readonly mintNuts: ReadonlySet<number> | undefined
   readonly keyset: (mint: string, id: string) => Keyset | undefined
 }
+
+/** The mint's info is not known yet: fetch it and check again. */
+export type MissingInfo = { readonly missingInfo: string }
 
 /** A lock that passed: its value after the mint's input fees, its locktime, and its proofs' Ys. */
 export type CheckedLock = { readonly sats: number; readonly locktime: number; readonly ys: readonly string[] }
@@ -66,15 +69,8 @@ export function readEscrowLock(e: NostrEvent): EscrowLock | Rejection {
   if (typeof provider !== 'string') return provider
   const mint = mintUrl(e.tags.find(t => t[0] === 'u')?.[1])
   if (mint === undefined) return bad('a u tag with the mint URL')
-  const tags = e.tags.filter(t => t[0] === 'proof')
-  if (tags.length === 0) return bad('no proof tag')
-  const proofs: CashuProof[] = []
-  for (const [i, tag] of tags.entries()) {
-    const proof = parseProof(tag[1] ?? '')
-    if (!proof) return bad(`proof ${i + 1} is not a JSON Cashu proof {id, amount, secret, C, dleq}`)
-    proofs.push(proof)
-  }
-  return { job, provider, mint, proofs }
+  const proofs = readProofTags(e, bad)
+  return 'prefix' in proofs ? proofs : { job, provider, mint, proofs }
 }
 
 const xOnly = (key: string | undefined) => compressedKey(key)?.slice(2)
@@ -108,11 +104,11 @@ const lockTags = (secret: string) => JSON.stringify(p2pkLock(secret)?.tags)
  * keyset not known yet is returned to fetch first. What depends on the job (its deadline, the price, proofs
  * pledged to other jobs) is the market's to judge: `jobTermsRefusal`.
  */
-export function checkEscrowLock(lock: EscrowLock, t: LockTerms): CheckedLock | MissingKeyset | Rejection {
-  if (!t.provider) return bad('the provider has no 10019 (nutzap info) naming a key and mints to lock to')
-  if (!t.provider.mints.includes(lock.mint)) return bad(`mint ${lock.mint} is not among the provider’s 10019 mints`)
-  if (t.allowedMints && !t.allowedMints.includes(lock.mint)) return bad(`mint ${lock.mint} is not allowed here`)
-  const providerKey = t.provider.p2pk.slice(2)
+export function checkEscrowLock(lock: EscrowLock, t: LockTerms): CheckedLock | MissingKeyset | MissingInfo | Rejection {
+  const mintWhy = lockMintRefusal(lock.mint, t.provider, t.allowedMints)
+  if (mintWhy) return mintWhy
+  // lockMintRefusal refuses a lock to a provider with no 10019.
+  const providerKey = t.provider!.p2pk.slice(2)
   const ys: string[] = []
   for (const [i, p] of lock.proofs.entries()) {
     const refusal = lockRefusal(p.secret, t, providerKey)
@@ -124,13 +120,31 @@ export function checkEscrowLock(lock: EscrowLock, t: LockTerms): CheckedLock | M
     if (ys.includes(y)) return bad(`proof ${i + 1} repeats an earlier proof’s secret`)
     ys.push(y)
   }
-  const missing = NEEDED_NUTS.find(n => !t.mintNuts.has(n))
+  if (!t.mintNuts) return { missingInfo: lock.mint }
+  const nuts = t.mintNuts
+  const missing = NEEDED_NUTS.find(n => !nuts.has(n))
   if (missing !== undefined) return bad(`the mint does not support NUT-${missing}`)
   const minted = mintedSats(lock.mint, lock.proofs, t.keyset, bad)
   if (typeof minted !== 'number') return minted
   const sats = minted - inputFeeSats(lock.proofs, id => t.keyset(lock.mint, id)?.input_fee_ppk ?? 0)
   const locktime = Number(p2pkLock(lock.proofs[0]!.secret)!.tags.find(x => x[0] === 'locktime')![1])
   return { sats, locktime, ys }
+}
+
+/**
+ * Why a lock may not use this mint: the provider has no 10019, does not list the mint, or the operator does
+ * not allow it. Checked before anything is fetched from the mint, so a lock cannot make the relay ask a mint
+ * it would refuse anyway.
+ */
+export function lockMintRefusal(
+  mint: string,
+  provider: LockTerms['provider'],
+  allowedMints: readonly string[] | undefined,
+): Rejection | undefined {
+  if (!provider) return bad('the provider has no 10019 (nutzap info) naming a key and mints to lock to')
+  if (!provider.mints.includes(mint)) return bad(`mint ${mint} is not among the provider’s 10019 mints`)
+  if (allowedMints && !allowedMints.includes(mint)) return bad(`mint ${mint} is not allowed here`)
+  return undefined
 }
 
 /**

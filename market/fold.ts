@@ -429,13 +429,13 @@ export function makeMarket(db: Db) {
   }
 
   /**
-   * Why an escrow lock cannot hold this job: the admission could not check it against the mint, or the job is
-   * not the author's, not open, not open to that provider, already locked, or the lock misses the job's terms
-   * (locktime after the deadline plus dispute window and margin; value at least the provider's quote, else the
-   * bid), or a proof is pledged to another job.
+   * Why an escrow lock cannot hold this job: the job is not the author's, not open, not open to that provider,
+   * already locked, or the lock misses the job's terms (locktime after the deadline plus dispute window and
+   * margin; value at least the provider's quote, else the bid), or a proof is pledged to another job. A lock
+   * with no verdict (an import runs no admission) is stored and locks nothing, as a receipt proves nothing.
    */
   function lockRefusal(e: NostrEvent, rules: MarketRules, x: EscrowFact | undefined): Rejection | undefined {
-    if (!x) return reject('error', 'escrow: the mint could not be reached to check the lock; try again')
+    if (!x) return undefined
     const j = job(x.job)
     const why = lockJobRefusal(e, j, x)
     if (why || !j) return why

@@ -84,7 +84,7 @@ const isHexString = (v: unknown, length?: number): v is string =>
   typeof v === 'string' && /^[0-9a-f]+$/.test(v) && (length === undefined || v.length === length)
 
 /** A proof from the JSON of a `proof` tag; undefined when it is not one. */
-export function parseProof(json: string): CashuProof | undefined {
+function parseProof(json: string): CashuProof | undefined {
   let p: unknown
   try {
     p = JSON.parse(json)
@@ -102,17 +102,27 @@ export function parseProof(json: string): CashuProof | undefined {
   return { id, amount, secret, C, dleq: r === undefined ? { e, s } : { e, s, r } }
 }
 
-/** Reads a kind-9321 nutzap: its mint, recipient, zapped event and proofs, or why it is malformed. */
-export function readNutzap(e: NostrEvent): Nutzap | Rejection {
-  if (e.kind !== NUTZAP) return bad(`must be kind ${NUTZAP}`)
+/**
+ * The proofs of an event's `proof` tags (nutzaps, escrow locks), or why there are none or one is malformed,
+ * worded by `refuse` for the caller's kind.
+ */
+export function readProofTags(e: NostrEvent, refuse: (reason: string) => Rejection): CashuProof[] | Rejection {
   const tags = e.tags.filter(t => t[0] === 'proof')
-  if (tags.length === 0) return bad('no proof tag')
+  if (tags.length === 0) return refuse('no proof tag')
   const proofs: CashuProof[] = []
   for (const [i, tag] of tags.entries()) {
     const proof = parseProof(tag[1] ?? '')
-    if (!proof) return bad(`proof ${i + 1} is not a JSON Cashu proof {id, amount, secret, C, dleq}`)
+    if (!proof) return refuse(`proof ${i + 1} is not a JSON Cashu proof {id, amount, secret, C, dleq}`)
     proofs.push(proof)
   }
+  return proofs
+}
+
+/** Reads a kind-9321 nutzap: its mint, recipient, zapped event and proofs, or why it is malformed. */
+export function readNutzap(e: NostrEvent): Nutzap | Rejection {
+  if (e.kind !== NUTZAP) return bad(`must be kind ${NUTZAP}`)
+  const proofs = readProofTags(e, bad)
+  if ('prefix' in proofs) return proofs
   const u = tagValue(e, 'u')
   if (u === undefined) return bad('no u tag naming the mint')
   const mint = mintUrl(u)

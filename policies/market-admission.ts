@@ -12,7 +12,7 @@ import type { Config } from '../config/schema.js'
 import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
 import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
 import { checkNutzap, mintUrl, NUTZAP, readNutzap, type CashuProof } from '../nips/nip61.js'
-import { checkEscrowLock, ESCROW_LOCK, readEscrowLock } from '../market/escrow.js'
+import { checkEscrowLock, ESCROW_LOCK, lockMintRefusal, readEscrowLock } from '../market/escrow.js'
 import { embeddedRequest, isJobRequestKind, isJobResultKind } from '../nips/nip90.js'
 import type { PaymentFact } from '../market/fold.js'
 import { remember } from '../market/remember.js'
@@ -71,8 +71,8 @@ function fetchMintFacts(deps: PolicyDeps, mint: string, proofs: readonly CashuPr
 
 /**
  * An escrow lock checked against the provider's 10019, the operator's mints and the mint's keysets and info
- * (market/escrow.ts); what it proves goes to the fold, which judges it against the job. A mint that could not
- * be asked leaves no facts, and the fold refuses the lock as not checkable now.
+ * (market/escrow.ts); what it proves goes to the fold, which judges it against the job. A lock the mint could
+ * not be asked about is refused with `error:`: the customer can publish it again.
  */
 function escrowCheck(
   e: NostrEvent,
@@ -83,17 +83,17 @@ function escrowCheck(
   const lock = readEscrowLock(e)
   if ('prefix' in lock) return lock
   const info = deps.keysets.peekInfo(lock.mint)
-  if (!info) return undefined
   const v = checkEscrowLock(lock, {
     customer: e.pubkey,
     relay: deps.relayPubkey,
     provider: ctx.views.wallet(lock.provider),
     allowedMints,
-    mintNuts: new Set(info.nuts),
+    mintNuts: info && new Set(info.nuts),
     keyset: deps.keysets.peek,
   })
-  if ('missingKeyset' in v) return undefined
   if ('prefix' in v) return v
+  if ('missingKeyset' in v || 'missingInfo' in v)
+    return reject('error', 'escrow: the mint could not be reached to check the lock; try again')
   return { facts: { escrow: { job: lock.job, provider: lock.provider, mint: lock.mint, ...v } } }
 }
 
@@ -109,9 +109,16 @@ export const marketAdmission: Policy = {
     return {
       prepare: (e, ctx) => {
         const nutzap = nutzapToWallet(e, ctx)
-        if (nutzap && !('prefix' in nutzap)) return fetchMintFacts(deps, nutzap.nz.mint, nutzap.nz.proofs, false)
+        // Only mints the checks would accept are asked: the sender of a nutzap or lock names the mint.
+        if (nutzap && !('prefix' in nutzap))
+          return nutzap.info.mints.includes(nutzap.nz.mint)
+            ? fetchMintFacts(deps, nutzap.nz.mint, nutzap.nz.proofs, false)
+            : undefined
         const lock = e.kind === ESCROW_LOCK ? readEscrowLock(e) : undefined
-        if (lock) return 'prefix' in lock ? undefined : fetchMintFacts(deps, lock.mint, lock.proofs, true)
+        if (lock)
+          return 'prefix' in lock || lockMintRefusal(lock.mint, ctx.views.wallet(lock.provider), allowedMints)
+            ? undefined
+            : fetchMintFacts(deps, lock.mint, lock.proofs, true)
         const recipient = zapRecipient(e, deps)
         if (recipient === undefined) return undefined
         const unknown = ctx.views.lightningAddresses(recipient).filter(a => deps.lnurl.peek(a) === undefined)

@@ -113,7 +113,7 @@ export async function refused(
   t: Test,
   c: RawClient,
   e: { id: string },
-  prefix: 'restricted' | 'blocked' | 'invalid',
+  prefix: 'restricted' | 'blocked' | 'invalid' | 'error',
   reason: RegExp,
   what: string,
 ): Promise<void> {

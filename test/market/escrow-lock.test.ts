@@ -199,6 +199,7 @@ t.test('the mint must be the provider’s and the operator’s, and support NUT-
     invalid('the provider has no 10019 (nutzap info) naming a key and mints to lock to'),
   )
   t.strictSame(check(proofs, { mintNuts: new Set([7, 10, 12]) }), invalid('the mint does not support NUT-11'))
+  t.strictSame(check(proofs, { mintNuts: undefined }), { missingInfo: MINT }, "the mint's info is fetched first")
   t.equal('sats' in check(proofs, { allowedMints: [MINT] }), true, 'an allowed mint passes')
 })
 

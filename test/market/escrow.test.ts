@@ -8,12 +8,15 @@ import { lockSats, type LockChanges, type LockKeys } from '../fixtures/mint/escr
 import { startFixtureMint, type FixtureMint, type FixtureMintOptions } from '../fixtures/mint/index.js'
 import { signer, now, type Signer } from '../helpers/events.js'
 import { accepted, jobRow, outputWhen, refused, request, result, startMarket, tag } from '../helpers/market.js'
-import type { RawClient } from '../helpers/client.js'
 import Database from 'better-sqlite3'
 import { rebuildMarket } from '../../market/fold.js'
 import { MARKET_TABLES } from '../../market/schema.js'
 import { databaseFile } from '../../relay/app.js'
 import { runCli } from '../helpers/cli.js'
+import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { tempDir } from '../helpers/relay.js'
+import { issueProofs, makeMintKeys, p2pkSecret } from '../helpers/cashu.js'
 
 // The market's windows in these tests: a lock must leave job_ttl + dispute_window + escrow_margin.
 const RULES = { 'market.job_ttl': 3600, 'market.dispute_window': 600, 'market.escrow_margin': 60 }
@@ -82,15 +85,6 @@ async function escrowMarket(t: Test, flags: Record<string, string | number | boo
   return { ...m, mint, wallet, customer, provider, keys, publish10019 }
 }
 
-const lockRefused = (
-  t: Test,
-  c: RawClient,
-  e: { id: string },
-  prefix: 'invalid' | 'restricted',
-  reason: RegExp,
-  what: string,
-) => refused(t, c, e, prefix, reason, what)
-
 t.test('a lock of the right shape locks the job to its provider; only that provider delivers', async t => {
   const m = await escrowMarket(t)
   const { c, customer, provider } = m
@@ -108,15 +102,8 @@ t.test('a lock of the right shape locks the job to its provider; only that provi
   const escrow = ledger.tags.find(x => x[0] === 'escrow')
   t.strictSame(escrow?.slice(0, 4), ['escrow', lock.id, m.mint.url, '21'], 'the ledger names the lock, mint and value')
 
-  await lockRefused(
-    t,
-    c,
-    result(signer(), req),
-    'restricted',
-    /paid in escrow to another provider/,
-    "a stranger's result",
-  )
-  await lockRefused(
+  await refused(t, c, result(signer(), req), 'restricted', /paid in escrow to another provider/, "a stranger's result")
+  await refused(
     t,
     c,
     customer.sign({ kind: 5, tags: [['e', lock.id]] }),
@@ -124,7 +111,7 @@ t.test('a lock of the right shape locks the job to its provider; only that provi
     /stays as the record/,
     'deleting the lock',
   )
-  await lockRefused(
+  await refused(
     t,
     c,
     customer.sign({ kind: 5, tags: [['e', req.id]] }),
@@ -133,7 +120,7 @@ t.test('a lock of the right shape locks the job to its provider; only that provi
     'cancelling the request',
   )
   const again = lockEvent(customer, req.id, provider.pubkey, m.mint.url, await lockProofs(m.wallet, 21, m.keys))
-  await lockRefused(t, c, again, 'restricted', /already has an escrow lock/, 'a second lock')
+  await refused(t, c, again, 'restricted', /already has an escrow lock/, 'a second lock')
   t.equal(infos(), before + 1, "and only once: the mint's info is cached")
   const res = result(provider, req, { amount: 21_000 })
   await accepted(t, c, res, "the escrowed provider's result")
@@ -194,15 +181,15 @@ t.test('each lock the issue names is refused with its rule, and nothing is store
     ],
   ]
   for (const [what, o, reason] of cases)
-    await lockRefused(t, c, lock(await lockProofs(m.wallet, 21, keys, o)), 'invalid', reason, `a lock ${what}`)
+    await refused(t, c, lock(await lockProofs(m.wallet, 21, keys, o)), 'invalid', reason, `a lock ${what}`)
 
   const good = await lockProofs(m.wallet, 21, keys)
   const tampered = good.map(p => {
     const j = JSON.parse(proofJson(p)) as { dleq: { e: string; s: string } }
     return JSON.stringify({ ...j, dleq: { ...j.dleq, s: j.dleq.e } })
   })
-  await lockRefused(t, c, lock(tampered), 'invalid', /proof 1 has an invalid DLEQ$/, 'a lock with a bad DLEQ')
-  await lockRefused(
+  await refused(t, c, lock(tampered), 'invalid', /proof 1 has an invalid DLEQ$/, 'a lock with a bad DLEQ')
+  await refused(
     t,
     c,
     lock(await lockProofs(m.wallet, 10, keys)),
@@ -212,7 +199,7 @@ t.test('each lock the issue names is refused with its rule, and nothing is store
   )
   const stranger = signer()
   const theirs = await lockProofs(m.wallet, 21, { ...keys, customer: stranger.pubkey })
-  await lockRefused(
+  await refused(
     t,
     c,
     lockEvent(stranger, req.id, provider.pubkey, m.mint.url, theirs),
@@ -226,7 +213,7 @@ t.test('each lock the issue names is refused with its rule, and nothing is store
   await accepted(t, c, lock(good), 'the good lock')
   const other = request(customer, { bid: 21_000 })
   await accepted(t, c, other, 'another request')
-  await lockRefused(
+  await refused(
     t,
     c,
     lockEvent(customer, other.id, provider.pubkey, m.mint.url, good),
@@ -244,7 +231,7 @@ t.test('the mint must be in the provider’s 10019 and allowed by market.mints, 
   await accepted(t, c, req, 'the request')
   const from = (mint: FixtureMint, proofs: readonly Proof[]) =>
     lockEvent(customer, req.id, provider.pubkey, mint.url, proofs)
-  await lockRefused(
+  await refused(
     t,
     c,
     from(m.mint, await lockProofs(m.wallet, 5, keys)),
@@ -252,7 +239,9 @@ t.test('the mint must be in the provider’s 10019 and allowed by market.mints, 
     /is not allowed here$/,
     'a mint the provider lists but the operator does not allow',
   )
-  await lockRefused(
+  const infos = () => allowedMint.mint.requests.get('/v1/info') ?? 0
+  const before = infos()
+  await refused(
     t,
     c,
     from(allowedMint.mint, await lockProofs(allowedMint.wallet, 5, keys)),
@@ -260,13 +249,14 @@ t.test('the mint must be in the provider’s 10019 and allowed by market.mints, 
     /is not among the provider’s 10019 mints$/,
     'a mint the operator allows but the provider does not list',
   )
+  t.equal(infos(), before, 'that mint is not asked: the lock is refused before any fetch')
   const noP2pk = await openMint(t, { without: [11] })
   await m.publish10019([m.mint.url, allowedMint.mint.url, noP2pk.mint.url])
   const open = await escrowMarket(t)
   await open.publish10019([open.mint.url, noP2pk.mint.url])
   const req2 = request(open.customer, { bid: 5_000 })
   await accepted(t, open.c, req2, 'a request on a relay allowing any mint')
-  await lockRefused(
+  await refused(
     t,
     open.c,
     lockEvent(
@@ -281,4 +271,47 @@ t.test('the mint must be in the provider’s 10019 and allowed by market.mints, 
     'a mint without NUT-11 (its locks would be anyone-can-spend)',
   )
   await accepted(t, c, from(allowedMint.mint, await lockProofs(allowedMint.wallet, 5, keys)), 'an allowed, listed mint')
+})
+
+t.test('a lock whose mint cannot be reached is refused with error: and can be sent again', async t => {
+  const m = await escrowMarket(t)
+  const { c, customer, provider, keys } = m
+  const req = request(customer, { bid: 5_000 })
+  await accepted(t, c, req, 'the request')
+  const proofs = await lockProofs(m.wallet, 5, keys)
+  // The provider also lists a mint on a port nothing listens on.
+  const gone = await startFixtureMint()
+  await gone.close()
+  await m.publish10019([m.mint.url, gone.url])
+  await refused(
+    t,
+    c,
+    lockEvent(customer, req.id, provider.pubkey, gone.url, proofs),
+    'error',
+    /^error: escrow: the mint could not be reached to check the lock; try again$/,
+    'a lock at an unreachable mint',
+  )
+  t.match(jobRow(m.dataDir, req.id), { state: 'open' }, 'the job is not locked')
+  await accepted(t, c, lockEvent(customer, req.id, provider.pubkey, m.mint.url, proofs), 'the lock at a reachable mint')
+})
+
+t.test('an imported lock is stored but locks nothing: an import runs no admission', async t => {
+  const dataDir = tempDir(t)
+  const [customer, provider, wallet10019] = [signer(), signer(), signer()]
+  const ks = makeMintKeys()
+  const req = request(customer, { bid: 5_000 })
+  const secret = () => p2pkSecret(`02${wallet10019.pubkey}`, [['sigflag', 'SIG_ALL']])
+  const lock = lockEvent(
+    customer,
+    req.id,
+    provider.pubkey,
+    'https://mint.example.com',
+    issueProofs(ks, [4, 1], secret).map(p => JSON.stringify(p)),
+  )
+  const file = join(dataDir, 'in.jsonl')
+  writeFileSync(file, [req, lock].map(e => JSON.stringify(e)).join('\n') + '\n')
+  const r = await runCli(['import', file, '--data', dataDir])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stderr, /imported 2, duplicates 0, refused 0/)
+  t.match(jobRow(dataDir, req.id), { state: 'open', provider: null }, 'the job is not locked')
 })

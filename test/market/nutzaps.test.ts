@@ -76,6 +76,7 @@ t.test('a nutzap locked to the provider’s 10019 key pays its job; forged or re
     /not among the recipient’s 10019 mints/,
     'a mint the provider does not list',
   )
+  t.equal(otherMint.requests.size, 0, 'a mint the provider does not list is never asked')
   t.match(jobRow(m.dataDir, req.id), { state: 'delivered', paid_msats: 0 })
 
   const first = locked([16, 4])

@@ -148,6 +148,12 @@ export const schema = {
       31536000,
       true,
     ),
+    reconcile_interval: int(
+      60,
+      'Seconds the reconciler first waits between asking a mint whether an escrow’s proofs are spent (doubling while nothing moves, up to an hour).',
+      1,
+      3600,
+    ),
     allow_loopback: bool(
       false,
       'Let LNURL and mint lookups reach loopback addresses (tests and local development only: on a public relay a provider could point them at local ports).',

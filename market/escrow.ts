@@ -75,6 +75,13 @@ export function readEscrowLock(e: NostrEvent): EscrowLock | Rejection {
 
 const xOnly = (key: string | undefined) => compressedKey(key)?.slice(2)
 
+/** The keys of an accepted lock, x-only: the provider's 10019 key (data) and the relay's (the co-signer beside the customer). */
+export function lockParties(secret: string, customer: string): { dataKey: string; relayKey: string } {
+  const lock = p2pkLock(secret)
+  const cosigners = (lock?.tags.find(t => t[0] === 'pubkeys')?.slice(1) ?? []).map(xOnly)
+  return { dataKey: xOnly(lock?.data) ?? '', relayKey: cosigners.find(k => k !== customer) ?? '' }
+}
+
 /** Why a proof's lock is not the escrow the terms require, or undefined. */
 function lockRefusal(secret: string, t: LockTerms, providerKey: string): string | undefined {
   const lock = p2pkLock(secret)

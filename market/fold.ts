@@ -18,7 +18,18 @@ import {
   type JobRequest,
 } from '../nips/nip90.js'
 import { ATTESTATION, readAttestation } from './attestations.js'
-import { ESCROW_LOCK, jobTermsRefusal } from './escrow.js'
+import { createHash } from 'node:crypto'
+import {
+  actionRefusal,
+  disputeTooLate,
+  ESCROW_ACTION,
+  readEscrowAction,
+  type EscrowAction,
+  type EscrowState,
+} from './actions.js'
+import { ESCROW_LOCK, jobTermsRefusal, lockParties, readEscrowLock } from './escrow.js'
+import { checkPackage } from './packages.js'
+import { openSealedResult, readKeyReveal, readSealedResult, SEALED_RESULT, type SealedResult } from './sealed.js'
 import { feedbackCounts, isDelivered, resultRefusal, shortId, type Job, type JobState } from './jobs.js'
 import { HANDLER_INFO, HEARTBEAT, PROFILE, readHandler, readHeartbeat, readProfileLud16 } from './providers.js'
 import { flaggedRefusal, REPORT, reportedKey } from './reports.js'
@@ -112,6 +123,18 @@ type JobRowSql = {
 }
 
 const now = () => Math.floor(Date.now() / 1000)
+const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex')
+
+/** An escrow row with its lock event. */
+type EscrowRow = {
+  job_seq: number
+  lock_id: string
+  provider: string
+  sats: number
+  state: EscrowState
+  delivered_at: number | null
+  lock_raw: string
+}
 
 /** A job the market holds, with the seq it is keyed by and when the relay received its request. */
 type HeldJob = Job & { readonly seq: number; readonly receivedAt: number }
@@ -170,8 +193,36 @@ export function makeMarket(db: Db) {
     ),
     paidCount: db.prepare('UPDATE market_deliveries SET paid = paid + ? WHERE provider = ?'),
     expire: db
-      .prepare("UPDATE market_jobs SET state = 'expired' WHERE state = 'open' AND received_at <= ? RETURNING id")
+      .prepare(
+        "UPDATE market_jobs SET state = 'expired' WHERE state IN ('open', 'locked') AND received_at <= ? RETURNING id",
+      )
       .pluck(),
+    escrowOf: db.prepare(
+      `SELECT x.job_seq, x.lock_id, x.provider, x.sats, x.state, x.delivered_at, e.raw AS lock_raw
+       FROM market_escrows x JOIN events e ON e.seq = x.lock_seq WHERE x.job_seq = ?`,
+    ),
+    escrowDelivered: db.prepare('UPDATE market_escrows SET delivered_at = ? WHERE job_seq = ?'),
+    escrowClaim: db.prepare('UPDATE market_escrows SET claim = ? WHERE job_seq = ?'),
+    escrowRefund: db.prepare('UPDATE market_escrows SET refund = ? WHERE job_seq = ?'),
+    escrowDispute: db.prepare(
+      "UPDATE market_escrows SET state = 'disputed', dispute_id = ?, refund = coalesce(?, refund) WHERE job_seq = ?",
+    ),
+    escrowSpend: db.prepare(
+      'UPDATE market_escrows SET state = ?, spend = ?, ruling = ?, ruling_id = ? WHERE job_seq = ?',
+    ),
+    escrowSpent: db.prepare('UPDATE market_escrows SET state = ?, path = ?, signers = ? WHERE job_seq = ?'),
+    // Expired or not: the sweep's clock is not in the event stream, and a rebuild must reach the same state.
+    cancel: db.prepare("UPDATE market_jobs SET state = 'cancelled' WHERE seq = ? AND state IN ('locked', 'expired')"),
+    refundedCount: db.prepare('UPDATE market_deliveries SET refunded = refunded + 1 WHERE provider = ?'),
+    sealed: db.prepare('INSERT INTO market_sealed (seq, job_seq, provider, key_hash) VALUES (?, ?, ?, ?)'),
+    sealedFor: db.prepare(
+      `SELECT s.provider, e.raw FROM market_sealed s JOIN events e ON e.seq = s.seq
+       WHERE s.job_seq = ? AND s.key_hash = ? ORDER BY s.seq`,
+    ),
+    dropSealed: db.prepare('DELETE FROM market_sealed WHERE seq = ?'),
+    fraud: db.prepare('INSERT OR IGNORE INTO market_frauds (provider, sealed_id, reveal_id, why) VALUES (?, ?, ?, ?)'),
+    frauds: db.prepare('SELECT DISTINCT provider FROM market_frauds').pluck(),
+    fraudOf: db.prepare('SELECT 1 FROM market_frauds WHERE sealed_id = ?').pluck(),
     quote: db.prepare(
       'INSERT INTO market_quotes (seq, job_seq, provider, amount_msats, created_at) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -275,6 +326,8 @@ export function makeMarket(db: Db) {
   // result and feedback, and reports are few. Loaded once from the table.
   const reporters = new Map<string, number>()
   for (const r of q.reported.all() as { provider: string; n: number }[]) reporters.set(r.provider, r.n)
+  // Providers proven to sell a key that does not open their sealed result (§7.6): flagged at once.
+  const frauds = new Set(q.frauds.all() as string[])
   const recount = (provider: string) => {
     const n = reputation.reportedBy(provider)
     if (n > 0) reporters.set(provider, n)
@@ -337,8 +390,9 @@ export function makeMarket(db: Db) {
    */
   const jobDeliveredBy = (id: string): { job: string; provider: string } | undefined => {
     const ev = q.stored.get(id) as { kind: number; raw: string } | undefined
-    // Only a result can have delivered a job: no other event's JSON is read.
-    const jobId = ev && isJobResultKind(ev.kind) ? jobIdOf(JSON.parse(ev.raw) as NostrEvent) : undefined
+    // Only a result (or a sealed one) can have delivered a job: no other event's JSON is read.
+    const delivers = ev && (isJobResultKind(ev.kind) || ev.kind === SEALED_RESULT)
+    const jobId = delivers ? jobIdOf(JSON.parse(ev.raw) as NostrEvent) : undefined
     const provider =
       jobId === undefined ? undefined : (q.deliveredBy.get({ id: jobId, result: id }) as string | undefined)
     return provider === undefined ? undefined : { job: jobId!, provider }
@@ -349,6 +403,8 @@ export function makeMarket(db: Db) {
    * result arrives (a rebuild keeps what was admitted: reputation moves with time).
    */
   function eligibility(j: Job, provider: string, flagThreshold: number): Rejection | undefined {
+    if (frauds.has(provider))
+      return reject('blocked', 'provider flagged: proven fraud (its own key does not open a result it sold)')
     const reportedBy = reporters.get(provider) ?? 0
     if (reportedBy >= flagThreshold) return flaggedRefusal(reportedBy)
     const short = shortId(j.id)
@@ -396,8 +452,23 @@ export function makeMarket(db: Db) {
         ? reject('invalid', 'zap receipt: this payment hash is already recorded')
         : reject('invalid', 'nutzap: a proof in it was already counted (each proof pays once)')
     if (e.kind === ESCROW_LOCK) return lockRefusal(e, rules, facts?.escrow)
+    if (e.kind === ESCROW_ACTION) {
+      // Judged afresh: the escrow may have moved since an earlier try of the same event.
+      judged = undefined
+      const v = judgeAction(e)
+      if ('prefix' in v) return v
+      return v.a.action === 'dispute'
+        ? disputeTooLate(v.x.delivered_at ?? 0, rules.disputeWindow, now(), v.j.id)
+        : undefined
+    }
+    if (e.kind === SEALED_RESULT) return sealedRefusal(e, rules)
     const review = readReview(e)
-    if (review) return reviewRefusal(job(review.job), e, review)
+    if (review) {
+      const j = job(review.job)
+      // A review that publishes the key of a sealed result delivers the job as it is stored.
+      const opened = j && revealed(j, e).find(r => r.opened.ok)
+      return reviewRefusal(opened ? { ...j, state: 'delivered', provider: opened.provider } : j, e, review)
+    }
     const trust = readTrust(e)
     if (trust) return trustRefusal(e, trust.trusted)
     const attestation = readAttestation(e)
@@ -424,6 +495,11 @@ export function makeMarket(db: Db) {
             'restricted',
             `lock ${shortId(id)} holds job ${shortId(locked)}'s escrow: it stays as the record`,
           )
+        const stored = q.stored.get(id) as { kind: number } | undefined
+        if (stored?.kind === ESCROW_ACTION)
+          return reject('restricted', `escrow action ${shortId(id)} stays as the record of its escrow`)
+        if (stored?.kind === SEALED_RESULT && q.fraudOf.get(id) !== undefined)
+          return reject('restricted', `sealed result ${shortId(id)} is the evidence of a fraud: it stays`)
       }
     return undefined
   }
@@ -461,6 +537,128 @@ export function makeMarket(db: Db) {
         return reject('invalid', `escrow: proof ${i + 1} is already pledged to job ${shortId(other)}`)
     }
     return undefined
+  }
+
+  /** An action that may be taken, with its job, escrow and the lock keys that signed its package. */
+  type Judged = { a: EscrowAction; j: HeldJob; x: EscrowRow; signers: readonly string[] }
+  // The last action judged live, so the fold right after does not check its package's signatures again.
+  let judged: { id: string; verdict: Judged | Rejection } | undefined
+
+  /**
+   * An escrow action checked against its escrow: the package spends exactly the escrowed proofs, balances
+   * and carries only lock keys' signatures, and the author may take the action in the escrow's state.
+   */
+  function judgeAction(e: NostrEvent): Judged | Rejection {
+    if (judged?.id === e.id) return judged.verdict
+    const a = readEscrowAction(e)
+    if ('prefix' in a) return a
+    const j = job(a.job)
+    const x = j && (q.escrowOf.get(j.seq) as EscrowRow | undefined)
+    if (!j || !x) return reject('restricted', `job ${shortId(a.job)} has no escrow here`)
+    const lock = readEscrowLock(JSON.parse(x.lock_raw) as NostrEvent)
+    // The lock was read when it was stored.
+    const proofs = 'prefix' in lock ? [] : lock.proofs
+    let signers: readonly string[] = []
+    if (a.pkg) {
+      const feeSats = proofs.reduce((sum, p) => sum + p.amount, 0) - x.sats
+      const checked = checkPackage(a.pkg, { proofs, feeSats })
+      if ('prefix' in checked) return checked
+      signers = checked.signers
+    }
+    const view = {
+      state: x.state,
+      customer: j.customer,
+      provider: x.provider,
+      ...lockParties(proofs[0]?.secret ?? '', j.customer),
+      delivered: isDelivered(j.state) && j.provider === x.provider,
+    }
+    const verdict: Judged | Rejection = actionRefusal(a, e.pubkey, view, signers) ?? { a, j, x, signers }
+    judged = { id: e.id, verdict }
+    return verdict
+  }
+
+  /** Folds an escrow action: the packages, the state, and for a spent record the payment or the refund. */
+  function act(e: NostrEvent, receivedAt: number): void {
+    const v = judgeAction(e)
+    judged = undefined
+    if ('prefix' in v) return
+    const { a, j, x } = v
+    const wire = a.wire ?? null
+    if (a.action === 'claim') q.escrowClaim.run(wire, j.seq)
+    else if (a.action === 'release') q.escrowSpend.run('released', wire, null, null, j.seq)
+    else if (a.action === 'refund') {
+      q.escrowRefund.run(wire, j.seq)
+      q.cancel.run(j.seq)
+    } else if (a.action === 'dispute') q.escrowDispute.run(e.id, wire, j.seq)
+    else if (a.action === 'ruling') q.escrowSpend.run('ruled', wire, a.ruling, e.id, j.seq)
+    else {
+      const signers = e.tags.filter(t => t[0] === 'signer').map(t => t[1])
+      q.escrowSpent.run(a.outcome, a.path, JSON.stringify(signers), j.seq)
+      if (a.outcome === 'settled') {
+        q.pay.run(x.lock_id, 'escrow', e.id, x.provider, j.customer, j.id, x.sats * 1000, receivedAt)
+        settle(j.id)
+      } else if (isDelivered(j.state) && j.provider === x.provider) q.refundedCount.run(x.provider)
+    }
+    touchJob(j.id)
+    touchProvider(x.provider)
+  }
+
+  /** Why a sealed result (21117) may not wait for its key here: as a result, while its job is open. */
+  function sealedRefusal(e: NostrEvent, rules: MarketRules): Rejection | undefined {
+    const s = readSealedResult(e)
+    if ('prefix' in s) return s
+    const j = job(s.job)
+    const short = shortId(s.job)
+    if (!j) return reject('restricted', `unknown job ${short}: publish the job request to this relay first`)
+    if (s.customer !== j.customer) return reject('invalid', "pay-to-decrypt: the p tag must be the job's customer")
+    if (j.state !== 'open' && j.state !== 'locked')
+      return reject('restricted', `job ${short} is ${j.state}: a sealed result waits only for an open job`)
+    if (j.state === 'locked' && e.pubkey !== j.provider)
+      return reject('restricted', `job ${short} is paid in escrow to another provider`)
+    if (!feedbackCounts(j, e.pubkey)) return reject('restricted', `job ${short} is not open to this provider`)
+    return eligibility(j, e.pubkey, rules.flagThreshold)
+  }
+
+  /** The sealed results of this job that a key published by `e` (a `preimage`) opens, or proves fraudulent. */
+  function revealed(j: HeldJob, e: NostrEvent) {
+    const key = readKeyReveal(e)
+    if (!key || key.job !== j.id) return []
+    return (q.sealedFor.all(j.seq, sha256(key.key)) as { provider: string; raw: string }[]).map(r => {
+      const event = JSON.parse(r.raw) as NostrEvent
+      const sealed = readSealedResult(event) as SealedResult
+      return { provider: r.provider, event, sealed, opened: openSealedResult(sealed, key.key) }
+    })
+  }
+
+  /**
+   * A published key: a sealed result it opens delivers its job (paid, when the customer published the key,
+   * which it learned by paying the invoice); one it does not open to the committed plaintext flags its
+   * provider at once, with the evidence kept.
+   */
+  function reveal(e: NostrEvent, receivedAt: number): void {
+    const key = readKeyReveal(e)
+    const j = key && job(key.job)
+    if (!j) return
+    for (const r of revealed(j, e)) {
+      if (!r.opened.ok) {
+        q.fraud.run(r.provider, r.event.id, e.id, r.opened.why)
+        frauds.add(r.provider)
+        touchProvider(r.provider)
+        continue
+      }
+      if (j.state !== 'open' && !(j.state === 'locked' && j.provider === r.provider)) continue
+      const response = q.deliver.get(r.provider, r.event.id, r.sealed.msats, r.event.created_at, j.seq) as
+        number | undefined
+      if (response === undefined) continue
+      q.delivered.run(r.provider, response)
+      if (j.state === 'locked') q.escrowDelivered.run(receivedAt, j.seq)
+      if (e.pubkey === j.customer)
+        q.pay.run(r.sealed.keyHash, 'preimage', e.id, r.provider, j.customer, j.id, r.sealed.msats, receivedAt)
+      touchJob(j.id)
+      touchProvider(r.provider)
+      settle(j.id)
+      return
+    }
   }
 
   /** Records an escrow lock the admission proved: the job is locked to its provider. */
@@ -559,6 +757,8 @@ export function makeMarket(db: Db) {
       const response = q.deliver.get(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.seq ?? seq) as
         number | undefined
       if (response !== undefined) q.delivered.run(e.pubkey, response)
+      // The dispute window of an escrowed job runs from here.
+      if (j.state === 'locked' && j.seq !== undefined) q.escrowDelivered.run(receivedAt, j.seq)
       touchJob(j.id)
       touchProvider(e.pubkey)
       // A provider may have been paid before it delivered (a quote in feedback, zapped).
@@ -566,6 +766,7 @@ export function makeMarket(db: Db) {
       return
     }
     if (e.kind === JOB_FEEDBACK) {
+      reveal(e, receivedAt)
       // Feedback never moves a job (a stranger's "success" did in the seed); a quote from a provider the
       // job is open to is what that provider asks.
       const amount = amountMsats(e)
@@ -577,6 +778,14 @@ export function makeMarket(db: Db) {
     }
     if (e.kind === ZapReceipt || e.kind === NUTZAP) return pay(e, receivedAt)
     if (e.kind === ESCROW_LOCK) return lock(e, seq)
+    if (e.kind === ESCROW_ACTION) return act(e, receivedAt)
+    if (e.kind === SEALED_RESULT) {
+      const s = readSealedResult(e)
+      const j = 'prefix' in s ? undefined : job(s.job)
+      if (j && (j.state === 'open' || (j.state === 'locked' && j.provider === e.pubkey)))
+        q.sealed.run(seq, j.seq, e.pubkey, (s as SealedResult).keyHash)
+      return
+    }
     const wallet = readNutzapInfo(e)
     if (wallet) {
       q.wallet.run(e.pubkey, e.id, wallet.p2pk, JSON.stringify(wallet.mints))
@@ -584,6 +793,7 @@ export function makeMarket(db: Db) {
     }
     const review = readReview(e)
     if (review) {
+      reveal(e, receivedAt)
       const j = job(review.job)
       if (j && reviewRefusal(j, e, review) === undefined) {
         const role = roleOf(j, e.pubkey)
@@ -658,7 +868,8 @@ export function makeMarket(db: Db) {
         q.dropPledges.run(jobSeq)
         q.unlock.run(jobSeq)
       }
-    } else if (kind === HEARTBEAT) {
+    } else if (kind === SEALED_RESULT) q.dropSealed.run(seq)
+    else if (kind === HEARTBEAT) {
       if (q.dropHeartbeat.run(seq).changes > 0) touchProvider(gone.pubkey)
     } else if (kind === REPORT) {
       const provider = dropReport(gone)
@@ -688,7 +899,8 @@ export function makeMarket(db: Db) {
       ? q.deliveredJob.get(seq) !== undefined
       : kind === ESCROW_LOCK
         ? q.escrowOfLock.get(seq) !== undefined
-        : isJobResultKind(kind) && jobDeliveredBy(id) !== undefined
+        : kind === ESCROW_ACTION ||
+          ((isJobResultKind(kind) || kind === SEALED_RESULT) && jobDeliveredBy(id) !== undefined)
 
   /** What changed since the last call. */
   function drain(): Touched {

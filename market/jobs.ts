@@ -20,9 +20,11 @@ export type Job = {
 
 /**
  * `locked`: open, with the customer's payment in escrow for one provider (DESIGN §7.5). `paid`: delivered, and
- * verified payments to its provider cover the amount asked.
+ * verified payments to its provider cover the amount asked. `cancelled`: a locked job its customer took the
+ * refund of before delivery, before or after its deadline (an open job's cancel deletes its request, and the job
+ * with it).
  */
-export type JobState = 'open' | 'locked' | 'delivered' | 'paid' | 'expired'
+export type JobState = 'open' | 'locked' | 'delivered' | 'paid' | 'expired' | 'cancelled'
 
 /** True once a result delivered the job (paid or not). */
 export const isDelivered = (s: JobState) => s === 'delivered' || s === 'paid'
@@ -41,6 +43,7 @@ export function resultRefusal(job: Job | undefined, result: NostrEvent, cancelle
   if (result.kind !== job.kind + 1000)
     return reject('restricted', `a result to a kind ${job.kind} job must be kind ${job.kind + 1000}`)
   if (job.state === 'expired') return reject('restricted', `job ${shortId(job.id)} expired before delivery`)
+  if (job.state === 'cancelled') return reject('restricted', `job ${shortId(job.id)} was cancelled by its customer`)
   if (isDelivered(job.state)) return reject('restricted', `job ${shortId(job.id)} is already delivered`)
   // An escrowed job pays only the provider its customer locked the payment to.
   if (job.state === 'locked' && result.pubkey !== job.provider)

@@ -57,7 +57,7 @@ function mintCache<T>(load: (mint: string, key: string) => Promise<T>, o: Option
   }
 }
 
-export function cachedKeysets(client: MintClient, o: Options): KeysetCache {
+export function cachedKeysets(client: Pick<MintClient, 'keyset' | 'info'>, o: Options): KeysetCache {
   const keysets = mintCache((mint, id) => client.keyset(mint, id), o)
   const infos = mintCache(mint => client.info(mint), o)
   return {

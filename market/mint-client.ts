@@ -11,11 +11,22 @@ import type { Keyset } from '../nips/nip61.js'
 /** What a mint says it supports (NUT-06 `GET /v1/info`). */
 export type MintInfo = { readonly nuts: readonly number[] }
 
+/** A proof's state at the mint (NUT-07), by its Y; a spent proof's witness holds the signatures that spent it. */
+export type ProofState = {
+  readonly Y: string
+  readonly state: 'UNSPENT' | 'PENDING' | 'SPENT'
+  readonly witness?: string
+}
+
 /**
  * Fetches a mint's keyset by id (rejecting with an Error saying why when it cannot return a verified one),
- * and its info.
+ * its info, and the states of proofs.
  */
-export type MintClient = { keyset(mint: string, id: string): Promise<Keyset>; info(mint: string): Promise<MintInfo> }
+export type MintClient = {
+  keyset(mint: string, id: string): Promise<Keyset>
+  info(mint: string): Promise<MintInfo>
+  checkstate(mint: string, ys: readonly string[]): Promise<ProofState[]>
+}
 
 const V1 = /^00[0-9a-f]{14}$/
 const V2 = /^01[0-9a-f]{64}$/
@@ -72,10 +83,14 @@ function supportedNuts(body: unknown): number[] {
     .map(([n]) => Number(n))
 }
 
-/** GETs JSON from a mint within `timeoutMs`; rejects with an Error saying what failed. */
-async function getJson(url: string, timeoutMs: number): Promise<unknown> {
+/** GETs (or POSTs `body` as) JSON from a mint within `timeoutMs`; rejects with an Error saying what failed. */
+async function getJson(url: string, timeoutMs: number, body?: unknown): Promise<unknown> {
+  const post =
+    body === undefined
+      ? {}
+      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
   // One signal for the whole exchange: a mint that stalls mid-body times out as one that never answers.
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).catch(err =>
+  const res = await fetch(url, { ...post, signal: AbortSignal.timeout(timeoutMs) }).catch(err =>
     Promise.reject(failure(url, timeoutMs, err)),
   )
   if (!res.ok) {
@@ -89,6 +104,17 @@ async function getJson(url: string, timeoutMs: number): Promise<unknown> {
 export function httpMintClient(opts: { timeoutMs: number }): MintClient {
   return {
     info: async mint => ({ nuts: supportedNuts(await getJson(`${mint}/v1/info`, opts.timeoutMs)) }),
+    async checkstate(mint, ys) {
+      const url = `${mint}/v1/checkstate`
+      const states = ((await getJson(url, opts.timeoutMs, { Ys: ys })) as { states?: unknown } | null)?.states
+      const valid = (s: Partial<ProofState> | null) =>
+        typeof s?.Y === 'string' &&
+        ['UNSPENT', 'PENDING', 'SPENT'].includes(s.state ?? '') &&
+        (s.witness === undefined || s.witness === null || typeof s.witness === 'string')
+      if (!Array.isArray(states) || !states.every(valid) || states.length !== ys.length)
+        throw new Error(`${url} did not return a state for each proof as {states: [{Y, state, witness}]}`)
+      return (states as ProofState[]).map(({ Y, state, witness }) => ({ Y, state, ...(witness ? { witness } : {}) }))
+    },
     async keyset(mint, id) {
       if (!V1.test(id) && !V2.test(id))
         throw new Error(`keyset id ${id} is not a verifiable version (00 + 14 hex or 01 + 64 hex)`)

@@ -26,6 +26,18 @@ type JobRow = {
   paid_at: number | null
 }
 
+type EscrowRow = {
+  lock_id: string
+  mint: string
+  sats: number
+  locktime: number
+  state: string
+  ruling: string | null
+  ruling_id: string | null
+  path: string | null
+  signers: string | null
+}
+
 const str = (v: number | string) => String(v)
 
 /** The output builders over a read connection. */
@@ -35,7 +47,9 @@ export function makeOutputs(db: Db) {
       `SELECT seq, id, customer, kind, bid_msats, state, provider, result_id, amount_msats, created_at, delivered_at,
               paid_msats, paid_at FROM market_jobs WHERE ${JOB_BY_ID}`,
     ),
-    escrow: db.prepare('SELECT lock_id, mint, sats, locktime FROM market_escrows WHERE job_seq = ?'),
+    escrow: db.prepare(
+      'SELECT lock_id, mint, sats, locktime, state, ruling, ruling_id, path, signers FROM market_escrows WHERE job_seq = ?',
+    ),
     payments: db.prepare(
       'SELECT ref, via, evidence, msats FROM market_payments WHERE job = ? AND provider = ? ORDER BY ref',
     ),
@@ -78,8 +92,12 @@ export function makeOutputs(db: Db) {
       tags.push(['state', j.state], ['requested_at', str(j.created_at)])
       if (j.bid_msats !== null) tags.push(['bid', str(j.bid_msats)])
       if (j.provider) tags.push(['provider', j.provider])
-      const x = q.escrow.get(j.seq) as { lock_id: string; mint: string; sats: number; locktime: number } | undefined
-      if (x) tags.push(['escrow', x.lock_id, x.mint, str(x.sats), str(x.locktime)])
+      const x = q.escrow.get(j.seq) as EscrowRow | undefined
+      if (x) {
+        tags.push(['escrow', x.lock_id, x.mint, str(x.sats), str(x.locktime)], ['escrow_state', x.state])
+        if (x.ruling_id) tags.push(['ruling', x.ruling!, x.ruling_id])
+        if (x.path) tags.push(['spent', x.path, ...(JSON.parse(x.signers!) as string[])])
+      }
       if (j.result_id) tags.push(['result', j.result_id])
       if (j.amount_msats !== null) tags.push(['amount', str(j.amount_msats)])
       if (j.delivered_at !== null)
@@ -105,7 +123,7 @@ export function makeOutputs(db: Db) {
     providerAssertion(pubkey: string, now: number, offlineAfter: number, flagThreshold: number): string[][] {
       const i = reputation.inputs(pubkey, now)
       const s = score(i)
-      const flagged = i.reportedBy >= flagThreshold
+      const flagged = i.reportedBy >= flagThreshold || i.frauds > 0
       const done = (q.delivered.get(pubkey) as { n: number; response: number } | undefined) ?? { n: 0, response: null }
       const lastSeen = q.lastSeen.get(pubkey) as number | null
       const tags = [
@@ -115,12 +133,14 @@ export function makeOutputs(db: Db) {
         ['score', str(s)],
         ['jobs_delivered', str(done.n)],
         ['jobs_paid', str(i.jobsPaid)],
+        ['jobs_refunded', str(i.jobsRefunded)],
         ['avg_rating', i.avgRating.toFixed(2)],
         ['review_cnt', str(i.reviewCount)],
         ['zap_amt_recd', str(Math.floor(i.receivedMsats / 1000))],
         ['trusted_by', str(i.trustedBy)],
         ['attestations', str(i.attestationCount), (i.attestation ?? 0).toFixed(2)],
         ['reports', str(i.reportedBy)],
+        ['frauds', str(i.frauds)],
         ['flagged', flagged ? '1' : '0'],
         ['online', lastSeen !== null && now - lastSeen < offlineAfter ? '1' : '0'],
       ]

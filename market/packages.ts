@@ -5,14 +5,14 @@
 // package holds (they are blinded): it binds a package to the author of the event that carries it.
 import { SigAll, schnorrVerifyDigest, type SigAllSigningPackage } from '@cashu/cashu-ts'
 import { reject, type Rejection } from '../nips/nip01.js'
-import { compressedKey, inputFeeSats, p2pkLock, proofY, type CashuProof } from '../nips/nip61.js'
+import { compressedKey, p2pkLock, proofY, type CashuProof } from '../nips/nip61.js'
 
 export type { SigAllSigningPackage }
 
-/** What a package must spend: the escrowed proofs, and the input fee (NUT-02, ppk) of each proof's keyset. */
+/** What a package must spend: the escrowed proofs, and the mint's input fee (NUT-02) for spending them all. */
 export type Escrowed = {
   readonly proofs: readonly CashuProof[]
-  readonly inputFeePpk: (keysetId: string) => number
+  readonly feeSats: number
 }
 
 /** A package that passed: the lock keys (x-only hex) whose signatures it carries, each once. */
@@ -53,7 +53,7 @@ function inputsRefusal(pkg: SigAllSigningPackage, proofs: readonly CashuProof[])
 function balanceRefusal(pkg: SigAllSigningPackage, e: Escrowed): string | undefined {
   if (pkg.outputs.some(o => o.amount.isZero())) return 'a package output has amount 0'
   const inputs = e.proofs.reduce((sum, p) => sum + p.amount, 0)
-  const fee = inputFeeSats(e.proofs, e.inputFeePpk)
+  const fee = e.feeSats
   const outputs = pkg.outputs.reduce((sum, o) => sum + o.amount.toBigInt(), 0n)
   return outputs === BigInt(inputs - fee) ? undefined : `package outputs sum ${outputs} but must be ${inputs - fee}`
 }
@@ -76,15 +76,26 @@ export function checkPackage(pkg: SigAllSigningPackage, e: Escrowed): CheckedPac
   if (inputs) return bad(inputs)
   const balance = balanceRefusal(pkg, e)
   if (balance) return bad(balance)
-  const digest = SigAll.computeDigests(pkg.inputs, pkg.outputs).v0
-  const keys = lockKeys(e.proofs[0]!.secret)
   const signers: string[] = []
-  for (const [i, sig] of (pkg.witness?.signatures ?? []).entries()) {
-    const key = keys.find(k => schnorrVerifyDigest(sig, digest, k))
+  for (const [i, key] of matchSigners(pkg, e.proofs[0]!.secret, pkg.witness?.signatures ?? []).entries()) {
     if (!key) return bad(`package signature ${i + 1} is not a lock key’s signature over these inputs and outputs`)
     if (!signers.includes(key)) signers.push(key)
   }
   return { signers }
+}
+
+/**
+ * For each signature, the key of the lock on `secret` that made it over the package's SIG_ALL digest
+ * (recomputed here, v0), or undefined: so a witness seen at the mint can be matched to a package.
+ */
+export function matchSigners(
+  pkg: SigAllSigningPackage,
+  secret: string,
+  signatures: readonly string[],
+): (string | undefined)[] {
+  const digest = SigAll.computeDigests(pkg.inputs, pkg.outputs).v0
+  const keys = lockKeys(secret)
+  return signatures.map(sig => keys.find(k => schnorrVerifyDigest(sig, digest, k)))
 }
 
 /** The relay's co-signature on a package it rules for, serialized for its 7118 ruling. */

@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS market_jobs (
   paid_msats INTEGER NOT NULL DEFAULT 0,
   paid_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS market_jobs_due ON market_jobs(received_at) WHERE state = 'open';
+-- Open and locked jobs expire at the deadline (a locked job undelivered by then is refundable).
+CREATE INDEX IF NOT EXISTS market_jobs_due ON market_jobs(received_at) WHERE state IN ('open', 'locked');
 -- Jobs created from a result's embedded request (posted on another relay): their id, and their customer for
 -- the report rule (a stored request is found under its customer in the events' indexes).
 CREATE TABLE IF NOT EXISTS market_implied (
@@ -42,7 +43,9 @@ CREATE TABLE IF NOT EXISTS market_deliveries (
   provider TEXT PRIMARY KEY,
   delivered INTEGER NOT NULL,
   paid INTEGER NOT NULL,
-  response_s INTEGER NOT NULL
+  response_s INTEGER NOT NULL,
+  -- Delivered escrowed jobs whose payment went back to the customer (a dispute lost).
+  refunded INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 -- Quotes: feedback with an amount from a provider the job is open to (what it asks, and what a zap to
 -- the quote pays), keyed by the feedback's seq. Other feedback is stored as an event and moves nothing,
@@ -55,7 +58,8 @@ CREATE TABLE IF NOT EXISTS market_quotes (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS market_quotes_job ON market_quotes(job_seq, provider, created_at);
--- Escrow locks (7117, DESIGN §7.5): one per job, keyed by the job's seq; the lock event is the record.
+-- Escrow locks (7117, DESIGN §7.5): one per job, keyed by the job's seq; the lock and the actions (7118) on it
+-- are the record. State and packages as market/actions.ts moves them.
 CREATE TABLE IF NOT EXISTS market_escrows (
   job_seq INTEGER PRIMARY KEY,
   lock_seq INTEGER NOT NULL,
@@ -63,13 +67,45 @@ CREATE TABLE IF NOT EXISTS market_escrows (
   provider TEXT NOT NULL,
   mint TEXT NOT NULL,
   sats INTEGER NOT NULL,
-  locktime INTEGER NOT NULL
+  locktime INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'held',
+  -- The relay's clock when the escrowed provider delivered: the dispute window runs from here.
+  delivered_at INTEGER,
+  -- The provider's claim and the customer's refund (SIG_ALL packages, serialized), the latest of each.
+  claim TEXT,
+  refund TEXT,
+  -- The package that a release or ruling made spendable, and the ruling's side and event.
+  spend TEXT,
+  ruling TEXT,
+  ruling_id TEXT,
+  dispute_id TEXT,
+  -- How the proofs were spent, as the relay's spent record (7118) says: path and signers (JSON).
+  path TEXT,
+  signers TEXT
 );
 CREATE INDEX IF NOT EXISTS market_escrows_lock ON market_escrows(lock_seq);
+-- What the relay's arbiter and reconciler walk: escrows not spent yet.
+CREATE INDEX IF NOT EXISTS market_escrows_live ON market_escrows(state) WHERE state NOT IN ('settled', 'refunded');
 -- The proofs pledged, by Y: a proof pledged to one job cannot be pledged to another.
 CREATE TABLE IF NOT EXISTS market_escrow_proofs (
   y TEXT PRIMARY KEY,
   job_seq INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Pay-to-decrypt results (21117, DESIGN §7.6) kept while their job waits: by seq, found by job and key hash.
+CREATE TABLE IF NOT EXISTS market_sealed (
+  seq INTEGER PRIMARY KEY,
+  job_seq INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  key_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS market_sealed_job ON market_sealed(job_seq, key_hash);
+-- Proven fraud: a sealed result that its own key does not open to its committed plaintext. Flags at once.
+CREATE TABLE IF NOT EXISTS market_frauds (
+  provider TEXT NOT NULL,
+  sealed_id TEXT NOT NULL,
+  reveal_id TEXT NOT NULL,
+  why TEXT NOT NULL,
+  PRIMARY KEY (provider, sealed_id)
 ) WITHOUT ROWID;
 -- Verified payments: one row per payment hash (zap) or proof Y (nutzap), so each counts once.
 CREATE TABLE IF NOT EXISTS market_payments (
@@ -201,6 +237,8 @@ export const MARKET_TABLES = [
   'market_quotes',
   'market_escrows',
   'market_escrow_proofs',
+  'market_sealed',
+  'market_frauds',
   'market_payments',
   'market_handlers',
   'market_profiles',

@@ -7,6 +7,8 @@
 //   never counts as payment or reputation;
 // - a nutzap to a key with a 10019 here is checked offline (NIP-61: lock, mint list, DLEQ against the
 //   mint's keyset, fetched once); one that fails is refused.
+// - a pay-to-decrypt result (21117) must commit to its key in its invoice (market/sealed.ts); it is then kept,
+//   though ephemeral, for the writer to judge against its job.
 // What a receipt or nutzap proves goes to the writer as a fact (market/fold.ts PaymentFact).
 import type { Config } from '../config/schema.js'
 import { checkEventShape, checkId, reject, tagValue, type NostrEvent } from '../nips/nip01.js'
@@ -14,6 +16,7 @@ import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
 import { checkNutzap, mintUrl, NUTZAP, readNutzap, type CashuProof } from '../nips/nip61.js'
 import { checkEscrowLock, ESCROW_LOCK, lockMintRefusal, readEscrowLock } from '../market/escrow.js'
 import { embeddedRequest, isJobRequestKind, isJobResultKind } from '../nips/nip90.js'
+import { readSealedResult, SEALED_RESULT } from '../market/sealed.js'
 import type { PaymentFact } from '../market/fold.js'
 import { remember } from '../market/remember.js'
 import type { Policy, PolicyCtx, PolicyDeps, VerifiedCheck } from './types.js'
@@ -129,6 +132,11 @@ export const marketAdmission: Policy = {
       },
       verified: (e, ctx) => {
         if (e.kind === ESCROW_LOCK) return escrowCheck(e, ctx, deps, allowedMints)
+        // A sealed result is ephemeral, but kept while its job waits for the key (the writer judges the job).
+        if (e.kind === SEALED_RESULT) {
+          const sealed = readSealedResult(e)
+          return 'prefix' in sealed ? sealed : { keep: true }
+        }
         if (isJobRequestKind(e.kind)) {
           remember(recentRequests, e.id, true, RECENT_REQUESTS)
           return undefined

@@ -37,7 +37,8 @@ export type PolicyCtx = {
 export type Check = (event: NostrEvent, ctx: PolicyCtx) => Rejection | undefined
 
 /** Facts an admitted event carries to the writer, recorded in the same transaction. */
-export type WriteNote = { readonly zapUnlock?: ZapProof; readonly facts?: MarketFacts }
+/** `keep`: store this ephemeral event (a pay-to-decrypt result waiting for its key, DESIGN §7.6). */
+export type WriteNote = { readonly zapUnlock?: ZapProof; readonly facts?: MarketFacts; readonly keep?: true }
 
 /** A check that runs after the signature is verified; it may attach a note for the writer. */
 export type VerifiedCheck = (event: NostrEvent, ctx: PolicyCtx) => Rejection | WriteNote | undefined

@@ -24,6 +24,7 @@ import { cachedKeysets } from '../market/keysets.js'
 import { cachedResolver, httpLnurlResolver } from '../market/lnurl.js'
 import { httpMintClient } from '../market/mint-client.js'
 import { openPublisher, type Publisher } from './publisher-thread.js'
+import { startEscrowArbiter } from './escrow-arbiter.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -58,9 +59,8 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     httpLnurlResolver({ timeoutMs: cfg.market.fetch_timeout, allowLoopback: cfg.market.allow_loopback }),
     { ttlMs: 3_600_000, failTtlMs: 60_000 },
   )
-  const keysets = cachedKeysets(httpMintClient({ timeoutMs: cfg.market.fetch_timeout }), {
-    allowLoopback: cfg.market.allow_loopback,
-  })
+  const mints = httpMintClient({ timeoutMs: cfg.market.fetch_timeout })
+  const keysets = cachedKeysets(mints, { allowLoopback: cfg.market.allow_loopback })
   const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify, lnurl, keysets }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
@@ -75,6 +75,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   }
   // Set once the reader can build outputs; the writer reports what it changed from its first commit.
   let publisher: Publisher | undefined
+  let arbiter: ReturnType<typeof startEscrowArbiter> | undefined
   // The writer creates the database, so it starts before the reader opens it.
   const writer = await openWriter({
     file: databaseFile(dataDir),
@@ -83,7 +84,10 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     market: marketRules(cfg),
     thread: cfg.store.writer_thread,
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
-    onTouched: t => publisher?.touch(t),
+    onTouched: t => {
+      publisher?.touch(t)
+      arbiter?.touch(t.jobs)
+    },
   })
   const readDb = openReadDb(databaseFile(dataDir))
   const reader = createReader(readDb)
@@ -104,6 +108,21 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       intervalMs: cfg.market.publish_interval,
       settings: publisherSettings(cfg),
       store: (e, raw) => writer.enqueue(e, raw),
+    })
+  const arbiterSettings = (c: Config) => ({
+    jobTtl: c.market.job_ttl,
+    disputeWindow: c.market.dispute_window,
+    escrowMargin: c.market.escrow_margin,
+    reconcileInterval: c.market.reconcile_interval,
+  })
+  if (cfg.market.enabled)
+    arbiter = startEscrowArbiter({
+      db: readDb,
+      identity,
+      mints,
+      store: (e, raw) => writer.enqueue(e, raw),
+      settings: () => arbiterSettings(snap.cfg),
+      log: line => console.error(line),
     })
   const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
   const verifier = await createVerifyPool(backend, cfg.verifier.workers)
@@ -173,6 +192,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       closing ??= (async () => {
         clearInterval(sweeper)
         server.close()
+        await arbiter?.close()
         await publisher?.close()
         await writer.close()
         await verifier.close()

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | keygen | market rebuild | escrow list.
+// agora CLI: start | import | export | keygen | market rebuild | escrow list | escrow rule.
 // Flags override AGORA_* env, which overrides the config file.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.js'
 import { exportEvents } from './commands/export.js'
 import { importEvents } from './commands/import.js'
 import { keygen } from './commands/keygen.js'
-import { escrowList } from './commands/escrow.js'
+import { escrowList, escrowRule } from './commands/escrow.js'
 import { marketRebuild } from './commands/market.js'
 import { start } from './commands/start.js'
 
@@ -16,7 +16,8 @@ const USAGE = `usage:
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
   agora keygen [--config FILE] [--data DIR] [--force]
   agora market rebuild [--config FILE] [--data DIR]
-  agora escrow list [--config FILE] [--data DIR]`
+  agora escrow list [--config FILE] [--data DIR]
+  agora escrow rule JOB --release|--refund [--config FILE] [--data DIR] [--url ws://HOST:PORT]`
 
 const options = {
   config: { type: 'string' },
@@ -29,6 +30,9 @@ const options = {
   until: { type: 'string' },
   kinds: { type: 'string' },
   force: { type: 'boolean' },
+  release: { type: 'boolean' },
+  refund: { type: 'boolean' },
+  url: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -104,8 +108,15 @@ async function main(): Promise<void> {
     return
   }
   if (command === 'escrow') {
-    if (rest.length !== 1 || rest[0] !== 'list') fail(`escrow takes one subcommand: list\n${USAGE}`)
-    for (const line of escrowList(cfg)) console.log(JSON.stringify(line))
+    if (rest[0] === 'list' && rest.length === 1) {
+      for (const line of escrowList(cfg)) console.log(JSON.stringify(line))
+      return
+    }
+    if (rest[0] !== 'rule' || rest.length !== 2) fail(`escrow takes a subcommand: list, or rule JOB\n${USAGE}`)
+    if (v.release === v.refund) fail(`escrow rule takes one of --release and --refund\n${USAGE}`)
+    const r = await escrowRule(cfg, rest[1]!, v.release ? 'claim' : 'refund', v.url)
+    console.log(JSON.stringify(r))
+    if (!r.ok) process.exit(1)
     return
   }
   fail(`unknown command "${command}"\n${USAGE}`)

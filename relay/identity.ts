@@ -7,11 +7,14 @@ import { initNostrWasm } from 'nostr-wasm'
 import { randomBytes } from 'node:crypto'
 import { computeId, isHex64, type NostrEvent } from '../nips/nip01.js'
 import { loadNativeAddon } from './verifier.js'
+import { coSign, type SigAllSigningPackage } from '../market/packages.js'
 
 export type Identity = {
   readonly pubkey: string
   /** Signs an event template with the relay key. */
   sign(t: EventTemplate): NostrEvent
+  /** Adds the relay's signature to an escrow package (DESIGN §7.5), serialized. */
+  coSign(pkg: SigAllSigningPackage): string
 }
 
 /** Path of the key file inside a data dir. */
@@ -41,6 +44,7 @@ export async function loadIdentity(secretKeyHex: string, dataDir: string): Promi
   if (!isHex64(hex)) throw new Error('relay secret key must be 64 lowercase hex characters')
   const sk = hexToBytes(hex)
   const pubkey = getPublicKey(sk)
+  const cosign = (pkg: SigAllSigningPackage) => coSign(pkg, hex)
   const addon = loadNativeAddon()
   if (!(addon instanceof Error)) {
     const sign = (t: EventTemplate): NostrEvent => {
@@ -49,7 +53,7 @@ export async function loadIdentity(secretKeyHex: string, dataDir: string): Promi
       e.sig = bytesToHex(addon.sign(hexToBytes(e.id), sk, randomBytes(32)))
       return e
     }
-    return { pubkey, sign }
+    return { pubkey, sign, coSign: cosign }
   }
   const wasm = await initNostrWasm().catch(() => undefined)
   const sign = wasm
@@ -59,5 +63,5 @@ export async function loadIdentity(secretKeyHex: string, dataDir: string): Promi
         return e
       }
     : (t: EventTemplate) => finalizeEvent(t, sk)
-  return { pubkey, sign }
+  return { pubkey, sign, coSign: cosign }
 }

@@ -32,8 +32,8 @@ function precheck(rc: RelayCtx, conn: Conn, ev: NostrEvent): Verdict | undefined
 function admitVerified(rc: RelayCtx, conn: Conn, ev: VerifiedEvent, raw: string): Verdict | Promise<Verdict> {
   const note = rc.snapshot().policies.verified(ev, rc.policyCtx(conn))
   if (note && 'prefix' in note) return refused(note)
-  if (isEphemeralKind(ev.kind)) {
-    // NIP-01: ephemeral events are delivered live and never stored.
+  if (isEphemeralKind(ev.kind) && !note?.keep) {
+    // NIP-01: ephemeral events are delivered live and never stored (unless a policy keeps one).
     rc.fanout(ev, raw)
     return accepted
   }

@@ -2,12 +2,20 @@
 // the fixture mint, 2-of-3 {provider, customer, relay} with SIG_ALL and a refund to the customer; the relay
 // checks the lock offline (keysets and info fetched once from the mint) and against the job, and a locked job
 // takes results only from the escrowed provider. Each refused lock the issue names has a case here.
-import t, { type Test } from 'tap'
-import { Wallet, type Proof } from '@cashu/cashu-ts'
-import { lockSats, type LockChanges, type LockKeys } from '../fixtures/mint/escrow.js'
-import { startFixtureMint, type FixtureMint, type FixtureMintOptions } from '../fixtures/mint/index.js'
-import { signer, now, type Signer } from '../helpers/events.js'
-import { accepted, jobRow, outputWhen, refused, request, result, startMarket, tag } from '../helpers/market.js'
+import t from 'tap'
+import type { Proof } from '@cashu/cashu-ts'
+import { startFixtureMint } from '../fixtures/mint/index.js'
+import { signer, now } from '../helpers/events.js'
+import { accepted, jobRow, outputWhen, refused, request, result, tag } from '../helpers/market.js'
+import {
+  escrowMarket,
+  lockEvent,
+  lockProofs,
+  openMint,
+  proofJson,
+  type Changes,
+  type FixtureMint,
+} from '../helpers/escrow.js'
 import Database from 'better-sqlite3'
 import { rebuildMarket } from '../../market/fold.js'
 import { MARKET_TABLES } from '../../market/schema.js'
@@ -17,73 +25,6 @@ import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { tempDir } from '../helpers/relay.js'
 import { issueProofs, makeMintKeys, p2pkSecret } from '../helpers/cashu.js'
-
-// The market's windows in these tests: a lock must leave job_ttl + dispute_window + escrow_margin.
-const RULES = { 'market.job_ttl': 3600, 'market.dispute_window': 600, 'market.escrow_margin': 60 }
-const ROOM = 3600 + 600 + 60
-
-/** A proof as a `proof` tag carries it (amount as a number, the DLEQ with its r). */
-const proofJson = (p: Proof) =>
-  JSON.stringify({
-    id: p.id,
-    amount: p.amount.toNumber(),
-    secret: p.secret,
-    C: p.C,
-    ...(p.dleq ? { dleq: { e: p.dleq.e, s: p.dleq.s, r: p.dleq.r } } : {}),
-  })
-
-async function openMint(t: Test, opts?: FixtureMintOptions): Promise<{ mint: FixtureMint; wallet: Wallet }> {
-  const mint = await startFixtureMint(opts)
-  t.teardown(mint.close)
-  const wallet = new Wallet(mint.url, { unit: 'sat' })
-  await wallet.loadMint()
-  return { mint, wallet }
-}
-
-/** Sats locked as the escrow, with a locktime leaving the room the market asks for, or one rule changed. */
-type Changes = LockChanges & { locktime?: number; data?: string }
-const lockProofs = (wallet: Wallet, sats: number, keys: LockKeys, o: Changes = {}) =>
-  lockSats(wallet, sats, { ...keys, data: o.data ?? keys.data }, o.locktime ?? now() + ROOM + 600, o)
-
-const lockEvent = (
-  customer: Signer,
-  job: string,
-  provider: string,
-  mint: string,
-  proofs: readonly (Proof | string)[],
-) =>
-  customer.sign({
-    kind: 7117,
-    tags: [
-      ['e', job],
-      ['p', provider],
-      ['u', mint],
-      ...proofs.map(p => ['proof', typeof p === 'string' ? p : proofJson(p)]),
-    ],
-  })
-
-/** A market, a fixture mint, a provider with a 10019 naming its Cashu key and the mint, and a customer. */
-async function escrowMarket(t: Test, flags: Record<string, string | number | boolean | readonly string[]> = {}) {
-  const m = await startMarket(t, { ...RULES, ...flags })
-  const { mint, wallet } = await openMint(t)
-  const [customer, provider, wallet10019] = [signer(), signer(), signer()]
-  let version = 0
-  const publish10019 = (mints: string[]) =>
-    accepted(
-      t,
-      m.c,
-      provider.sign({
-        kind: 10019,
-        // Each a second newer, so that a replacement replaces.
-        created_at: now() + version++,
-        tags: [...mints.map(u => ['mint', u, 'sat']), ['pubkey', `02${wallet10019.pubkey}`]],
-      }),
-      'the provider’s 10019',
-    )
-  await publish10019([mint.url])
-  const keys = { data: wallet10019.pubkey, customer: customer.pubkey, relay: m.relay.pubkey }
-  return { ...m, mint, wallet, customer, provider, keys, publish10019 }
-}
 
 t.test('a lock of the right shape locks the job to its provider; only that provider delivers', async t => {
   const m = await escrowMarket(t)

@@ -6,7 +6,7 @@ import type { MintClient } from '../../market/mint-client.js'
 
 function counting(fail = false) {
   const asked: string[] = []
-  const client: MintClient = {
+  const client: Pick<MintClient, 'keyset' | 'info'> = {
     keyset: (mint, id) => {
       asked.push(`${mint} ${id}`)
       return fail

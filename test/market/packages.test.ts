@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { Amount, SigAll, Wallet, type Proof, type SigAllSigningPackage } from '@cashu/cashu-ts'
 import { checkPackage, coSign, readPackage, spendPath, type Escrowed } from '../../market/packages.js'
 import { isRejection, type Rejection } from '../../nips/nip01.js'
-import type { CashuProof } from '../../nips/nip61.js'
+import { inputFeeSats, type CashuProof } from '../../nips/nip61.js'
 import { p2pkSecret } from '../helpers/cashu.js'
 import { signer } from '../helpers/events.js'
 import { startFixtureMint, type FixtureMintOptions } from '../fixtures/mint/index.js'
@@ -38,7 +38,8 @@ async function lockEscrow(t: Test, opts?: FixtureMintOptions) {
   const keys = { data: provider.xonly, customer: customer.xonly, relay: relay.xonly }
   const locked = await lockSats(customerWallet, LOCKED, keys, locktime)
   const fee = opts?.inputFeePpk ?? 0
-  const escrow: Escrowed = { proofs: locked.map(asCashu), inputFeePpk: () => fee }
+  const proofs = locked.map(asCashu)
+  const escrow: Escrowed = { proofs, feeSats: inputFeeSats(proofs, () => fee) }
   const providerWallet = await walletFor(mint.url)
   return { mint, customerWallet, providerWallet, provider, customer, relay, locktime, locked, escrow }
 }
@@ -140,7 +141,7 @@ t.test('the fee is the keysets’ input fees rounded up (NUT-02), and a fee-payi
     LOCKED - fee,
   )
   t.strictSame(checkPackage(pkg, e.escrow), { signers: [e.provider.xonly] })
-  refused(t, checkPackage(pkg, { ...e.escrow, inputFeePpk: () => 0 }), /but must be 21/, 'without the fee')
+  refused(t, checkPackage(pkg, { ...e.escrow, feeSats: 0 }), /but must be 21/, 'without the fee')
   const ruled = read(coSign(pkg, e.relay.sk))
   const { keep } = await e.providerWallet.completeSwap(SigAll.mergeSwapPackage(ruled, preview))
   t.equal(total(keep), LOCKED - fee)

@@ -101,7 +101,13 @@ export const schema = {
       1000,
       true,
     ),
-    job_ttl: int(86400, 'Seconds an open job waits for a result before the sweep expires it.', 1, 31536000, true),
+    job_ttl: int(
+      86400,
+      'Seconds an open (or escrow-locked) job waits for a result before the sweep expires it.',
+      1,
+      31536000,
+      true,
+    ),
     offline_after: int(
       600,
       'Seconds after its last heartbeat (by the relay clock) that a provider counts as offline.',

@@ -38,6 +38,9 @@ export function readPackage(serialized: string): SigAllSigningPackage | Rejectio
 /** Why the package's inputs are not exactly the escrowed proofs (same secret and C, each once), or undefined. */
 function inputsRefusal(pkg: SigAllSigningPackage, proofs: readonly CashuProof[]): string | undefined {
   if (pkg.inputs.length === 0) return 'the package spends nothing'
+  // Counted before any input is hashed: a package of many inputs must not cost the writer a hash each.
+  if (pkg.inputs.length > proofs.length)
+    return `the package spends ${pkg.inputs.length} inputs; the escrow holds ${proofs.length}`
   const escrowed = new Map(proofs.map(p => [proofY(p.secret), p.C]))
   const seen = new Set<string>()
   for (const [i, input] of pkg.inputs.entries()) {
@@ -76,8 +79,13 @@ export function checkPackage(pkg: SigAllSigningPackage, e: Escrowed): CheckedPac
   if (inputs) return bad(inputs)
   const balance = balanceRefusal(pkg, e)
   if (balance) return bad(balance)
+  const signatures = pkg.witness?.signatures ?? []
+  const keys = lockKeys(e.proofs[0]!.secret)
+  // Each signature is checked against each key: more signatures than keys can only be padding, refused unread.
+  if (signatures.length > keys.length)
+    return bad(`the package carries ${signatures.length} signatures; the lock has ${keys.length} keys`)
   const signers: string[] = []
-  for (const [i, key] of matchSigners(pkg, e.proofs[0]!.secret, pkg.witness?.signatures ?? []).entries()) {
+  for (const [i, key] of matchSigners(pkg, e.proofs[0]!.secret, signatures).entries()) {
     if (!key) return bad(`package signature ${i + 1} is not a lock key’s signature over these inputs and outputs`)
     if (!signers.includes(key)) signers.push(key)
   }

@@ -104,13 +104,21 @@ t.test('a package whose inputs are not the escrowed proofs is refused', async t 
 
   const [extra] = await e.providerWallet.mintProofsBolt11(2, await e.providerWallet.createMintQuoteBolt11(2))
   const more = await prepareSigned(e.providerWallet, [...e.locked, extra!], e.provider.sk)
-  refused(t, checkPackage(read(more.wire), e.escrow), /input 4 is not an escrowed proof/, 'an extra proof')
+  refused(
+    t,
+    checkPackage(read(more.wire), e.escrow),
+    /^escrow: the package spends 4 inputs; the escrow holds 3$/,
+    'an extra proof (counted before anything is hashed)',
+  )
+  const foreign = read(more.wire)
+  const swapped = { ...foreign, inputs: [...foreign.inputs.slice(0, 2), foreign.inputs[3]!] }
+  refused(t, checkPackage(swapped, e.escrow), /input 3 is not an escrowed proof/, 'a foreign proof for an escrowed one')
 
   const pkg = read((await prepareSigned(e.providerWallet, e.locked, e.provider.sk)).wire)
   const otherC = { ...pkg, inputs: [{ ...pkg.inputs[0]!, C: e.locked[1]!.C }, ...pkg.inputs.slice(1)] }
   refused(t, checkPackage(otherC, e.escrow), /input 1 is not an escrowed proof/, 'an escrowed secret with another C')
-  const twice = { ...pkg, inputs: [...pkg.inputs, pkg.inputs[0]!] }
-  refused(t, checkPackage(twice, e.escrow), /input 4 repeats/, 'an escrowed proof twice')
+  const twice = { ...pkg, inputs: [...pkg.inputs.slice(0, 2), pkg.inputs[0]!] }
+  refused(t, checkPackage(twice, e.escrow), /input 3 repeats/, 'an escrowed proof twice')
   const none = { ...pkg, inputs: [], outputs: [] }
   refused(t, checkPackage(none, { ...e.escrow, proofs: [] }), /spends nothing/, 'an empty swap of an empty escrow')
 })
@@ -160,6 +168,12 @@ t.test('a forged or tampered signature is refused', async t => {
   const other = read((await prepareSigned(e.providerWallet, e.locked, e.customer.sk)).wire)
   const elsewhere = other.witness!.signatures[0]!
   refused(t, checkPackage(withSigs(elsewhere), e.escrow), /signature 1/, "the customer's signature on another swap")
+  refused(
+    t,
+    checkPackage(withSigs(sig, sig, sig, sig), e.escrow),
+    /^escrow: the package carries 4 signatures; the lock has 3 keys$/,
+    'more signatures than lock keys (padding), refused before any is checked',
+  )
 })
 
 t.test("the relay's signature moved onto someone else's outputs is refused, here and at the mint", async t => {

@@ -3,7 +3,7 @@
 import type { Test } from 'tap'
 import Database from 'better-sqlite3'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { databaseFile } from '../../relay/app.js'
+import { databaseFile, startRelay } from '../../relay/app.js'
 import { connectFor, queryIds, type RawClient } from './client.js'
 import { now, type Signer } from './events.js'
 import { startLnurlServer, type LnurlServer } from './lnurl.js'
@@ -30,6 +30,14 @@ export async function startMarket(
   const lnurl = await startLnurlServer()
   t.teardown(() => lnurl.close())
   return { ...r, c: await connectFor(t, r.url), lnurl }
+}
+
+/** The same relay stopped and started again on its store (same key, same config, a new port). */
+export async function restartMarket<M extends Market>(t: Test, m: M): Promise<M> {
+  await m.relay.close()
+  const relay = await startRelay(m.cfg)
+  t.teardown(() => relay.close())
+  return { ...m, relay, url: relay.url, c: await connectFor(t, relay.url) }
 }
 
 export const request = (

@@ -13,7 +13,7 @@ import { runCli } from '../helpers/cli.js'
 import type { RawClient } from '../helpers/client.js'
 import { escrowMarket, lockEvent, lockProofs } from '../helpers/escrow.js'
 import { signer, type Signer } from '../helpers/events.js'
-import { accepted, jobRow, outputWhen, refused, request, result, tag } from '../helpers/market.js'
+import { accepted, jobRow, outputWhen, refused, request, restartMarket, result, tag } from '../helpers/market.js'
 import { sleep } from '../helpers/wait.js'
 
 const hex = (sk: Uint8Array) => Buffer.from(sk).toString('hex')
@@ -380,4 +380,46 @@ t.test('the customer refunding alone after the locktime is seen at the mint and 
   t.equal(tag(spent, 'outcome'), 'refunded')
   t.equal(tag(spent, 'path'), 'refund', 'one signature: only the refund path spends with one')
   t.match(escrowRow(m.dataDir, req.id), { state: 'refunded', path: 'refund', ruling: null })
+})
+
+/** The relay's 7118s for a job, by action. */
+async function relayActions(c: RawClient, relay: string, job: string): Promise<(string | undefined)[]> {
+  const r = await c.req(`all-${job.slice(0, 8)}`, { kinds: [7118], authors: [relay], '#e': [job] })
+  return (r.events as unknown as NostrEvent[]).map(e => tag(e, 'action')).sort()
+}
+
+t.test('a relay restarted between the claim and the ruling rules once, and records the spend once', async t => {
+  const first = await lockedJob(t, { 'market.dispute_window': 2 })
+  const { req } = first
+  await accepted(t, first.c, result(first.provider, req), 'the result')
+  const claim = await packageFor(first.providerWallet, first.proofs, first.providerSk)
+  await accepted(t, first.c, action(first.provider, req.id, 'claim', [['package', claim.wire]]), 'the claim')
+  const m = await restartMarket(t, first)
+  const ruling = await relayAction(m.c, m.relay.pubkey, req.id, 'ruling')
+  await redeem(m.providerWallet, tag(ruling, 'package')!, claim.preview)
+  await relayAction(m.c, m.relay.pubkey, req.id, 'spent')
+  // Two more turns of the arbiter: nothing is published again.
+  await sleep(2500)
+  t.strictSame(await relayActions(m.c, m.relay.pubkey, req.id), ['ruling', 'spent'], 'one ruling, one spent record')
+  t.match(jobRow(m.dataDir, req.id), { state: 'paid' })
+})
+
+t.test('a mint outage: the reconciler backs off, retries, and records the spend once the mint answers', async t => {
+  const m = await lockedJob(t)
+  const { c, req } = m
+  await accepted(t, c, result(m.provider, req), 'the result')
+  const claim = await packageFor(m.providerWallet, m.proofs, m.providerSk)
+  await accepted(t, c, action(m.provider, req.id, 'claim', [['package', claim.wire]]), 'the claim')
+  const ruling = await relayAction(c, m.relay.pubkey, req.id, 'ruling')
+  const checks = () => m.mint.requests.get('/v1/checkstate') ?? 0
+  m.mint.setDown(true)
+  const before = checks()
+  await sleep(7000)
+  const during = checks() - before
+  t.ok(during >= 1, `the reconciler kept asking during the outage (${during} times)`)
+  t.ok(during <= 4, `backing off: ${during} questions in 7 s, where one a second would be 7`)
+  m.mint.setDown(false)
+  await redeem(m.providerWallet, tag(ruling, 'package')!, claim.preview)
+  const spent = await relayAction(c, m.relay.pubkey, req.id, 'spent', 40_000)
+  t.equal(tag(spent, 'outcome'), 'settled', 'recorded once the mint answers again')
 })

@@ -7,7 +7,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { v2 as nip44 } from 'nostr-tools/nip44'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { databaseFile } from '../../relay/app.js'
-import { queryIds } from '../helpers/client.js'
+import { connectFor, queryIds } from '../helpers/client.js'
+import { startTestRelay } from '../helpers/relay.js'
 import { signer, type Signer } from '../helpers/events.js'
 import {
   accepted,
@@ -215,4 +216,18 @@ t.test('sealed results the relay refuses, and nothing of them is stored', async 
     /is delivered: a sealed result waits only for an open job/,
     'a sealed result for a delivered job',
   )
+})
+
+t.test('with the market off a 21117 is an ordinary ephemeral event: delivered live, not stored', async t => {
+  const r = await startTestRelay(t, { 'market.enabled': false })
+  const c = await connectFor(t, r.url)
+  const [customer, provider] = [signer(), signer()]
+  const job = request(customer, { bid: MSATS })
+  const listener = await connectFor(t, r.url)
+  await listener.req('live', { kinds: [21117] })
+  const sealed = sealedResult(provider, job)
+  await accepted(t, c, sealed.event, 'the sealed result')
+  const live = await listener.expect(f => f[0] === 'EVENT')
+  t.equal((live[2] as NostrEvent).id, sealed.event.id, 'delivered to a subscriber')
+  t.strictSame(await queryIds(c, { ids: [sealed.event.id] }), [], 'not stored')
 })

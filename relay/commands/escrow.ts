@@ -13,7 +13,9 @@ import { openReadDb } from '../store/db.js'
 
 export type EscrowLine = {
   job: string
+  /** The job's state, and the escrow's (held, disputed, released, ruled, settled, refunded). */
   state: string
+  escrow: string
   customer: string
   provider: string
   mint: string
@@ -28,7 +30,8 @@ export function escrowList(cfg: Config): EscrowLine[] {
   try {
     return db
       .prepare(
-        `SELECT j.id AS job, j.state, j.customer, x.provider, x.mint, x.sats, x.locktime, x.lock_id AS lock
+        `SELECT j.id AS job, j.state, x.state AS escrow, j.customer, x.provider, x.mint, x.sats, x.locktime,
+                x.lock_id AS lock
          FROM market_escrows x JOIN market_jobs j ON j.seq = x.job_seq ORDER BY x.locktime, j.id`,
       )
       .all() as EscrowLine[]

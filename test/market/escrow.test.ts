@@ -79,6 +79,7 @@ t.test('a lock of the right shape locks the job to its provider; only that provi
       {
         job: req.id,
         state: 'delivered',
+        escrow: 'held',
         customer: customer.pubkey,
         provider: provider.pubkey,
         mint: m.mint.url,

@@ -150,6 +150,7 @@ export function makeMarket(db: Db) {
     implied: db.prepare('SELECT 1 FROM market_implied WHERE id = ?').pluck(),
     imply: db.prepare('INSERT INTO market_implied (id, seq, customer) VALUES (?, ?, ?)'),
     stored: db.prepare('SELECT kind, raw FROM events WHERE id = ?'),
+    kindOf: db.prepare('SELECT kind FROM events WHERE id = ?'),
     // Only the customer's own deletion cancels (anyone may leave a tombstone under their own key).
     cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
@@ -174,6 +175,7 @@ export function makeMarket(db: Db) {
       .prepare('SELECT j.id FROM market_escrow_proofs p JOIN market_jobs j ON j.seq = p.job_seq WHERE p.y = ?')
       .pluck(),
     escrowOfLock: db.prepare('SELECT job_seq FROM market_escrows WHERE lock_seq = ?').pluck(),
+    escrowOfJob: db.prepare('SELECT 1 FROM market_escrows WHERE job_seq = ?').pluck(),
     lockedBy: db
       .prepare(
         `SELECT j.id FROM market_escrows x JOIN market_jobs j ON j.seq = x.job_seq
@@ -478,7 +480,8 @@ export function makeMarket(db: Db) {
         const j = job(id)
         if (j && isDelivered(j.state) && j.customer === e.pubkey)
           return reject('restricted', `job ${shortId(id)} was delivered: its request stays as the record of the job`)
-        if (j && j.state === 'locked' && j.customer === e.pubkey)
+        // Locked, expired or cancelled: an escrow's request is its record until the escrow is gone.
+        if (j && j.customer === e.pubkey && q.escrowOfJob.get(j.seq) !== undefined)
           return reject(
             'restricted',
             `job ${shortId(id)} is paid in escrow: its request stays as the record of the job`,
@@ -495,7 +498,7 @@ export function makeMarket(db: Db) {
             'restricted',
             `lock ${shortId(id)} holds job ${shortId(locked)}'s escrow: it stays as the record`,
           )
-        const stored = q.stored.get(id) as { kind: number } | undefined
+        const stored = q.kindOf.get(id) as { kind: number } | undefined
         if (stored?.kind === ESCROW_ACTION)
           return reject('restricted', `escrow action ${shortId(id)} stays as the record of its escrow`)
         if (stored?.kind === SEALED_RESULT && q.fraudOf.get(id) !== undefined)
@@ -893,13 +896,17 @@ export function makeMarket(db: Db) {
     if (x) q.learnEscrow.run(evidence, x.job, x.provider, x.mint, x.sats, x.locktime, JSON.stringify(x.ys))
   }
 
-  /** True for the events that are a delivered job's record; they outlive their NIP-40 expiration. */
+  /**
+   * True for the events that are the record of a delivered job, of an escrow, or of a proven fraud; they outlive
+   * their NIP-40 expiration.
+   */
   const keeps = ({ seq, id, kind }: StoredKey): boolean =>
     isJobRequestKind(kind)
-      ? q.deliveredJob.get(seq) !== undefined
+      ? q.deliveredJob.get(seq) !== undefined || q.escrowOfJob.get(seq) !== undefined
       : kind === ESCROW_LOCK
         ? q.escrowOfLock.get(seq) !== undefined
         : kind === ESCROW_ACTION ||
+          (kind === SEALED_RESULT && q.fraudOf.get(id) !== undefined) ||
           ((isJobResultKind(kind) || kind === SEALED_RESULT) && jobDeliveredBy(id) !== undefined)
 
   /** What changed since the last call. */

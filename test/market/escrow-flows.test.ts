@@ -201,6 +201,14 @@ t.test('refund on no delivery: the job expires, the customer asks, the relay co-
   const { c, req } = m
   await outputWhen(c, m.relay.pubkey, 31118, req.id, e => tag(e, 'state') === 'expired', 'the job expired locked')
   await refused(t, c, result(m.provider, req), 'restricted', /expired before delivery/, 'a late result')
+  await refused(
+    t,
+    c,
+    m.customer.sign({ kind: 5, tags: [['e', req.id]] }),
+    'restricted',
+    /is paid in escrow: its request stays as the record/,
+    'deleting the expired escrowed job’s request',
+  )
   const refund = await packageFor(m.wallet, m.proofs, m.customerSk)
   await refused(
     t,

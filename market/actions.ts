@@ -80,6 +80,14 @@ export function readEscrowAction(e: NostrEvent): EscrowAction | Rejection {
 }
 
 const OPEN: readonly EscrowState[] = ['held', 'disputed']
+const VERBS: Record<ActionName, string> = {
+  claim: 'claim',
+  release: 'release',
+  refund: 'refund',
+  dispute: 'dispute',
+  ruling: 'rule on',
+  spent: 'record the spending of',
+}
 
 /**
  * Why `author` may not take this action on the escrow, given the keys that signed its package (undefined: it
@@ -93,7 +101,7 @@ export function actionRefusal(
 ): Rejection | undefined {
   const job = shortId(a.job)
   const only = (who: string, what: string) =>
-    author === who ? undefined : reject('restricted', `only ${what} of job ${job} can ${a.action} its escrow`)
+    author === who ? undefined : reject('restricted', `only ${what} of job ${job} can ${VERBS[a.action]} its escrow`)
   const signed = (keys: string[], what: string) =>
     keys.every(k => signers.includes(k)) ? undefined : bad(`a ${a.action} package must carry ${what}`)
   if (x.state === 'settled' || x.state === 'refunded')

@@ -23,6 +23,8 @@ export type LiveEscrow = {
   readonly claim: string | null
   readonly refund: string | null
   readonly spend: string | null
+  /** The side a ruling took. */
+  readonly ruling: Side | null
   /** The escrowed proofs' secrets and Ys. */
   readonly secrets: readonly string[]
   readonly ys: readonly string[]
@@ -45,7 +47,8 @@ export function rulingDue(
   if (x.state !== 'held') return undefined
   const delivered = (x.jobState === 'delivered' || x.jobState === 'paid') && x.jobProvider === x.provider
   let due: Due | undefined
-  if (delivered && x.claim && x.deliveredAt !== null && now >= x.deliveredAt + rules.disputeWindow)
+  // Strictly after the window: its last second still belongs to a dispute (market/actions.ts disputeTooLate).
+  if (delivered && x.claim && x.deliveredAt !== null && now > x.deliveredAt + rules.disputeWindow)
     due = { side: 'claim', wire: x.claim, reason: 'delivered, and the dispute window closed without a dispute' }
   else if (!delivered && x.refund && x.jobState === 'cancelled')
     due = {
@@ -98,27 +101,33 @@ function witnessSignatures(witness: string | undefined): string[] {
 
 /**
  * Reads how spent proofs were spent from their witnesses (SIG_ALL: the signatures sit on the first input). The
- * signatures are matched to the packages the relay knows (the release or ruling, the claim, the refund); a spend
- * whose package the relay never saw is one the mint accepted on its own: a single signature can only be the
- * customer's refund after the locktime (the main path needs two), two are the provider's and customer's own
- * release. Settled when the provider's key signed.
+ * signatures are matched to the packages the relay knows (the release or ruling, the claim, the refund); the mint
+ * accepted the spend, so signers that do not open the main path spent by the refund path. A spend whose package
+ * the relay never saw: a single signature can only be the customer's refund after the locktime (the main path
+ * needs two), two are the provider's and customer's own release. Settled when the provider's key signed. With no
+ * witness at all (NUT-07 makes it optional), the escrow's own state says what was spendable (`now` against the
+ * locktime, when nothing was).
  */
 export function readSpent(x: LiveEscrow, witnesses: readonly (string | undefined)[], now: number): Spent {
   const signatures = [...new Set(witnesses.flatMap(witnessSignatures))]
-  const { dataKey } = lockParties(x.secrets[0] ?? '', x.customer)
+  const secret = x.secrets[0] ?? ''
+  const { dataKey } = lockParties(secret, x.customer)
   const packages = [x.spend, x.claim, x.refund].flatMap(w => {
     const pkg = w ? readPackage(w) : undefined
     return pkg && !('prefix' in pkg) ? [pkg as SigAllSigningPackage] : []
   })
   for (const pkg of packages) {
-    const keys = matchSigners(pkg, x.secrets[0] ?? '', signatures)
+    const keys = matchSigners(pkg, secret, signatures)
     if (signatures.length === 0 || keys.some(k => k === undefined)) continue
     const signers = [...new Set(keys as string[])]
-    const path = spendPath(x.secrets[0] ?? '', signers, now) ?? 'main'
+    const path = spendPath(secret, signers, Infinity) === 'main' ? 'main' : 'refund'
     return { outcome: signers.includes(dataKey) ? 'settled' : 'refunded', path, signers }
   }
-  return signatures.length === 1
-    ? { outcome: 'refunded', path: 'refund', signers: [] }
+  if (signatures.length === 1) return { outcome: 'refunded', path: 'refund', signers: [] }
+  if (signatures.length > 1) return { outcome: 'settled', path: 'main', signers: [] }
+  const refunded = x.state === 'ruled' ? x.ruling === 'refund' : x.state !== 'released' && now >= x.locktime
+  return refunded
+    ? { outcome: 'refunded', path: x.state === 'ruled' ? 'main' : 'refund', signers: [] }
     : { outcome: 'settled', path: 'main', signers: [] }
 }
 

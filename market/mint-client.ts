@@ -111,8 +111,10 @@ export function httpMintClient(opts: { timeoutMs: number }): MintClient {
         typeof s?.Y === 'string' &&
         ['UNSPENT', 'PENDING', 'SPENT'].includes(s.state ?? '') &&
         (s.witness === undefined || s.witness === null || typeof s.witness === 'string')
-      if (!Array.isArray(states) || !states.every(valid) || states.length !== ys.length)
-        throw new Error(`${url} did not return a state for each proof as {states: [{Y, state, witness}]}`)
+      // NUT-07 answers in the order asked; a state for another Y says nothing about ours.
+      const ours = (s: Partial<ProofState> | null, i: number) => valid(s) && s!.Y === ys[i]
+      if (!Array.isArray(states) || states.length !== ys.length || !states.every(ours))
+        throw new Error(`${url} did not return a state for each proof, in order, as {states: [{Y, state, witness}]}`)
       return (states as ProofState[]).map(({ Y, state, witness }) => ({ Y, state, ...(witness ? { witness } : {}) }))
     },
     async keyset(mint, id) {

@@ -40,6 +40,7 @@ type Row = {
   claim: string | null
   refund: string | null
   spend: string | null
+  ruling: 'claim' | 'refund' | null
   lock_raw: string
 }
 
@@ -49,7 +50,7 @@ const MAX_BACKOFF_S = 3600
 /** The live escrows with their jobs and locks (few: an escrow leaves this list once spent). */
 export const LIVE_ESCROWS = `
   SELECT j.id AS job, j.customer, j.state AS job_state, j.provider AS job_provider, j.received_at, x.provider, x.mint, x.locktime,
-         x.state, x.delivered_at, x.claim, x.refund, x.spend, e.raw AS lock_raw
+         x.state, x.delivered_at, x.claim, x.refund, x.spend, x.ruling, e.raw AS lock_raw
   FROM market_escrows x JOIN market_jobs j ON j.seq = x.job_seq JOIN events e ON e.seq = x.lock_seq
   WHERE x.state NOT IN ('settled', 'refunded')`
 
@@ -70,6 +71,7 @@ export function liveEscrow(r: Row): LiveEscrow {
     claim: r.claim,
     refund: r.refund,
     spend: r.spend,
+    ruling: r.ruling,
     secrets: proofs.map(p => p.secret),
     ys: proofs.map(p => proofY(p.secret)),
   }

@@ -1,6 +1,13 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
+import { Wallet } from '@cashu/cashu-ts'
 import { httpMintClient } from '../../market/mint-client.js'
+import { proofY } from '../../nips/nip61.js'
 import { makeMintKeys, startMintServer, type MintKeyset, type MintServerOptions } from '../helpers/cashu.js'
+import { signer } from '../helpers/events.js'
+import { startFixtureMint } from '../fixtures/mint/index.js'
+import { lockSats } from '../fixtures/mint/escrow.js'
 
 const client = httpMintClient({ timeoutMs: 2_000 })
 const publicPart = (k: MintKeyset) => ({
@@ -123,4 +130,96 @@ t.test("reads the NUTs a mint's info supports: supported true, or NUT-4/5 not di
   t.strictSame(await client.info(bare.url), { nuts: [] }, 'an info without nuts supports none')
   const none = await serve(t, [])
   await t.rejects(client.info(none.url), { message: `${none.url}/v1/info answered HTTP 404` })
+})
+
+/** A loopback mint answering every request with `status` and `body` as JSON, recording what it was sent. */
+async function answering(t: Test, status: number, body: unknown) {
+  const seen: { method?: string; path?: string; type?: string; body: string }[] = []
+  const server = createServer((req, res) => {
+    let sent = ''
+    req.on('data', (chunk: Buffer) => (sent += chunk.toString()))
+    req.on('end', () => {
+      seen.push({ method: req.method, path: req.url, type: req.headers['content-type'], body: sent })
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => server.close(() => resolve())))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+}
+
+const ys = ['one', 'two', 'three'].map(proofY)
+
+t.test(
+  'checkstate POSTs the Ys as JSON and returns the states in order, with the witnesses the mint gives',
+  async t => {
+    const witness = JSON.stringify({ signatures: ['ab'.repeat(64)] })
+    const mint = await answering(t, 200, {
+      states: [
+        { Y: ys[0], state: 'SPENT', witness },
+        { Y: ys[1], state: 'UNSPENT', witness: null },
+        { Y: ys[2], state: 'PENDING' },
+      ],
+    })
+    const states = await client.checkstate(mint.url, ys)
+    t.strictSame(
+      mint.seen,
+      [{ method: 'POST', path: '/v1/checkstate', type: 'application/json', body: JSON.stringify({ Ys: ys }) }],
+      'one POST of {"Ys": [...]} as JSON to /v1/checkstate (NUT-07)',
+    )
+    t.strictSame(
+      states,
+      [
+        { Y: ys[0], state: 'SPENT', witness },
+        { Y: ys[1], state: 'UNSPENT' },
+        { Y: ys[2], state: 'PENDING' },
+      ],
+      'the states as answered, a witness kept where the mint gives one',
+    )
+    t.notOk('witness' in states[1]!, 'a null witness is dropped, not kept as null')
+  },
+)
+
+t.test('checkstate refuses an answer without a well-formed state for each Y, naming the URL', async t => {
+  const state = (Y: string) => ({ Y, state: 'UNSPENT' })
+  const answers: [string, unknown][] = [
+    ['no states', {}],
+    ['states not a list', { states: state(ys[0]!) }],
+    ['a state not UNSPENT, PENDING or SPENT', { states: [...ys.slice(0, 2).map(state), { Y: ys[2], state: 'BURNT' }] }],
+    ['a state without its Y', { states: [...ys.slice(0, 2).map(state), { state: 'SPENT' }] }],
+    ['a witness that is not text', { states: [...ys.slice(0, 2).map(state), { ...state(ys[2]!), witness: 7 }] }],
+    ['fewer states than Ys', { states: ys.slice(0, 2).map(state) }],
+    ['more states than Ys', { states: [...ys, ys[0]!].map(state) }],
+    ['the states of other Ys', { states: [...ys.slice(0, 2), 'ff'.repeat(33)].map(state) }],
+    ['the states out of order', { states: [ys[1]!, ys[0]!, ...ys.slice(2)].map(state) }],
+    ['null', null],
+  ]
+  for (const [rule, body] of answers) {
+    const mint = await answering(t, 200, body)
+    const message = `${mint.url}/v1/checkstate did not return a state for each proof, in order, as {states: [{Y, state, witness}]}`
+    await t.rejects(client.checkstate(mint.url, ys), { message }, `${rule}: refused`)
+  }
+  const failing = await answering(t, 500, { detail: 'down' })
+  await t.rejects(
+    client.checkstate(failing.url, ys),
+    { message: `${failing.url}/v1/checkstate answered HTTP 500` },
+    'an HTTP error: refused with its status',
+  )
+})
+
+t.test('checkstate against the fixture mint: freshly locked escrow proofs are all unspent', async t => {
+  const mint = await startFixtureMint()
+  t.teardown(mint.close)
+  const wallet = new Wallet(mint.url, { unit: 'sat' })
+  await wallet.loadMint()
+  const [provider, customer, relay] = [signer(), signer(), signer()].map(s => s.pubkey)
+  const keys = { data: provider!, customer: customer!, relay: relay! }
+  const locked = await lockSats(wallet, 21, keys, mint.now() + 3600)
+  const lockedYs = locked.map(p => proofY(p.secret))
+  t.strictSame(
+    await client.checkstate(mint.url, lockedYs),
+    lockedYs.map(Y => ({ Y, state: 'UNSPENT' })),
+    'each locked proof UNSPENT, in the order asked, without a witness',
+  )
+  t.equal(mint.requests.get('/v1/checkstate'), 1, 'in one request')
 })

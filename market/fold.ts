@@ -3,7 +3,7 @@
 // rebuild` replays the stored events into the same tables. Live, `refusal` runs first and may refuse.
 import type { Config } from '../config/schema.js'
 import type { Db } from '../relay/store/db.js'
-import { reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
+import { reject, tagValue, type NostrEvent, type Rejection } from '../nips/nip01.js'
 import { deletedIds } from '../nips/nip09.js'
 import { ZapReceipt } from '../nips/nip57.js'
 import { NUTZAP, NUTZAP_INFO, readNutzapInfo } from '../nips/nip61.js'
@@ -30,6 +30,7 @@ import {
 import { ESCROW_LOCK, jobTermsRefusal, lockParties, readEscrowLock } from './escrow.js'
 import { checkPackage } from './packages.js'
 import { openSealedResult, readKeyReveal, readSealedResult, SEALED_RESULT, type SealedResult } from './sealed.js'
+import { pickedWinner, readSwarm, submissionRefusal, SWARM } from './swarms.js'
 import { feedbackCounts, isDelivered, resultRefusal, shortId, type Job, type JobState } from './jobs.js'
 import { HANDLER_INFO, HEARTBEAT, PROFILE, readHandler, readHeartbeat, readProfileLud16 } from './providers.js'
 import { flaggedRefusal, REPORT, reportedKey } from './reports.js'
@@ -120,6 +121,7 @@ type JobRowSql = {
   state: JobState
   provider: string | null
   amount_msats: number | null
+  swarm: number | null
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -137,14 +139,14 @@ type EscrowRow = {
 }
 
 /** A job the market holds, with the seq it is keyed by and when the relay received its request. */
-type HeldJob = Job & { readonly seq: number; readonly receivedAt: number }
+type HeldJob = Job & { readonly seq: number; readonly receivedAt: number; readonly swarm: number | null }
 
 /** The market's statements on the writer's connection. */
 export function makeMarket(db: Db) {
   const q = {
     job: db.prepare(
       `SELECT seq, received_at, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider,
-              amount_msats
+              amount_msats, swarm
        FROM market_jobs WHERE ${JOB_BY_ID}`,
     ),
     implied: db.prepare('SELECT 1 FROM market_implied WHERE id = ?').pluck(),
@@ -155,13 +157,13 @@ export function makeMarket(db: Db) {
     cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
       `INSERT INTO market_jobs
-         (seq, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, created_at, received_at, state)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')`,
+         (seq, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, created_at, received_at, state, swarm)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
     ),
     deliver: db
       .prepare(
         `UPDATE market_jobs SET state = 'delivered', provider = ?, result_id = ?, amount_msats = ?, delivered_at = ?
-         WHERE seq = ? AND state IN ('open', 'locked') RETURNING delivered_at - created_at`,
+         WHERE seq = ? AND state IN ('open', 'locked', 'judging') RETURNING delivered_at - created_at`,
       )
       .pluck(),
     lock: db.prepare("UPDATE market_jobs SET state = 'locked', provider = ? WHERE seq = ? AND state = 'open'"),
@@ -174,6 +176,27 @@ export function makeMarket(db: Db) {
     pledgedTo: db
       .prepare('SELECT j.id FROM market_escrow_proofs p JOIN market_jobs j ON j.seq = p.job_seq WHERE p.y = ?')
       .pluck(),
+    submitted: db.prepare('SELECT 1 FROM market_submissions WHERE job_seq = ? AND provider = ?').pluck(),
+    submissions: db.prepare('SELECT COUNT(*) FROM market_submissions WHERE job_seq = ?').pluck(),
+    submit: db.prepare(
+      `INSERT INTO market_submissions (job_seq, provider, result_id, amount_msats, created_at, state)
+       VALUES (?, ?, ?, ?, ?, 'submitted')`,
+    ),
+    submissionOf: db.prepare(
+      'SELECT result_id, amount_msats, created_at FROM market_submissions WHERE job_seq = ? AND provider = ?',
+    ),
+    judge: db.prepare(
+      "UPDATE market_submissions SET state = CASE provider WHEN ? THEN 'winner' ELSE 'rejected' END WHERE job_seq = ?",
+    ),
+    judging: db.prepare("UPDATE market_jobs SET state = 'judging' WHERE seq = ? AND state = 'open'"),
+    // At its deadline a swarm with submissions stops collecting and waits for its customer's pick.
+    judgeDue: db
+      .prepare(
+        `UPDATE market_jobs SET state = 'judging' WHERE state = 'open' AND received_at <= ? AND swarm IS NOT NULL
+         AND EXISTS (SELECT 1 FROM market_submissions s WHERE s.job_seq = market_jobs.seq) RETURNING id`,
+      )
+      .pluck(),
+    dropSubmission: db.prepare("DELETE FROM market_submissions WHERE result_id = ? AND state = 'submitted'"),
     escrowOfLock: db.prepare('SELECT job_seq FROM market_escrows WHERE lock_seq = ?').pluck(),
     escrowOfJob: db.prepare('SELECT 1 FROM market_escrows WHERE job_seq = ?').pluck(),
     lockedBy: db
@@ -436,10 +459,24 @@ export function makeMarket(db: Db) {
   function refusal(e: NostrEvent, rules: MarketRules, facts: MarketFacts | undefined): Rejection | undefined {
     if (isJobResultKind(e.kind)) {
       const found = jobOfResult(e)
-      const why = resultRefusal(found.job, e, found.cancelled) ?? eligibility(found.job!, e.pubkey, rules.flagThreshold)
+      const why =
+        resultRefusal(found.job, e, found.cancelled) ??
+        eligibility(found.job!, e.pubkey, rules.flagThreshold) ??
+        swarmRefusal(found.job!, e, found.implied)
       // The writer folds an admitted result right after this: it need not look the job up again.
       admitted = why ? undefined : { id: e.id, ...found }
       return why
+    }
+    const swarm = readSwarm(e)
+    if (swarm && 'prefix' in swarm) return swarm
+    if (e.kind === JOB_FEEDBACK) {
+      const pick = pickOf(e)
+      // The fold right after reads the pick from here: success feedback is common, swarms are not.
+      picked = { id: e.id, pick }
+      if (pick && !undecided(pick.j) && pick.winner !== pick.j.provider)
+        return reject('restricted', `swarm ${shortId(pick.j.id)} is decided: its winner was picked`)
+      if (pick && q.submitted.get(pick.j.seq, pick.winner) === undefined)
+        return reject('restricted', `provider ${shortId(pick.winner)} has no submission in swarm ${shortId(pick.j.id)}`)
     }
     // Only a flagged provider's feedback is refused (to a job open to it): no job is read for anyone else.
     const reportedBy = reporters.get(e.pubkey) ?? 0
@@ -677,8 +714,59 @@ export function makeMarket(db: Db) {
     touchJob(j.id)
   }
 
+  /** Why a result may not join a swarm: its request came embedded, its provider submitted, or the swarm is full. */
+  function swarmRefusal(j: Job & { seq?: number; swarm?: number | null }, e: NostrEvent, implied?: JobRequest) {
+    if (implied?.kind === SWARM)
+      return reject('restricted', 'a swarm collects here only once its request is posted here')
+    if (!j.swarm || j.seq === undefined) return undefined
+    if (j.state === 'judging')
+      return reject('restricted', `swarm ${shortId(j.id)} is judging its submissions: it takes no more`)
+    const submitted = q.submitted.get(j.seq, e.pubkey) !== undefined
+    return submissionRefusal(j.id, { submitted, count: q.submissions.get(j.seq) as number, max: j.swarm })
+  }
+
+  let picked: { id: string; pick: ReturnType<typeof pickOf> } | undefined
+
+  const undecided = (j: HeldJob) => j.state === 'open' || j.state === 'judging'
+
+  /** A customer's pick of its swarm's winner (7000 success, `p` = winner). */
+  function pickOf(e: NostrEvent): { j: HeldJob; winner: string } | undefined {
+    if (tagValue(e, 'status') !== 'success') return undefined
+    const id = jobIdOf(e)
+    const j = id === undefined ? undefined : job(id)
+    if (!j?.swarm) return undefined
+    const winner = pickedWinner(e, j.customer)
+    return winner === undefined ? undefined : { j, winner }
+  }
+
+  /** The pick: the winner's submission delivers the swarm; the others are rejected and count for nothing. */
+  function pick(e: NostrEvent): void {
+    const p = picked?.id === e.id ? picked.pick : pickOf(e)
+    picked = undefined
+    const sub =
+      p &&
+      (q.submissionOf.get(p.j.seq, p.winner) as
+        { result_id: string; amount_msats: number | null; created_at: number } | undefined)
+    if (!p || !sub || !undecided(p.j)) return
+    const response = q.deliver.get(p.winner, sub.result_id, sub.amount_msats, sub.created_at, p.j.seq) as
+      number | undefined
+    if (response === undefined) return
+    q.delivered.run(p.winner, response)
+    q.judge.run(p.winner, p.j.seq)
+    touchJob(p.j.id)
+    touchProvider(p.winner)
+    if (q.anyPaid.get(p.j.id, p.winner) !== undefined) settle(p.j.id)
+  }
+
+  /** A result to a swarm is a submission: collected, and the swarm judges once it has all it asked for. */
+  function submit(e: NostrEvent, j: HeldJob): void {
+    q.submit.run(j.seq, e.pubkey, e.id, amountMsats(e) ?? null, e.created_at)
+    if ((q.submissions.get(j.seq) as number) >= j.swarm!) q.judging.run(j.seq)
+    touchJob(j.id)
+  }
+
   /** Opens a job keyed by `seq`: its stored request's, or for an implied job the result's. */
-  const open = (r: JobRequest, receivedAt: number, seq: number) => {
+  const open = (r: JobRequest, receivedAt: number, seq: number, swarm: number | null = null) => {
     // A job first known from a result's embedded request stays keyed where it was created.
     if (q.implied.get(r.id) !== undefined) return
     q.open.run(
@@ -692,6 +780,7 @@ export function makeMarket(db: Db) {
       r.minZapSats === undefined ? null : r.minZapSats * 1000,
       r.createdAt,
       receivedAt,
+      swarm,
     )
   }
 
@@ -746,13 +835,21 @@ export function makeMarket(db: Db) {
    */
   function apply(e: NostrEvent, receivedAt: number, seq: number): void {
     const request = readJobRequest(e)
-    if (request) return open(request, receivedAt, seq)
+    if (request) {
+      const swarm = readSwarm(e)
+      return open(request, receivedAt, seq, swarm && !('prefix' in swarm) ? swarm.max : null)
+    }
     if (isJobResultKind(e.kind)) {
       const known = admitted?.id === e.id ? admitted : undefined
       admitted = undefined
       // A rebuild checks the job rules again: a result stored while the market was off may break them.
       const { job: j, implied } = known ?? jobOfResult(e)
       if (!j || (!known && resultRefusal(j, e, false) !== undefined)) return
+      const held = j as HeldJob
+      if (held.swarm && !implied) {
+        if (known || swarmRefusal(held, e) === undefined) submit(e, held)
+        return
+      }
       if (implied) {
         open(implied, receivedAt, seq)
         q.imply.run(j.id, seq, j.customer)
@@ -770,6 +867,7 @@ export function makeMarket(db: Db) {
     }
     if (e.kind === JOB_FEEDBACK) {
       reveal(e, receivedAt)
+      pick(e)
       // Feedback never moves a job (a stranger's "success" did in the seed); a quote from a provider the
       // job is open to is what that provider asks.
       const amount = amountMsats(e)
@@ -858,7 +956,8 @@ export function makeMarket(db: Db) {
     // Only the table the kind feeds is touched: most removals (replaced contact lists) touch none.
     if (isJobRequestKind(kind)) {
       if (q.dropOpenJob.run(seq).changes > 0) q.dropJobQuotes.run(seq)
-    } else if (kind === JOB_FEEDBACK) q.dropQuote.run(seq)
+    } else if (isJobResultKind(kind)) q.dropSubmission.run(gone.id)
+    else if (kind === JOB_FEEDBACK) q.dropQuote.run(seq)
     else if (kind === ZapReceipt || kind === NUTZAP) {
       for (const p of q.dropPayments.all(gone.id) as { job: string | null; provider: string }[]) {
         touchProvider(p.provider)
@@ -885,6 +984,7 @@ export function makeMarket(db: Db) {
 
   /** Open jobs received up to `receivedBy` become expired (the writer's sweep, and a rebuild's end). */
   function expireJobs(receivedBy: number): void {
+    for (const id of q.judgeDue.all(receivedBy) as string[]) touchJob(id)
     for (const id of q.expire.all(receivedBy) as string[]) touchJob(id)
   }
 

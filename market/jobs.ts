@@ -22,9 +22,10 @@ export type Job = {
  * `locked`: open, with the customer's payment in escrow for one provider (DESIGN §7.5). `paid`: delivered, and
  * verified payments to its provider cover the amount asked. `cancelled`: a locked job its customer took the
  * refund of before delivery, before or after its deadline (an open job's cancel deletes its request, and the job
- * with it).
+ * with it). `judging`: a swarm (market/swarms.ts) that stopped collecting, full or at its deadline, and waits
+ * for its customer's pick.
  */
-export type JobState = 'open' | 'locked' | 'delivered' | 'paid' | 'expired' | 'cancelled'
+export type JobState = 'open' | 'locked' | 'judging' | 'delivered' | 'paid' | 'expired' | 'cancelled'
 
 /** True once a result delivered the job (paid or not). */
 export const isDelivered = (s: JobState) => s === 'delivered' || s === 'paid'

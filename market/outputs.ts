@@ -24,6 +24,7 @@ type JobRow = {
   delivered_at: number | null
   paid_msats: number
   paid_at: number | null
+  swarm: number | null
 }
 
 type EscrowRow = {
@@ -45,10 +46,13 @@ export function makeOutputs(db: Db) {
   const q = {
     job: db.prepare(
       `SELECT seq, id, customer, kind, bid_msats, state, provider, result_id, amount_msats, created_at, delivered_at,
-              paid_msats, paid_at FROM market_jobs WHERE ${JOB_BY_ID}`,
+              paid_msats, paid_at, swarm FROM market_jobs WHERE ${JOB_BY_ID}`,
     ),
     escrow: db.prepare(
       'SELECT lock_id, mint, sats, locktime, state, ruling, ruling_id, path, signers FROM market_escrows WHERE job_seq = ?',
+    ),
+    submissions: db.prepare(
+      'SELECT provider, result_id, state FROM market_submissions WHERE job_seq = ? ORDER BY created_at, provider',
     ),
     payments: db.prepare(
       'SELECT ref, via, evidence, msats FROM market_payments WHERE job = ? AND provider = ? ORDER BY ref',
@@ -97,6 +101,11 @@ export function makeOutputs(db: Db) {
         tags.push(['escrow', x.lock_id, x.mint, str(x.sats), str(x.locktime)], ['escrow_state', x.state])
         if (x.ruling_id) tags.push(['ruling', x.ruling!, x.ruling_id])
         if (x.path) tags.push(['spent', x.path, ...(JSON.parse(x.signers!) as string[])])
+      }
+      if (j.swarm !== null) {
+        tags.push(['swarm', str(j.swarm)])
+        for (const x of q.submissions.all(j.seq) as { provider: string; result_id: string; state: string }[])
+          tags.push(['submission', x.provider, x.result_id, x.state])
       }
       if (j.result_id) tags.push(['result', j.result_id])
       if (j.amount_msats !== null) tags.push(['amount', str(j.amount_msats)])

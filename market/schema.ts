@@ -25,7 +25,9 @@ CREATE TABLE IF NOT EXISTS market_jobs (
   amount_msats INTEGER,
   delivered_at INTEGER,
   paid_msats INTEGER NOT NULL DEFAULT 0,
-  paid_at INTEGER
+  paid_at INTEGER,
+  -- A swarm's number of submissions to collect (kind 5118); NULL for other jobs.
+  swarm INTEGER
 );
 -- Open and locked jobs expire at the deadline (a locked job undelivered by then is refundable).
 CREATE INDEX IF NOT EXISTS market_jobs_due ON market_jobs(received_at) WHERE state IN ('open', 'locked');
@@ -91,6 +93,17 @@ CREATE TABLE IF NOT EXISTS market_escrow_proofs (
   y TEXT PRIMARY KEY,
   job_seq INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- A swarm's submissions (results to a 5118), one per provider: submitted, then winner or rejected.
+CREATE TABLE IF NOT EXISTS market_submissions (
+  job_seq INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  result_id TEXT NOT NULL,
+  amount_msats INTEGER,
+  created_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (job_seq, provider)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_submissions_result ON market_submissions(result_id);
 -- Pay-to-decrypt results (21117, DESIGN §7.6) kept while their job waits: by seq, found by job and key hash.
 CREATE TABLE IF NOT EXISTS market_sealed (
   seq INTEGER PRIMARY KEY,
@@ -237,6 +250,7 @@ export const MARKET_TABLES = [
   'market_quotes',
   'market_escrows',
   'market_escrow_proofs',
+  'market_submissions',
   'market_sealed',
   'market_frauds',
   'market_payments',

@@ -31,6 +31,7 @@ import { ESCROW_LOCK, jobTermsRefusal, lockParties, readEscrowLock } from './esc
 import { checkPackage } from './packages.js'
 import { openSealedResult, readKeyReveal, readSealedResult, SEALED_RESULT, type SealedResult } from './sealed.js'
 import { pickedWinner, readSwarm, submissionRefusal, SWARM } from './swarms.js'
+import { readWorkflow, WORKFLOW } from './workflows.js'
 import { feedbackCounts, isDelivered, resultRefusal, shortId, type Job, type JobState } from './jobs.js'
 import { HANDLER_INFO, HEARTBEAT, PROFILE, readHandler, readHeartbeat, readProfileLud16 } from './providers.js'
 import { flaggedRefusal, REPORT, reportedKey } from './reports.js'
@@ -78,7 +79,12 @@ export type PaymentFact = {
  * `facts_payments` by evidence id, so the fold and a rebuild read the verdict instead of judging again
  * with whatever the store holds later (a replaced 31990 or 10019 would change the answer).
  */
-export type MarketFacts = { readonly payments?: readonly PaymentFact[]; readonly escrow?: EscrowFact }
+export type MarketFacts = {
+  readonly payments?: readonly PaymentFact[]
+  readonly escrow?: EscrowFact
+  /** A job request the relay publishes as a workflow's step (only the relay's own writes carry it). */
+  readonly workflowStep?: { readonly workflow: string; readonly index: number }
+}
 
 /** What an admitted escrow lock proved (market/escrow.ts checkEscrowLock), for the job it names. */
 export type EscrowFact = {
@@ -122,6 +128,8 @@ type JobRowSql = {
   provider: string | null
   amount_msats: number | null
   swarm: number | null
+  workflow: string | null
+  step: number | null
 }
 
 const now = () => Math.floor(Date.now() / 1000)
@@ -139,14 +147,21 @@ type EscrowRow = {
 }
 
 /** A job the market holds, with the seq it is keyed by and when the relay received its request. */
-type HeldJob = Job & { readonly seq: number; readonly receivedAt: number; readonly swarm: number | null }
+type HeldJob = Job & {
+  readonly seq: number
+  readonly receivedAt: number
+  readonly swarm: number | null
+  /** A workflow step's workflow id and index. */
+  readonly workflow: string | null
+  readonly step: number | null
+}
 
 /** The market's statements on the writer's connection. */
 export function makeMarket(db: Db) {
   const q = {
     job: db.prepare(
       `SELECT seq, received_at, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, state, provider,
-              amount_msats, swarm
+              amount_msats, swarm, workflow, step
        FROM market_jobs WHERE ${JOB_BY_ID}`,
     ),
     implied: db.prepare('SELECT 1 FROM market_implied WHERE id = ?').pluck(),
@@ -157,8 +172,9 @@ export function makeMarket(db: Db) {
     cancelledBy: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     open: db.prepare(
       `INSERT INTO market_jobs
-         (seq, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, created_at, received_at, state, swarm)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+         (seq, id, customer, kind, bid_msats, targets, min_reputation, min_zap_msats, created_at, received_at, state, swarm,
+          workflow, step)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`,
     ),
     deliver: db
       .prepare(
@@ -217,11 +233,17 @@ export function makeMarket(db: Db) {
        ON CONFLICT (provider) DO UPDATE SET delivered = delivered + 1, response_s = response_s + excluded.response_s`,
     ),
     paidCount: db.prepare('UPDATE market_deliveries SET paid = paid + ? WHERE provider = ?'),
-    expire: db
-      .prepare(
-        "UPDATE market_jobs SET state = 'expired' WHERE state IN ('open', 'locked') AND received_at <= ? RETURNING id",
-      )
-      .pluck(),
+    expire: db.prepare(
+      "UPDATE market_jobs SET state = 'expired' WHERE state IN ('open', 'locked') AND received_at <= ? RETURNING id, workflow",
+    ),
+    workflow: db.prepare(
+      'INSERT OR IGNORE INTO market_workflows (id, seq, customer, steps, state, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    workflowState: db.prepare('SELECT state, steps FROM market_workflows WHERE id = ?'),
+    endWorkflow: db.prepare("UPDATE market_workflows SET state = ? WHERE id = ? AND state = 'running'"),
+    stepAt: db.prepare('SELECT state FROM market_jobs WHERE workflow = ? AND step = ?').pluck(),
+    learnStep: db.prepare('INSERT OR IGNORE INTO facts_workflow_steps (evidence, workflow, step) VALUES (?, ?, ?)'),
+    provenStep: db.prepare('SELECT workflow, step FROM facts_workflow_steps WHERE evidence = ?'),
     escrowOf: db.prepare(
       `SELECT x.job_seq, x.lock_id, x.provider, x.sats, x.state, x.delivered_at, e.raw AS lock_raw
        FROM market_escrows x JOIN events e ON e.seq = x.lock_seq WHERE x.job_seq = ?`,
@@ -469,6 +491,11 @@ export function makeMarket(db: Db) {
     }
     const swarm = readSwarm(e)
     if (swarm && 'prefix' in swarm) return swarm
+    if (e.kind === WORKFLOW) {
+      const w = readWorkflow(e)
+      if ('prefix' in w) return w
+    }
+    if (facts?.workflowStep) return stepRefusal(facts.workflowStep)
     if (e.kind === JOB_FEEDBACK) {
       const pick = pickOf(e)
       // The fold right after reads the pick from here: success feedback is common, swarms are not.
@@ -691,6 +718,7 @@ export function makeMarket(db: Db) {
         number | undefined
       if (response === undefined) continue
       q.delivered.run(r.provider, response)
+      stepDelivered(j)
       if (j.state === 'locked') q.escrowDelivered.run(receivedAt, j.seq)
       if (e.pubkey === j.customer)
         q.pay.run(r.sealed.keyHash, 'preimage', e.id, r.provider, j.customer, j.id, r.sealed.msats, receivedAt)
@@ -765,8 +793,51 @@ export function makeMarket(db: Db) {
     touchJob(j.id)
   }
 
+  /** Ends a running workflow (completed, failed or cancelled): no further step is published. */
+  function endWorkflow(id: string, state: 'completed' | 'failed' | 'cancelled'): void {
+    if (q.endWorkflow.run(state, id).changes > 0) touchJob(id)
+  }
+
+  /**
+   * Why the relay may not publish this step now: its workflow is not running, the step is published already
+   * (exactly once, whatever races), or the step before it is not delivered.
+   */
+  function stepRefusal(step: { workflow: string; index: number }): Rejection | undefined {
+    const w = q.workflowState.get(step.workflow) as { state: string; steps: number } | undefined
+    const short = shortId(step.workflow)
+    if (!w || w.state !== 'running') return reject('restricted', `workflow ${short} is ${w?.state ?? 'unknown'}`)
+    if (q.stepAt.get(step.workflow, step.index) !== undefined)
+      return reject('restricted', `step ${step.index} of workflow ${short} is published already`)
+    const before = step.index === 0 ? 'delivered' : (q.stepAt.get(step.workflow, step.index - 1) as string | undefined)
+    if (step.index >= w.steps || !isDelivered((before ?? 'open') as JobState))
+      return reject('restricted', `step ${step.index} of workflow ${short} is not due`)
+    return undefined
+  }
+
+  /** A step's pinned provider gives up (7000 `error`): the step, and its workflow, fail. */
+  function stepFailed(e: NostrEvent): void {
+    if (tagValue(e, 'status') !== 'error') return
+    const id = jobIdOf(e)
+    const j = id === undefined ? undefined : job(id)
+    if (j?.workflow && j.state === 'open' && j.targets.includes(e.pubkey)) endWorkflow(j.workflow, 'failed')
+  }
+
+  /** A delivered step: the last completes its workflow; the relay's runner publishes the next. */
+  function stepDelivered(j: HeldJob): void {
+    if (!j.workflow) return
+    const w = q.workflowState.get(j.workflow) as { steps: number } | undefined
+    if (w && j.step === w.steps - 1) endWorkflow(j.workflow, 'completed')
+    touchJob(j.workflow)
+  }
+
   /** Opens a job keyed by `seq`: its stored request's, or for an implied job the result's. */
-  const open = (r: JobRequest, receivedAt: number, seq: number, swarm: number | null = null) => {
+  const open = (
+    r: JobRequest,
+    receivedAt: number,
+    seq: number,
+    swarm: number | null = null,
+    step?: { workflow: string; step: number },
+  ) => {
     // A job first known from a result's embedded request stays keyed where it was created.
     if (q.implied.get(r.id) !== undefined) return
     q.open.run(
@@ -781,6 +852,8 @@ export function makeMarket(db: Db) {
       r.createdAt,
       receivedAt,
       swarm,
+      step?.workflow ?? null,
+      step?.step ?? null,
     )
   }
 
@@ -834,10 +907,24 @@ export function makeMarket(db: Db) {
    * `receivedAt` is the relay's clock when it was stored, `seq` its place in the store.
    */
   function apply(e: NostrEvent, receivedAt: number, seq: number): void {
+    if (e.kind === WORKFLOW) {
+      const w = readWorkflow(e)
+      if (!('prefix' in w) && q.workflow.run(w.id, seq, w.customer, w.steps.length, 'running', receivedAt).changes > 0)
+        touchJob(w.id)
+      return
+    }
     const request = readJobRequest(e)
     if (request) {
       const swarm = readSwarm(e)
-      return open(request, receivedAt, seq, swarm && !('prefix' in swarm) ? swarm.max : null)
+      // Only a request the relay published as a step has this fact (its `step` tag spares the others a read).
+      const step =
+        tagValue(e, 'step') === undefined
+          ? undefined
+          : (q.provenStep.get(e.id) as { workflow: string; step: number } | undefined)
+      if (step && stepRefusal({ workflow: step.workflow, index: step.step })) return
+      open(request, receivedAt, seq, swarm && !('prefix' in swarm) ? swarm.max : null, step)
+      if (step) touchJob(step.workflow)
+      return
     }
     if (isJobResultKind(e.kind)) {
       const known = admitted?.id === e.id ? admitted : undefined
@@ -856,7 +943,10 @@ export function makeMarket(db: Db) {
       }
       const response = q.deliver.get(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.seq ?? seq) as
         number | undefined
-      if (response !== undefined) q.delivered.run(e.pubkey, response)
+      if (response !== undefined) {
+        q.delivered.run(e.pubkey, response)
+        stepDelivered(held)
+      }
       // The dispute window of an escrowed job runs from here.
       if (j.state === 'locked' && j.seq !== undefined) q.escrowDelivered.run(receivedAt, j.seq)
       touchJob(j.id)
@@ -868,6 +958,7 @@ export function makeMarket(db: Db) {
     if (e.kind === JOB_FEEDBACK) {
       reveal(e, receivedAt)
       pick(e)
+      stepFailed(e)
       // Feedback never moves a job (a stranger's "success" did in the seed); a quote from a provider the
       // job is open to is what that provider asks.
       const amount = amountMsats(e)
@@ -954,7 +1045,8 @@ export function makeMarket(db: Db) {
   function removed(gone: StoredKey): void {
     const { seq, kind } = gone
     // Only the table the kind feeds is touched: most removals (replaced contact lists) touch none.
-    if (isJobRequestKind(kind)) {
+    if (kind === WORKFLOW) endWorkflow(gone.id, 'cancelled')
+    else if (isJobRequestKind(kind)) {
       if (q.dropOpenJob.run(seq).changes > 0) q.dropJobQuotes.run(seq)
     } else if (isJobResultKind(kind)) q.dropSubmission.run(gone.id)
     else if (kind === JOB_FEEDBACK) q.dropQuote.run(seq)
@@ -985,7 +1077,11 @@ export function makeMarket(db: Db) {
   /** Open jobs received up to `receivedBy` become expired (the writer's sweep, and a rebuild's end). */
   function expireJobs(receivedBy: number): void {
     for (const id of q.judgeDue.all(receivedBy) as string[]) touchJob(id)
-    for (const id of q.expire.all(receivedBy) as string[]) touchJob(id)
+    for (const r of q.expire.all(receivedBy) as { id: string; workflow: string | null }[]) {
+      touchJob(r.id)
+      // A step undelivered by its deadline fails its workflow.
+      if (r.workflow) endWorkflow(r.workflow, 'failed')
+    }
   }
 
   /** Records what the admission proved about a stored event, before it is folded in. */
@@ -994,6 +1090,8 @@ export function makeMarket(db: Db) {
       q.learn.run(evidence, p.ref, p.via, p.recipient, p.payer, p.zapped ?? null, p.msats)
     const x = facts.escrow
     if (x) q.learnEscrow.run(evidence, x.job, x.provider, x.mint, x.sats, x.locktime, JSON.stringify(x.ys))
+    const w = facts.workflowStep
+    if (w) q.learnStep.run(evidence, w.workflow, w.index)
   }
 
   /**

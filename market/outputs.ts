@@ -74,17 +74,50 @@ export function makeOutputs(db: Db) {
       )
       .pluck(),
     stored: db.prepare('SELECT created_at FROM events WHERE pubkey = ? AND kind = ? AND addr = ?').pluck(),
+    workflow: db.prepare('SELECT customer, steps, state, received_at FROM market_workflows WHERE id = ?'),
+    steps: db.prepare(
+      'SELECT step, id, kind, state, provider, result_id FROM market_jobs WHERE workflow = ? ORDER BY step',
+    ),
   }
   const reputation = makeReputation(db)
+
+  /** A workflow's entry: its state, and each step as published (job, state, provider, result) or pending. */
+  function workflowLedger(id: string): string[][] | undefined {
+    const w = q.workflow.get(id) as { customer: string; steps: number; state: string; received_at: number } | undefined
+    if (!w) return undefined
+    const published = q.steps.all(id) as {
+      step: number
+      id: string
+      kind: number
+      state: string
+      provider: string | null
+      result_id: string | null
+    }[]
+    const tags = [
+      ['d', id],
+      ['k', '5117'],
+      ['customer', w.customer],
+      ['state', w.state],
+    ]
+    for (let i = 0; i < w.steps; i++) {
+      const s = published.find(x => x.step === i)
+      tags.push(
+        s
+          ? ['step', str(i), str(s.kind), s.id, s.state, s.provider ?? '', s.result_id ?? '']
+          : ['step', str(i), '', '', 'pending', '', ''],
+      )
+    }
+    return tags
+  }
 
   return {
     /** created_at of the stored output at this address, so a new one after a restart still replaces it. */
     storedAt: (relay: string, kind: number, d: string) => q.stored.get(relay, kind, d) as number | undefined,
 
-    /** Tags of a job's ledger entry; undefined when the market no longer holds the job (cancelled). */
+    /** Tags of a job's (or a workflow's) ledger entry; undefined when the market no longer holds it (cancelled). */
     jobLedger(id: string): string[][] | undefined {
       const j = q.job.get({ id }) as JobRow | undefined
-      if (!j) return undefined
+      if (!j) return workflowLedger(id)
       // d is the job id: both parties know it and read the entry with #d. Each single-letter tag is one more
       // index entry, a random page written per output, so the parties are named in `customer` and `provider`,
       // not in `p` tags (measured: the two `p` entries were a quarter of what the ledger cost the writer).

@@ -27,8 +27,23 @@ CREATE TABLE IF NOT EXISTS market_jobs (
   paid_msats INTEGER NOT NULL DEFAULT 0,
   paid_at INTEGER,
   -- A swarm's number of submissions to collect (kind 5118); NULL for other jobs.
-  swarm INTEGER
+  swarm INTEGER,
+  -- A workflow step's workflow (the 5117's id) and index; NULL for other jobs.
+  workflow TEXT,
+  step INTEGER
 );
+CREATE INDEX IF NOT EXISTS market_jobs_workflow ON market_jobs(workflow, step) WHERE workflow IS NOT NULL;
+-- Workflows (5117): keyed by id, as the customer's deletion (its cancel) removes the event but not the record.
+CREATE TABLE IF NOT EXISTS market_workflows (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  customer TEXT NOT NULL,
+  steps INTEGER NOT NULL,
+  -- running, completed, failed or cancelled.
+  state TEXT NOT NULL,
+  received_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS market_workflows_running ON market_workflows(state) WHERE state = 'running';
 -- Open and locked jobs expire at the deadline (a locked job undelivered by then is refundable).
 CREATE INDEX IF NOT EXISTS market_jobs_due ON market_jobs(received_at) WHERE state IN ('open', 'locked');
 -- Jobs created from a result's embedded request (posted on another relay): their id, and their customer for
@@ -222,6 +237,13 @@ CREATE TABLE IF NOT EXISTS facts_payments (
   msats INTEGER NOT NULL,
   PRIMARY KEY (evidence, ref)
 ) WITHOUT ROWID;
+-- The job requests the relay published as a workflow's steps, by request id: only the relay's own writes
+-- carry this fact, so no client can publish a step.
+CREATE TABLE IF NOT EXISTS facts_workflow_steps (
+  evidence TEXT PRIMARY KEY,
+  workflow TEXT NOT NULL,
+  step INTEGER NOT NULL
+) WITHOUT ROWID;
 -- What the admission proved about an escrow lock with the mint's keysets and info: its value after fees,
 -- locktime and proofs' Ys, by the lock's id.
 CREATE TABLE IF NOT EXISTS facts_escrows (
@@ -251,6 +273,7 @@ export const MARKET_TABLES = [
   'market_escrows',
   'market_escrow_proofs',
   'market_submissions',
+  'market_workflows',
   'market_sealed',
   'market_frauds',
   'market_payments',

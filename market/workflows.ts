@@ -5,9 +5,9 @@
 import type { EventTemplate } from 'nostr-tools/pure'
 import { isHex64, isRejection, reject, type NostrEvent, type Rejection } from '../nips/nip01.js'
 import { isJobRequestKind } from '../nips/nip90.js'
+import { SWARM } from './swarms.js'
 
 export const WORKFLOW = 5117
-const SWARM = 5118
 /** One event cannot make the relay publish without end. */
 const MAX_STEPS = 20
 /** Whole sats whose msats keep the 15 digits every amount the market reads is capped at. */

@@ -25,6 +25,7 @@ import { cachedResolver, httpLnurlResolver } from '../market/lnurl.js'
 import { httpMintClient } from '../market/mint-client.js'
 import { openPublisher, type Publisher } from './publisher-thread.js'
 import { startEscrowArbiter } from './escrow-arbiter.js'
+import { startWorkflowRunner } from './workflow-runner.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -76,6 +77,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   // Set once the reader can build outputs; the writer reports what it changed from its first commit.
   let publisher: Publisher | undefined
   let arbiter: ReturnType<typeof startEscrowArbiter> | undefined
+  let runner: ReturnType<typeof startWorkflowRunner> | undefined
   // The writer creates the database, so it starts before the reader opens it.
   const writer = await openWriter({
     file: databaseFile(dataDir),
@@ -87,6 +89,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     onTouched: t => {
       publisher?.touch(t)
       arbiter?.touch(t.jobs)
+      if (t.jobs.length > 0) runner?.touch()
     },
   })
   const readDb = openReadDb(databaseFile(dataDir))
@@ -122,6 +125,13 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       mints,
       store: (e, raw) => writer.enqueue(e, raw),
       settings: () => arbiterSettings(snap.cfg),
+      log: line => console.error(line),
+    })
+  if (cfg.market.enabled)
+    runner = startWorkflowRunner({
+      db: readDb,
+      identity,
+      store: (e, raw, note) => writer.enqueue(e, raw, note),
       log: line => console.error(line),
     })
   const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
@@ -193,6 +203,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
         clearInterval(sweeper)
         server.close()
         await arbiter?.close()
+        await runner?.close()
         await publisher?.close()
         await writer.close()
         await verifier.close()

@@ -4,6 +4,8 @@ import type { Test } from 'tap'
 import Database from 'better-sqlite3'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { databaseFile, startRelay } from '../../relay/app.js'
+import { rebuildMarket } from '../../market/fold.js'
+import { MARKET_TABLES } from '../../market/schema.js'
 import { connectFor, queryIds, type RawClient } from './client.js'
 import { now, type Signer } from './events.js'
 import { startLnurlServer, type LnurlServer } from './lnurl.js'
@@ -181,4 +183,17 @@ export async function outputWhen(
   }
   await waitFor(poll, `${what} (last: ${JSON.stringify(last?.tags)})`, 5000)
   return last!
+}
+
+/** The market tables rebuilt from the stored events equal the live ones. */
+export function rebuildsTheSame(t: Test, dataDir: string): void {
+  const db = new Database(databaseFile(dataDir))
+  try {
+    const snapshot = () => MARKET_TABLES.map(table => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all())
+    const live = snapshot()
+    rebuildMarket(db)
+    t.strictSame(snapshot(), live, 'a rebuild from the stored events gives the same market tables')
+  } finally {
+    db.close()
+  }
 }

@@ -6,14 +6,22 @@ import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import { SigAll, Wallet, type Proof, type SwapPreview } from '@cashu/cashu-ts'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { rebuildMarket } from '../../market/fold.js'
-import { MARKET_TABLES } from '../../market/schema.js'
 import { databaseFile } from '../../relay/app.js'
 import { runCli } from '../helpers/cli.js'
 import type { RawClient } from '../helpers/client.js'
 import { escrowMarket, lockEvent, lockProofs } from '../helpers/escrow.js'
 import { signer, type Signer } from '../helpers/events.js'
-import { accepted, jobRow, outputWhen, refused, request, restartMarket, result, tag } from '../helpers/market.js'
+import {
+  accepted,
+  jobRow,
+  outputWhen,
+  rebuildsTheSame,
+  refused,
+  request,
+  restartMarket,
+  result,
+  tag,
+} from '../helpers/market.js'
 import { sleep } from '../helpers/wait.js'
 
 const hex = (sk: Uint8Array) => Buffer.from(sk).toString('hex')
@@ -61,19 +69,6 @@ function escrowRow(dataDir: string, job: string): Record<string, unknown> | unde
     return db
       .prepare('SELECT x.* FROM market_escrows x JOIN market_jobs j ON j.seq = x.job_seq WHERE j.id = ?')
       .get(job) as Record<string, unknown> | undefined
-  } finally {
-    db.close()
-  }
-}
-
-/** The market tables rebuilt from the stored events equal the live ones. */
-function rebuildsTheSame(t: Test, dataDir: string): void {
-  const db = new Database(databaseFile(dataDir))
-  try {
-    const snapshot = () => MARKET_TABLES.map(table => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all())
-    const live = snapshot()
-    rebuildMarket(db)
-    t.strictSame(snapshot(), live, 'a rebuild from the stored events gives the same market tables')
   } finally {
     db.close()
   }

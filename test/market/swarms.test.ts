@@ -4,11 +4,9 @@
 import t from 'tap'
 import Database from 'better-sqlite3'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { rebuildMarket } from '../../market/fold.js'
-import { MARKET_TABLES } from '../../market/schema.js'
 import { databaseFile } from '../../relay/app.js'
 import { signer, type Signer } from '../helpers/events.js'
-import { accepted, jobRow, outputWhen, refused, result, startMarket, tag } from '../helpers/market.js'
+import { accepted, jobRow, outputWhen, rebuildsTheSame, refused, result, startMarket, tag } from '../helpers/market.js'
 
 const swarmRequest = (customer: Signer, max: string | undefined, judge = 'customer') =>
   customer.sign({
@@ -116,12 +114,7 @@ t.test('a swarm collects one submission per provider up to its size, then judges
   )
   t.match(jobRow(m.dataDir, swarm.id), { provider: b.pubkey }, 'the first pick stands')
 
-  const db = new Database(databaseFile(m.dataDir))
-  t.teardown(() => db.close())
-  const snapshot = () => MARKET_TABLES.map(table => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all())
-  const live = snapshot()
-  rebuildMarket(db)
-  t.strictSame(snapshot(), live, 'a rebuild gives the same market tables')
+  rebuildsTheSame(t, m.dataDir)
 })
 
 t.test('at its deadline a swarm stops collecting and waits for the pick; an empty one expires', async t => {

@@ -126,7 +126,9 @@ export function makeOutputs(db: Db) {
         ['k', str(j.kind)],
         ['customer', j.customer],
       ]
-      tags.push(['state', j.state], ['requested_at', str(j.created_at)])
+      // An open swarm is collecting its submissions (the seed's word, which its clients read).
+      const state = j.swarm !== null && j.state === 'open' ? 'collecting' : j.state
+      tags.push(['state', state], ['requested_at', str(j.created_at)])
       if (j.bid_msats !== null) tags.push(['bid', str(j.bid_msats)])
       if (j.provider) tags.push(['provider', j.provider])
       const x = q.escrow.get(j.seq) as EscrowRow | undefined

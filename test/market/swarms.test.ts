@@ -49,6 +49,7 @@ t.test('a swarm collects one submission per provider up to its size, then judges
   const fromA = result(a, swarm, { amount: 30_000 })
   await accepted(t, c, fromA, "A's submission")
   t.match(jobRow(m.dataDir, swarm.id), { state: 'open', provider: null }, 'a submission delivers nothing yet')
+  await outputWhen(c, m.relay.pubkey, 31118, swarm.id, e => tag(e, 'state') === 'collecting', 'the ledger: collecting')
   await refused(t, c, result(a, swarm), 'restricted', /provider already submitted to swarm/, "A's second submission")
   const fromB = result(b, swarm, { amount: 25_000 })
   await accepted(t, c, fromB, "B's submission")

@@ -242,6 +242,8 @@ export function makeMarket(db: Db) {
     workflowState: db.prepare('SELECT state, steps FROM market_workflows WHERE id = ?'),
     endWorkflow: db.prepare("UPDATE market_workflows SET state = ? WHERE id = ? AND state = 'running'"),
     stepAt: db.prepare('SELECT state FROM market_jobs WHERE workflow = ? AND step = ?').pluck(),
+    swarmIds: db.prepare('SELECT id FROM market_jobs WHERE swarm IS NOT NULL').pluck(),
+    openStepIds: db.prepare("SELECT id FROM market_jobs WHERE workflow IS NOT NULL AND state = 'open'").pluck(),
     learnStep: db.prepare('INSERT OR IGNORE INTO facts_workflow_steps (evidence, workflow, step) VALUES (?, ?, ?)'),
     provenStep: db.prepare('SELECT workflow, step FROM facts_workflow_steps WHERE evidence = ?'),
     escrowOf: db.prepare(
@@ -375,6 +377,10 @@ export function makeMarket(db: Db) {
   for (const r of q.reported.all() as { provider: string; n: number }[]) reporters.set(r.provider, r.n)
   // Providers proven to sell a key that does not open their sealed result (§7.6): flagged at once.
   const frauds = new Set(q.frauds.all() as string[])
+  // Swarms, and open workflow steps, by job id: success and error feedback is common and these jobs are few,
+  // so feedback reads its job only when it names one of them. A step leaves its set once seen closed.
+  const swarms = new Set(q.swarmIds.all() as string[])
+  const openSteps = new Set(q.openStepIds.all() as string[])
   const recount = (provider: string) => {
     const n = reputation.reportedBy(provider)
     if (n > 0) reporters.set(provider, n)
@@ -761,7 +767,7 @@ export function makeMarket(db: Db) {
   function pickOf(e: NostrEvent): { j: HeldJob; winner: string } | undefined {
     if (tagValue(e, 'status') !== 'success') return undefined
     const id = jobIdOf(e)
-    const j = id === undefined ? undefined : job(id)
+    const j = id === undefined || !swarms.has(id) ? undefined : job(id)
     if (!j?.swarm) return undefined
     const winner = pickedWinner(e, j.customer)
     return winner === undefined ? undefined : { j, winner }
@@ -818,7 +824,8 @@ export function makeMarket(db: Db) {
   function stepFailed(e: NostrEvent): void {
     if (tagValue(e, 'status') !== 'error') return
     const id = jobIdOf(e)
-    const j = id === undefined ? undefined : job(id)
+    const j = id === undefined || !openSteps.has(id) ? undefined : job(id)
+    if (j && j.state !== 'open') openSteps.delete(j.id)
     if (j?.workflow && j.state === 'open' && j.targets.includes(e.pubkey)) endWorkflow(j.workflow, 'failed')
   }
 
@@ -922,8 +929,13 @@ export function makeMarket(db: Db) {
           ? undefined
           : (q.provenStep.get(e.id) as { workflow: string; step: number } | undefined)
       if (step && stepRefusal({ workflow: step.workflow, index: step.step })) return
-      open(request, receivedAt, seq, swarm && !('prefix' in swarm) ? swarm.max : null, step)
-      if (step) touchJob(step.workflow)
+      const max = swarm && !('prefix' in swarm) ? swarm.max : null
+      open(request, receivedAt, seq, max, step)
+      if (max !== null) swarms.add(request.id)
+      if (step) {
+        openSteps.add(request.id)
+        touchJob(step.workflow)
+      }
       return
     }
     if (isJobResultKind(e.kind)) {

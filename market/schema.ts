@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS market_jobs (
   step INTEGER
 );
 CREATE INDEX IF NOT EXISTS market_jobs_workflow ON market_jobs(workflow, step) WHERE workflow IS NOT NULL;
+CREATE INDEX IF NOT EXISTS market_jobs_swarm ON market_jobs(seq) WHERE swarm IS NOT NULL;
 -- Workflows (5117): keyed by id, as the customer's deletion (its cancel) removes the event but not the record.
 CREATE TABLE IF NOT EXISTS market_workflows (
   id TEXT PRIMARY KEY,

@@ -25,9 +25,8 @@ export type LiveEscrow = {
   readonly spend: string | null
   /** The side a ruling took. */
   readonly ruling: Side | null
-  /** The escrowed proofs' secrets and Ys. */
+  /** The escrowed proofs' secrets. */
   readonly secrets: readonly string[]
-  readonly ys: readonly string[]
 }
 
 export type Side = 'claim' | 'refund'

@@ -18,7 +18,6 @@ import {
   type JobRequest,
 } from '../nips/nip90.js'
 import { ATTESTATION, readAttestation } from './attestations.js'
-import { createHash } from 'node:crypto'
 import {
   actionRefusal,
   disputeTooLate,
@@ -29,7 +28,14 @@ import {
 } from './actions.js'
 import { ESCROW_LOCK, jobTermsRefusal, lockParties, readEscrowLock } from './escrow.js'
 import { checkPackage } from './packages.js'
-import { openSealedResult, readKeyReveal, readSealedResult, SEALED_RESULT, type SealedResult } from './sealed.js'
+import {
+  keyHash,
+  openSealedResult,
+  readKeyReveal,
+  readSealedResult,
+  SEALED_RESULT,
+  type SealedResult,
+} from './sealed.js'
 import { pickedWinner, readSwarm, submissionRefusal, SWARM } from './swarms.js'
 import { readWorkflow, WORKFLOW } from './workflows.js'
 import { feedbackCounts, isDelivered, resultRefusal, shortId, type Job, type JobState } from './jobs.js'
@@ -133,7 +139,6 @@ type JobRowSql = {
 }
 
 const now = () => Math.floor(Date.now() / 1000)
-const sha256 = (hex: string) => createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex')
 
 /** An escrow row with its lock event. */
 type EscrowRow = {
@@ -696,7 +701,7 @@ export function makeMarket(db: Db) {
   function revealed(j: HeldJob, e: NostrEvent) {
     const key = readKeyReveal(e)
     if (!key || key.job !== j.id) return []
-    return (q.sealedFor.all(j.seq, sha256(key.key)) as { provider: string; raw: string }[]).map(r => {
+    return (q.sealedFor.all(j.seq, keyHash(key.key)) as { provider: string; raw: string }[]).map(r => {
       const event = JSON.parse(r.raw) as NostrEvent
       const sealed = readSealedResult(event) as SealedResult
       return { provider: r.provider, event, sealed, opened: openSealedResult(sealed, key.key) }
@@ -720,17 +725,12 @@ export function makeMarket(db: Db) {
         continue
       }
       if (j.state !== 'open' && !(j.state === 'locked' && j.provider === r.provider)) continue
-      const response = q.deliver.get(r.provider, r.event.id, r.sealed.msats, r.event.created_at, j.seq) as
-        number | undefined
-      if (response === undefined) continue
-      q.delivered.run(r.provider, response)
-      stepDelivered(j)
-      if (j.state === 'locked') q.escrowDelivered.run(receivedAt, j.seq)
-      if (e.pubkey === j.customer)
+      const sealed = { id: r.event.id, msats: r.sealed.msats, createdAt: r.event.created_at }
+      if (!deliver(j, r.provider, sealed, receivedAt)) continue
+      if (e.pubkey === j.customer) {
         q.pay.run(r.sealed.keyHash, 'preimage', e.id, r.provider, j.customer, j.id, r.sealed.msats, receivedAt)
-      touchJob(j.id)
-      touchProvider(r.provider)
-      settle(j.id)
+        settle(j.id)
+      }
       return
     }
   }
@@ -774,7 +774,7 @@ export function makeMarket(db: Db) {
   }
 
   /** The pick: the winner's submission delivers the swarm; the others are rejected and count for nothing. */
-  function pick(e: NostrEvent): void {
+  function pick(e: NostrEvent, receivedAt: number): void {
     const p = picked?.id === e.id ? picked.pick : pickOf(e)
     picked = undefined
     const sub =
@@ -782,14 +782,8 @@ export function makeMarket(db: Db) {
       (q.submissionOf.get(p.j.seq, p.winner) as
         { result_id: string; amount_msats: number | null; created_at: number } | undefined)
     if (!p || !sub || !undecided(p.j)) return
-    const response = q.deliver.get(p.winner, sub.result_id, sub.amount_msats, sub.created_at, p.j.seq) as
-      number | undefined
-    if (response === undefined) return
-    q.delivered.run(p.winner, response)
-    q.judge.run(p.winner, p.j.seq)
-    touchJob(p.j.id)
-    touchProvider(p.winner)
-    if (q.anyPaid.get(p.j.id, p.winner) !== undefined) settle(p.j.id)
+    const winning = { id: sub.result_id, msats: sub.amount_msats, createdAt: sub.created_at }
+    if (deliver(p.j, p.winner, winning, receivedAt)) q.judge.run(p.winner, p.j.seq)
   }
 
   /** A result to a swarm is a submission: collected, and the swarm judges once it has all it asked for. */
@@ -829,8 +823,30 @@ export function makeMarket(db: Db) {
     if (j?.workflow && j.state === 'open' && j.targets.includes(e.pubkey)) endWorkflow(j.workflow, 'failed')
   }
 
+  /**
+   * Delivers a job by a provider's result (a plain result, a sealed one opened, a swarm's winning submission):
+   * counts the delivery, advances a workflow step, starts an escrow's dispute window (by the relay's clock), and
+   * settles payments the provider already had (a quote in feedback, zapped). False when the job is not deliverable.
+   */
+  function deliver(
+    j: Pick<HeldJob, 'id' | 'seq' | 'state' | 'workflow' | 'step'>,
+    provider: string,
+    result: { id: string; msats: number | null; createdAt: number },
+    receivedAt: number,
+  ): boolean {
+    const response = q.deliver.get(provider, result.id, result.msats, result.createdAt, j.seq) as number | undefined
+    if (response === undefined) return false
+    q.delivered.run(provider, response)
+    stepDelivered(j)
+    if (j.state === 'locked') q.escrowDelivered.run(receivedAt, j.seq)
+    touchJob(j.id)
+    touchProvider(provider)
+    if (q.anyPaid.get(j.id, provider) !== undefined) settle(j.id)
+    return true
+  }
+
   /** A delivered step: the last completes its workflow; the relay's runner publishes the next. */
-  function stepDelivered(j: HeldJob): void {
+  function stepDelivered(j: Pick<HeldJob, 'workflow' | 'step'>): void {
     if (!j.workflow) return
     const w = q.workflowState.get(j.workflow) as { steps: number } | undefined
     if (w && j.step === w.steps - 1) endWorkflow(j.workflow, 'completed')
@@ -953,23 +969,13 @@ export function makeMarket(db: Db) {
         open(implied, receivedAt, seq)
         q.imply.run(j.id, seq, j.customer)
       }
-      const response = q.deliver.get(e.pubkey, e.id, amountMsats(e) ?? null, e.created_at, j.seq ?? seq) as
-        number | undefined
-      if (response !== undefined) {
-        q.delivered.run(e.pubkey, response)
-        stepDelivered(held)
-      }
-      // The dispute window of an escrowed job runs from here.
-      if (j.state === 'locked' && j.seq !== undefined) q.escrowDelivered.run(receivedAt, j.seq)
-      touchJob(j.id)
-      touchProvider(e.pubkey)
-      // A provider may have been paid before it delivered (a quote in feedback, zapped).
-      if (q.anyPaid.get(j.id, e.pubkey) !== undefined) settle(j.id)
+      const delivery = { id: e.id, msats: amountMsats(e) ?? null, createdAt: e.created_at }
+      deliver({ ...held, seq: j.seq ?? seq }, e.pubkey, delivery, receivedAt)
       return
     }
     if (e.kind === JOB_FEEDBACK) {
       reveal(e, receivedAt)
-      pick(e)
+      pick(e, receivedAt)
       stepFailed(e)
       // Feedback never moves a job (a stranger's "success" did in the seed); a quote from a provider the
       // job is open to is what that provider asks.

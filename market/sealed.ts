@@ -38,6 +38,9 @@ const bad = (rule: string) => reject('invalid', `pay-to-decrypt: ${rule}`)
 const values = (e: NostrEvent, name: string) => e.tags.filter(t => t[0] === name).map(t => t[1])
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
 
+/** The `key_hash` a key (hex) answers: sha256 of its 32 bytes. */
+export const keyHash = (keyHex: string) => sha256(Buffer.from(keyHex, 'hex'))
+
 /** The single value of a tag that must appear exactly once as 64 lowercase hex. */
 function onlyHex64(e: NostrEvent, name: string): string | undefined {
   const v = values(e, name)
@@ -101,8 +104,8 @@ export function readKeyReveal(e: NostrEvent): KeyReveal | undefined {
  */
 export function openSealedResult(sealed: SealedResult, keyHex: string): Opened {
   if (!isHex64(keyHex)) return { ok: false, why: 'key' }
+  if (keyHash(keyHex) !== sealed.keyHash) return { ok: false, why: 'key' }
   const key = Buffer.from(keyHex, 'hex')
-  if (sha256(key) !== sealed.keyHash) return { ok: false, why: 'key' }
   let plaintext: string
   try {
     plaintext = nip44.decrypt(sealed.ciphertext, key)

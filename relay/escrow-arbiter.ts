@@ -73,7 +73,6 @@ export function liveEscrow(r: Row): LiveEscrow {
     spend: r.spend,
     ruling: r.ruling,
     secrets: proofs.map(p => p.secret),
-    ys: proofs.map(p => proofY(p.secret)),
   }
 }
 
@@ -115,7 +114,8 @@ export function startEscrowArbiter(setup: ArbiterSetup) {
     }
     let states
     try {
-      states = await setup.mints.checkstate(x.mint, x.ys)
+      // Hashed to the curve only when the mint is asked, not at every turn.
+      states = await setup.mints.checkstate(x.mint, x.secrets.map(proofY))
     } catch (err) {
       setup.log(
         `agora: escrow: ${x.mint} could not say whether job ${x.job}'s proofs are spent: ${(err as Error).message}`,

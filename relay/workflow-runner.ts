@@ -18,11 +18,18 @@ export type RunnerSetup = {
   readonly tickMs?: number
 }
 
-type Due = { id: string; raw: string; last: number | null; last_state: string | null; last_result: string | null }
+type Running = {
+  id: string
+  raw: string
+  steps: number
+  last: number | null
+  last_state: string | null
+  last_result: string | null
+}
 
 // Running workflows with their last published step: what is due follows from it.
 const RUNNING = `
-  SELECT w.id, e.raw, s.step AS last, s.state AS last_state, s.result_id AS last_result
+  SELECT w.id, e.raw, w.steps, s.step AS last, s.state AS last_state, s.result_id AS last_result
   FROM market_workflows w JOIN events e ON e.seq = w.seq
   LEFT JOIN market_jobs s ON s.workflow = w.id AND s.step = (SELECT MAX(step) FROM market_jobs WHERE workflow = w.id)
   WHERE w.state = 'running'`
@@ -35,13 +42,14 @@ export function startWorkflowRunner(setup: RunnerSetup) {
 
   async function publishDue(): Promise<void> {
     queued = false
-    for (const r of running.all() as Due[]) {
+    for (const r of running.all() as Running[]) {
       if (closed) return
-      const w = readWorkflow(JSON.parse(r.raw) as NostrEvent)
-      if ('prefix' in w) continue
+      // Due: step 0, or the step after a delivered one; the workflow is read only then.
       const next = r.last === null ? 0 : r.last + 1
       if (r.last !== null && r.last_state !== 'delivered' && r.last_state !== 'paid') continue
-      if (next >= w.steps.length) continue
+      if (next >= r.steps) continue
+      const w = readWorkflow(JSON.parse(r.raw) as NostrEvent)
+      if ('prefix' in w) continue
       const e = setup.identity.sign(stepRequest(w, next, r.last_result ?? undefined, Math.floor(Date.now() / 1000)))
       const o = await setup.store(e as VerifiedEvent, canonicalJson(e), {
         facts: { workflowStep: { workflow: w.id, index: next } },

@@ -49,7 +49,6 @@ const escrow = (x: Partial<LiveEscrow> = {}): LiveEscrow => ({
   spend: null,
   ruling: null,
   secrets: [],
-  ys: [],
   ...x,
 })
 
@@ -160,7 +159,6 @@ async function lockEscrow(t: Test) {
       mint: mint.url,
       locktime,
       secrets: locked.map(p => p.secret),
-      ys: locked.map(p => proofY(p.secret)),
       ...x,
     })
   /** A swap of the escrow to `w`'s outputs, signed by each of `sks` in turn. */
@@ -284,10 +282,10 @@ t.test('readSpent reads the witnesses the mint reports for a redeemed claim', as
   const ruled = coSign(read(wire), relay.sk)
   await e.providerWallet.completeSwap(SigAll.mergeSwapPackage(read(ruled), preview))
   const x = e.live({ claim: wire, spend: ruled, state: 'ruled' })
-  const states = await httpMintClient({ timeoutMs: 2_000 }).checkstate(e.mint.url, x.ys)
+  const states = await httpMintClient({ timeoutMs: 2_000 }).checkstate(e.mint.url, x.secrets.map(proofY))
   t.strictSame(
     states.map(s => s.state),
-    x.ys.map(() => 'SPENT'),
+    x.secrets.map(() => 'SPENT'),
     'the mint reports every escrowed proof spent',
   )
   t.strictSame(

@@ -3,6 +3,8 @@
 // failed, expired or cancelled workflow publishes nothing more. The seed advanced on any result, duplicated
 // steps when two results came, and never published the next step.
 import t from 'tap'
+import Database from 'better-sqlite3'
+import { databaseFile } from '../../relay/app.js'
 import type { NostrEvent } from '../../nips/nip01.js'
 import type { RawClient } from '../helpers/client.js'
 import { signer, type Signer } from '../helpers/events.js'
@@ -152,6 +154,13 @@ t.test("a step's pinned provider giving up fails the workflow; nothing more is p
   await accepted(t, c, w, 'the workflow')
   const first = await step(c, m.relay.pubkey, w.id, 0)
   await accepted(t, c, feedback(signer(), first, 'error'), "a stranger's error (changes nothing)")
+  const db = new Database(databaseFile(m.dataDir), { readonly: true })
+  t.equal(
+    db.prepare('SELECT state FROM market_workflows WHERE id = ?').pluck().get(w.id),
+    'running',
+    "a stranger's error does not fail the workflow",
+  )
+  db.close()
   await accepted(t, c, feedback(a, first, 'error'), "the pinned provider's error")
   await ledgerWhen(c, m.relay.pubkey, w, 'failed')
   await accepted(t, c, result(a, first), 'a late result to the failed step')

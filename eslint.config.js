@@ -1,4 +1,5 @@
-// Lint rules: typescript-eslint's recommended set, plus a ban on process.env outside config/ (STYLE §2.7).
+// Lint rules: typescript-eslint's recommended set, a ban on process.env outside config/ (STYLE §2.7), and the
+// dependency direction of DESIGN §1: config/ and nips/ import nothing of policies/, market/ or relay/.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
@@ -16,4 +17,17 @@ export default tseslint.config(
     },
   },
   { files: ['config/**', 'test/**', 'bench/**'], rules: { 'no-restricted-properties': 'off' } },
+  {
+    files: ['config/**', 'nips/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/policies/*', '**/market/*', '**/relay/*'], message: 'config/ and nips/ are leaves' },
+          ],
+        },
+      ],
+    },
+  },
 )

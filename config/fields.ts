@@ -1,4 +1,4 @@
-// Config field kinds and their constructors. Policies declare their own sections with these.
+// Config field kinds and their constructors; config/schema.ts and config/policies.ts declare every key with them.
 
 /** A config problem, naming the key and what is wrong with it. */
 export class ConfigError extends Error {}
@@ -55,6 +55,8 @@ export const list = (d: readonly string[], doc: string, item: RegExp, itemDoc: s
 /** Item patterns shared by several policies. */
 export const HEX_PUBKEY = /^[0-9a-f]{64}$/
 export const KIND_RANGE = /^\d{1,5}(-\d{1,5})?$/
+/** A rule "KINDS:N": KINDS is "*", "N" or "LO-HI" (policies/kinds.ts compiles it). */
+export const KIND_RULE = /^(\*|\d{1,5}(-\d{1,5})?):\d{1,9}$/
 
 type ValueOf<F> = F extends IntField
   ? number

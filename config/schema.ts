@@ -1,13 +1,8 @@
 // Every config key, declared once: type, default, one-line doc, and whether a change needs a restart.
 // config/agora.toml is generated from this table (npm run config:generate); a test keeps the two in step.
 
-import { schema as authWrites } from '../policies/auth-writes.js'
-import { schema as kindWhitelist } from '../policies/kind-whitelist.js'
-import { schema as pow } from '../policies/pow-by-kind.js'
-import { schema as privateReads } from '../policies/private-reads.js'
-import { schema as rateLimit } from '../policies/rate-limit.js'
-import { schema as zapGate } from '../policies/zap-gate.js'
 import { bool, HEX_PUBKEY, int, list, oneOf, str, type ConfigOf } from './fields.js'
+import { authWrites, kindWhitelist, pow, privateReads, rateLimit, zapGate } from './policies.js'
 
 export const schema = {
   relay: {

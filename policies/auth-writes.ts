@@ -1,10 +1,5 @@
-import { bool } from '../config/fields.js'
 import { reject } from '../nips/nip01.js'
 import type { Policy } from './types.js'
-
-export const schema = {
-  enabled: bool(false, 'Accept events only from connections authenticated (NIP-42) as their author.'),
-}
 
 /** AuthWrites refuses events unless their author has authenticated on this connection. */
 export const authWrites: Policy = {

@@ -21,9 +21,6 @@ export function expandKinds(entries: readonly string[]): number[] {
 /** A rule "KINDS:N" (KINDS is "*", "N" or "LO-HI"), first match wins. */
 export type KindRule = { readonly matches: (kind: number) => boolean; readonly value: number; readonly text: string }
 
-/** Item pattern for rule lists in the schema. */
-export const KIND_RULE = /^(\*|\d{1,5}(-\d{1,5})?):\d{1,9}$/
-
 /** Compiles rule strings in order. */
 export function compileRules(rules: readonly string[]): KindRule[] {
   return rules.map(text => {

@@ -1,19 +1,8 @@
-import { bool, list } from '../config/fields.js'
 import { reject } from '../nips/nip01.js'
 import { provenWork } from '../nips/nip13.js'
 import { makeBypass } from './auth-allowlist.js'
-import { compileRules, KIND_RULE, ruleFor } from './kinds.js'
+import { compileRules, ruleFor } from './kinds.js'
 import type { Policy } from './types.js'
-
-export const schema = {
-  enabled: bool(true, 'Require NIP-13 proof of work by kind.'),
-  rules: list(
-    ['5000-5999:10', '0:20', '1:20', '3:20'],
-    'Bits required per kind, first match wins ("KINDS:BITS", KINDS = "*", "N" or "LO-HI"); other kinds need none.',
-    KIND_RULE,
-    'a rule like "5000-5999:10"',
-  ),
-}
 
 /**
  * PowByKind refuses events whose proven work is below their kind's requirement. Work counts only up to the

@@ -1,17 +1,6 @@
-import { bool, KIND_RANGE, list } from '../config/fields.js'
 import { reject } from '../nips/nip01.js'
 import { compileKinds } from './kinds.js'
 import type { Policy } from './types.js'
-
-export const schema = {
-  enabled: bool(false, 'Serve the listed kinds only to their parties.'),
-  kinds: list(
-    [],
-    'Kinds readable only by their author or a pubkey they p-tag, once authenticated.',
-    KIND_RANGE,
-    'a kind or a range like "7117-7118"',
-  ),
-}
 
 /**
  * PrivateReads hides events of private kinds from every connection that has not authenticated as their

@@ -1,23 +1,7 @@
-import { bool, int, list } from '../config/fields.js'
 import { reject } from '../nips/nip01.js'
-import { compileRules, KIND_RULE } from './kinds.js'
+import { compileRules } from './kinds.js'
 import { makeBuckets } from './token-bucket.js'
 import type { Policy } from './types.js'
-
-const RULE_DOC = 'a rule like "5000-5999:30" (kinds or "*", then events per minute)'
-
-export const schema = {
-  enabled: bool(true, 'Rate-limit events, reads and connections.'),
-  events_per_pubkey: list(
-    ['5000-5999:30', '*:300'],
-    'Events per minute per author, by kind, first match wins.',
-    KIND_RULE,
-    RULE_DOC,
-  ),
-  events_per_ip: list(['*:600'], 'Events per minute per IP, by kind, first match wins.', KIND_RULE, RULE_DOC),
-  reads_per_ip: int(600, 'REQ and COUNT messages per minute per IP.', 1, 1_000_000),
-  connections_per_ip: int(100, 'Open WebSocket connections per IP.', 1, 1_000_000),
-}
 
 /** One bucket set per rule, so each kind class has its own budget; returns the rule that refused. */
 function makeLimiter(rules: readonly string[]) {

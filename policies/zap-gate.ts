@@ -1,22 +1,9 @@
-import { bool, ConfigError, HEX_PUBKEY, int, KIND_RANGE, list, str } from '../config/fields.js'
+import { ConfigError } from '../config/fields.js'
 import { reject } from '../nips/nip01.js'
 import { checkZapReceipt, ZapReceipt } from '../nips/nip57.js'
 import { makeBypass } from './auth-allowlist.js'
 import { compileKinds, expandKinds } from './kinds.js'
 import type { Policy } from './types.js'
-
-export const schema = {
-  enabled: bool(false, 'Require a verified zap to the relay before a pubkey may post the gated kinds.'),
-  kinds: list(['5000-5999'], 'Kinds behind the gate.', KIND_RANGE, 'a kind or a range like "5000-5999"'),
-  min_sats: int(21, 'Smallest single zap, in sats, that unlocks a pubkey.', 1, 2_100_000_000_000_000),
-  lightning_address: str('', 'The relay’s lightning address (name@domain), shown in refusals and NIP-11.'),
-  zapper_pubkeys: list(
-    [],
-    'nostrPubkey of the LNURL server behind lightning_address (hex).',
-    HEX_PUBKEY,
-    'a 64-character lowercase hex pubkey',
-  ),
-}
 
 /**
  * ZapGate refuses the gated kinds from pubkeys that have not zapped the relay at least min_sats. Zap receipts

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { compileKinds, compileRules, expandKinds, KIND_RULE, ruleFor } from '../../policies/kinds.js'
+import { KIND_RULE } from '../../config/fields.js'
+import { compileKinds, compileRules, expandKinds, ruleFor } from '../../policies/kinds.js'
 
 t.test('compileKinds matches single kinds and inclusive ranges', async t => {
   const match = compileKinds(['0', '7000', '5000-5999', '30000-30000'])

@@ -1,5 +1,6 @@
 // Lint rules: typescript-eslint's recommended set, a ban on process.env outside config/ (STYLE §2.7), and the
-// dependency direction of DESIGN §1: config/ and nips/ import nothing of policies/, market/ or relay/.
+// dependency direction of DESIGN §1: config/ and nips/ import nothing of policies/, market/ or relay/; market/
+// takes only types from relay/, besides the store's and the key's owners, which its publisher thread opens.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 

@@ -1,6 +1,6 @@
 // The relay as escrow arbiter (DESIGN §7.5), pure: when its fixed rules call for a ruling, the ruling and the
 // spent record it publishes (kind 7118, signed by the relay key), and how proofs seen spent at the mint were
-// spent. relay/escrow-arbiter.ts runs these on the relay's clock; `agora escrow rule` uses the same ruling.
+// spent. market/escrow-arbiter.ts runs these on the relay's clock; `agora escrow rule` uses the same ruling.
 import type { EventTemplate } from 'nostr-tools/pure'
 import { ESCROW_ACTION, type EscrowState } from './actions.js'
 import { lockParties } from './escrow.js'

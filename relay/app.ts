@@ -23,9 +23,9 @@ import { marketRules } from '../market/fold.js'
 import { cachedKeysets } from '../market/keysets.js'
 import { cachedResolver, httpLnurlResolver } from '../market/lnurl.js'
 import { httpMintClient } from '../market/mint-client.js'
-import { openPublisher, type Publisher } from './publisher-thread.js'
-import { startEscrowArbiter } from './escrow-arbiter.js'
-import { startWorkflowRunner } from './workflow-runner.js'
+import { openPublisher, type Publisher } from '../market/publisher-thread.js'
+import { startEscrowArbiter } from '../market/escrow-arbiter.js'
+import { startWorkflowRunner } from '../market/workflow-runner.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>

@@ -39,7 +39,7 @@ export async function openQueries(file: string, threads: number, inline: Reader)
     }
   const slots: Slot[] = await Promise.all(
     Array.from({ length: threads }, async () => {
-      const worker = new Worker(workerUrl('reader-worker'), { workerData: { file } })
+      const worker = new Worker(workerUrl(import.meta.url, 'reader-worker'), { workerData: { file } })
       await new Promise((resolve, reject) => {
         worker.once('message', resolve)
         worker.once('error', reject)

@@ -28,7 +28,7 @@ type Slot = { worker: Worker; busy: number; pending: Map<number, Waiter[]> }
 const BATCH_MAX = 64
 
 async function startWorker(backend: Backend): Promise<{ worker: Worker; name: string }> {
-  const worker = new Worker(workerUrl('verify-worker'), { workerData: { backend } })
+  const worker = new Worker(workerUrl(import.meta.url, 'verify-worker'), { workerData: { backend } })
   const name = await new Promise<string>((resolve, reject) => {
     worker.once('message', (m: { ready: string }) => resolve(m.ready))
     worker.once('error', reject)

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-/** The URL of `relay/<name>.js`, or of `<name>.ts` when running from source. */
-export function workerUrl(name: string): URL {
-  const js = new URL(`./${name}.js`, import.meta.url)
-  return existsSync(fileURLToPath(js)) ? js : new URL(`./${name}.ts`, import.meta.url)
+/** The URL of `<name>.js` beside the module at `base` (its import.meta.url), or of `<name>.ts` from source. */
+export function workerUrl(base: string, name: string): URL {
+  const js = new URL(`./${name}.js`, base)
+  return existsSync(fileURLToPath(js)) ? js : new URL(`./${name}.ts`, base)
 }

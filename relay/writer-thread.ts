@@ -67,7 +67,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
   }
   // The checkpoint thread tells the writer how large the WAL has grown.
   const walPages = new Int32Array(new SharedArrayBuffer(4))
-  const worker = new Worker(workerUrl('writer-worker'), {
+  const worker = new Worker(workerUrl(import.meta.url, 'writer-worker'), {
     workerData: {
       file: setup.file,
       synchronous: setup.synchronous,
@@ -83,7 +83,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     worker.once('error', reject)
   })
   // Started once the writer has created the database.
-  const checkpointer = new Worker(workerUrl('checkpoint-worker'), {
+  const checkpointer = new Worker(workerUrl(import.meta.url, 'checkpoint-worker'), {
     workerData: { file: setup.file, intervalMs: setup.checkpointMs ?? CHECKPOINT_MS, walPages },
   })
   const checkpointerExit = new Promise(r => checkpointer.once('exit', r))

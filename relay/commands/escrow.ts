@@ -7,7 +7,7 @@ import WebSocket from 'ws'
 import type { Config } from '../../config/schema.js'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { databaseFile } from '../app.js'
-import { LIVE_ESCROWS, liveEscrow, signRuling } from '../escrow-arbiter.js'
+import { LIVE_ESCROWS, liveEscrow, signRuling } from '../../market/escrow-arbiter.js'
 import { loadIdentity } from '../identity.js'
 import { openReadDb } from '../store/db.js'
 

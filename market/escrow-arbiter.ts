@@ -3,15 +3,15 @@
 // each live escrow's mint whether its proofs are spent (NUT-07), backing off per escrow while nothing moves and
 // when the mint fails. Rulings and spent records are relay-signed 7118 events stored through the writer, whose
 // fold checks them like any other action, so nothing is ruled or recorded twice.
-import { readPackage } from '../market/packages.js'
-import { readSpent, rulingDue, rulingTemplate, spentTemplate, type LiveEscrow } from '../market/arbiter.js'
-import { readEscrowLock } from '../market/escrow.js'
-import type { MintClient } from '../market/mint-client.js'
+import { readPackage } from './packages.js'
+import { readSpent, rulingDue, rulingTemplate, spentTemplate, type LiveEscrow } from './arbiter.js'
+import { readEscrowLock } from './escrow.js'
+import type { MintClient } from './mint-client.js'
 import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../nips/nip01.js'
 import { proofY } from '../nips/nip61.js'
-import type { Identity } from './identity.js'
-import type { Db } from './store/db.js'
-import type { WriteOutcome } from './store/writes.js'
+import type { Identity } from '../relay/identity.js'
+import type { Db } from '../relay/store/db.js'
+import type { WriteOutcome } from '../relay/store/writes.js'
 
 export type ArbiterSettings = { jobTtl: number; disputeWindow: number; escrowMargin: number; reconcileInterval: number }
 

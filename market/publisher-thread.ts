@@ -1,13 +1,13 @@
 // The market publisher as the relay runs it: on a thread of its own when the relay uses threads (the
 // default), or on the event loop (`store.writer_thread = false`, as the tests run).
 import { Worker } from 'node:worker_threads'
-import type { Touched } from '../market/fold.js'
-import { makeOutputs } from '../market/outputs.js'
-import type { Db } from './store/db.js'
-import type { Identity } from './identity.js'
-import { startMarketPublisher, type PublisherSettings } from './market-publisher.js'
+import type { Touched } from './fold.js'
+import { makeOutputs } from './outputs.js'
+import type { Db } from '../relay/store/db.js'
+import type { Identity } from '../relay/identity.js'
+import { startMarketPublisher, type PublisherSettings } from './publisher.js'
 import type { VerifiedEvent } from '../nips/nip01.js'
-import { workerUrl } from './worker-url.js'
+import { workerUrl } from '../relay/worker-url.js'
 
 export type ToPublisher = { touch: Touched } | { settings: PublisherSettings } | { close: true }
 export type FromPublisher = { ready: true } | { store: string } | { closed: true }
@@ -48,7 +48,7 @@ export async function openPublisher(setup: PublisherSetup): Promise<Publisher> {
     })
     return { touch: p.touch, settings: s => (settings = s), close: p.close }
   }
-  const worker = new Worker(workerUrl('publisher-worker'), {
+  const worker = new Worker(workerUrl(import.meta.url, 'publisher-worker'), {
     workerData: {
       file: setup.file,
       secretKey: setup.secretKey,

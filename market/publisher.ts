@@ -3,9 +3,9 @@
 // touched provider. An output whose tags did not change is not published again. A provider shown online
 // is looked at again when its last heartbeat gets too old, so `online` turns 0 without any new event.
 import type { EventTemplate } from 'nostr-tools/pure'
-import type { Touched } from '../market/fold.js'
-import { JOB_LEDGER, PROVIDER_ASSERTION, type Outputs } from '../market/outputs.js'
-import { remember } from '../market/remember.js'
+import type { Touched } from './fold.js'
+import { JOB_LEDGER, PROVIDER_ASSERTION, type Outputs } from './outputs.js'
+import { remember } from './remember.js'
 import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../nips/nip01.js'
 
 /** The market keys the publisher reads at each publication. */

@@ -2,11 +2,11 @@
 // signs them, so that work stays off the event loop (measured: the event loop is on every event's path,
 // and signing there alone cost about 5 points of ingest). Finished events go back to be stored.
 import { parentPort, workerData } from 'node:worker_threads'
-import { makeOutputs } from '../market/outputs.js'
-import { loadIdentity } from './identity.js'
-import { startMarketPublisher, type PublisherSettings } from './market-publisher.js'
+import { makeOutputs } from './outputs.js'
+import { loadIdentity } from '../relay/identity.js'
+import { startMarketPublisher, type PublisherSettings } from './publisher.js'
 import type { FromPublisher, ToPublisher } from './publisher-thread.js'
-import { openReadDb } from './store/db.js'
+import { openReadDb } from '../relay/store/db.js'
 
 const setup = workerData as {
   file: string

@@ -3,12 +3,12 @@
 // where the store is; the writer's fold refuses a step published already, so a race or a restart publishes
 // nothing twice. It runs on the event loop's timers and when the writer reports a change, never on an event's
 // path.
-import { readWorkflow, stepRequest } from '../market/workflows.js'
+import { readWorkflow, stepRequest } from './workflows.js'
 import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../nips/nip01.js'
 import type { WriteNote } from '../policies/types.js'
-import type { Identity } from './identity.js'
-import type { Db } from './store/db.js'
-import type { WriteOutcome } from './store/writes.js'
+import type { Identity } from '../relay/identity.js'
+import type { Db } from '../relay/store/db.js'
+import type { WriteOutcome } from '../relay/store/writes.js'
 
 export type RunnerSetup = {
   readonly db: Db

@@ -44,12 +44,13 @@ export const bool = (d: boolean, doc: string, restart = false): BoolField => ({
   doc,
   restart,
 })
-export const list = (d: readonly string[], doc: string, item: RegExp, itemDoc: string): ListField => ({
+export const list = (d: readonly string[], doc: string, item: RegExp, itemDoc: string, restart = false): ListField => ({
   type: 'list',
   default: d,
   doc,
   item,
   itemDoc,
+  restart,
 })
 
 /** Item patterns shared by several policies. */

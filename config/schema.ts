@@ -91,9 +91,30 @@ export const schema = {
     ),
     flag_threshold: int(
       3,
-      'Distinct reporters (customers of its delivered jobs) that flag a provider; its results and feedback are then refused.',
+      'Summed standing of the reporters (customers of its delivered jobs) that flags a provider: 3 = three keys of full standing. Its results and feedback are then refused.',
       1,
       1000,
+      true,
+    ),
+    trust_roots: list(
+      [],
+      'Pubkeys (hex) that standing flows from, besides the relay key: through their trust declarations, then paid jobs and good reviews. Reputation counts only what keys with standing sign (DESIGN §7.7).',
+      HEX_PUBKEY,
+      'a 64-character lowercase hex pubkey',
+      true,
+    ),
+    zap_gate_standing: int(
+      1,
+      'Percent of standing that the keys which unlocked the zap gate share, in proportion to the sats they paid (0: none). The rest goes to the roots.',
+      0,
+      50,
+      true,
+    ),
+    standing_interval: int(
+      30,
+      'Seconds between two computations of standing and reputation at least, each once its inputs changed; gates and flags read the last one.',
+      0,
+      86400,
       true,
     ),
     job_ttl: int(

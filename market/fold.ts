@@ -15,11 +15,18 @@ import { ESCROW_LOCK } from './escrow.js'
 import { HANDLER_INFO, HEARTBEAT, PROFILE } from './providers.js'
 import { REPORT } from './reports.js'
 import { REVIEW } from './reviews.js'
-import { MARKET_TABLES } from './schema.js'
 import { SEALED_RESULT } from './sealed.js'
 import { TRUST } from './trust.js'
 import { WORKFLOW } from './workflows.js'
-import { makeBase, type Ctx, type Handler, type MarketFacts, type MarketRules, type StoredKey } from './fold/context.js'
+import {
+  makeBase,
+  type Ctx,
+  type Handler,
+  type MarketFacts,
+  type MarketRules,
+  type StandingRules,
+  type StoredKey,
+} from './fold/context.js'
 import { makeDelivery } from './fold/delivery.js'
 import { makeEscrow } from './fold/escrow.js'
 import { makeJobs } from './fold/jobs.js'
@@ -28,15 +35,18 @@ import { makeProviders } from './fold/providers.js'
 import { makeReports } from './fold/reports.js'
 import { makeReviews } from './fold/reviews.js'
 import { makeSealed } from './fold/sealed.js'
+import { makeStanding } from './fold/standing.js'
 import { makeSwarms } from './fold/swarms.js'
 import { makeWorkflows } from './fold/workflows.js'
 
 export {
   marketRules,
+  standingRules,
   type EscrowFact,
   type MarketFacts,
   type MarketRules,
   type PaymentFact,
+  type StandingRules,
   type StoredKey,
   type Touched,
 } from './fold/context.js'
@@ -67,6 +77,7 @@ export function makeMarket(db: Db) {
   const reviews = makeReviews(ctx, sealed)
   const providers = makeProviders(ctx)
   const delivery = makeDelivery(ctx, jobs, workflows, swarms)
+  const standing = makeStanding(db)
 
   // Feedback never moves a job (a stranger's "success" did in the seed). It may publish a sealed result's key, pick
   // a swarm's winner, fail a workflow's step (its pinned provider's `error`), or quote a price (with an amount).
@@ -155,36 +166,22 @@ export function makeMarket(db: Db) {
 
     /** What changed since the last call. */
     drain: base.drain,
+
+    /** Something standing is computed from changed outside the fold (a zap gate unlock). */
+    inputsChanged: base.inputsChanged,
+    /** True when standing's inputs changed since it was last computed (and once after a start). */
+    standingDue: () => base.inputsPending(false),
+    /**
+     * Computes standing and reputation from the tables, inside the caller's transaction (market/fold/standing.ts):
+     * the keys whose reputation changed are touched, and the flags follow the reporters' new standing.
+     */
+    computeStanding(rules: StandingRules): void {
+      base.inputsPending(true)
+      const r = standing.compute(rules)
+      r.changed.forEach(ctx.touchProvider)
+      reports.computed(r.reported)
+    },
   }
 }
 
 export type Market = ReturnType<typeof makeMarket>
-
-const now = () => Math.floor(Date.now() / 1000)
-
-/**
- * Empties the market tables and folds every stored event into them again, in storage order; with `jobTtl`,
- * expires open jobs as a sweep at `at` would (without it, the relay's next sweep does).
- */
-export function rebuildMarket(db: Db, jobTtl?: number, at = now()): number {
-  const market = makeMarket(db)
-  const page = db.prepare('SELECT seq, raw, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT 1000')
-  let events = 0
-  db.transaction(() => {
-    for (const table of MARKET_TABLES) db.exec(`DELETE FROM ${table}`)
-    for (let after = 0; ;) {
-      // Read a page, then write: a connection cannot write while one of its cursors is open.
-      const rows = page.all(after) as { seq: number; raw: string; received_at: number | null }[]
-      if (rows.length === 0) break
-      for (const r of rows) {
-        const e = JSON.parse(r.raw) as NostrEvent
-        // Stored before schema 5: the event's own time is all there is.
-        market.apply(e, r.received_at ?? e.created_at, r.seq)
-      }
-      events += rows.length
-      after = rows.at(-1)!.seq
-    }
-    if (jobTtl !== undefined) market.expireJobs(at - jobTtl)
-  }).immediate()
-  return events
-}

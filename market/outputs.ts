@@ -2,7 +2,7 @@
 // (kind 30382) per provider and a ledger entry (kind 31118) per job. Each is built from one provider's or
 // one job's rows, so publishing what changed never costs O(providers) or O(jobs).
 import type { Db } from '../relay/store/db.js'
-import { rank, score, makeReputation } from './reputation.js'
+import { NO_REPUTATION, rank, type Reputation } from './reputation.js'
 import { HEARTBEAT } from './providers.js'
 import { JOB_BY_ID } from './schema.js'
 import { TRUST } from './trust.js'
@@ -40,6 +40,8 @@ type EscrowRow = {
 }
 
 const str = (v: number | string) => String(v)
+/** A counted (weighted) value as the assertion shows it: at most two decimals ("3", "2.5", "0.37"). */
+const counted = (v: number) => String(Math.round(v * 100) / 100)
 
 /** The output builders over a read connection. */
 export function makeOutputs(db: Db) {
@@ -58,8 +60,11 @@ export function makeOutputs(db: Db) {
       'SELECT ref, via, evidence, msats FROM market_payments WHERE job = ? AND provider = ? ORDER BY ref',
     ),
     delivered: db.prepare(
-      'SELECT delivered AS n, response_s * 1.0 / delivered AS response FROM market_deliveries WHERE provider = ?',
+      'SELECT SUM(delivered) AS n, SUM(response_s) * 1.0 / SUM(delivered) AS response FROM market_pairs WHERE provider = ?',
     ),
+    reputation: db.prepare('SELECT * FROM market_reputation WHERE pubkey = ?'),
+    weight: db.prepare('SELECT weight FROM market_standing WHERE pubkey = ?').pluck(),
+    frauds: db.prepare('SELECT COUNT(*) FROM market_frauds WHERE provider = ?').pluck(),
     lastSeen: db
       .prepare(
         `SELECT MAX(b.received_at) FROM events e JOIN market_heartbeats b ON b.seq = e.seq
@@ -79,7 +84,6 @@ export function makeOutputs(db: Db) {
       'SELECT step, id, kind, state, provider, result_id FROM market_jobs WHERE workflow = ? ORDER BY step',
     ),
   }
-  const reputation = makeReputation(db)
 
   /** A workflow's entry: its state, and each step as published (job, state, provider, result) or pending. */
   function workflowLedger(id: string): string[][] | undefined {
@@ -163,30 +167,42 @@ export function makeOutputs(db: Db) {
       return tags
     },
 
-    /** Tags of a provider's NIP-85 assertion at `now`; online from the relay's receive time of its heartbeats. */
+    /**
+     * Tags of a provider's NIP-85 assertion at `now`, from the last computation of reputation: each count is what
+     * counted, by the weight of the keys behind it, and an `input` tag per kind sets it beside the raw count.
+     * Online from the relay's receive time of its heartbeats.
+     */
     providerAssertion(pubkey: string, now: number, offlineAfter: number, flagThreshold: number): string[][] {
-      const i = reputation.inputs(pubkey, now)
-      const s = score(i)
-      const flagged = i.reportedBy >= flagThreshold || i.frauds > 0
-      const done = (q.delivered.get(pubkey) as { n: number; response: number } | undefined) ?? { n: 0, response: null }
+      const r = (q.reputation.get(pubkey) as Reputation | undefined) ?? NO_REPUTATION
+      const frauds = q.frauds.get(pubkey) as number
+      const flagged = r.reports >= flagThreshold || frauds > 0
+      const done = q.delivered.get(pubkey) as { n: number | null; response: number | null }
       const lastSeen = q.lastSeen.get(pubkey) as number | null
       const tags = [
         ['d', pubkey],
         ['p', pubkey],
-        ['rank', str(rank(s, flagged))],
-        ['score', str(s)],
-        ['jobs_delivered', str(done.n)],
-        ['jobs_paid', str(i.jobsPaid)],
-        ['jobs_refunded', str(i.jobsRefunded)],
-        ['avg_rating', i.avgRating.toFixed(2)],
-        ['review_cnt', str(i.reviewCount)],
-        ['zap_amt_recd', str(Math.floor(i.receivedMsats / 1000))],
-        ['trusted_by', str(i.trustedBy)],
-        ['attestations', str(i.attestationCount), (i.attestation ?? 0).toFixed(2)],
-        ['reports', str(i.reportedBy)],
-        ['frauds', str(i.frauds)],
+        ['rank', str(rank(r.score, flagged))],
+        ['score', str(r.score)],
+        ['jobs_delivered', str(done.n ?? 0)],
+        ['jobs_paid', counted(r.jobs_paid)],
+        ['jobs_refunded', counted(r.jobs_refunded)],
+        ['avg_rating', (r.avg_rating ?? 0).toFixed(2)],
+        ['review_cnt', counted(r.reviews)],
+        ['zap_amt_recd', str(Math.floor(r.received_msats / 1000))],
+        ['trusted_by', counted(r.trusted_by)],
+        ['attestations', counted(r.attestations), (r.attestation ?? 0).toFixed(2)],
+        ['reports', counted(r.reports)],
+        ['frauds', str(frauds)],
         ['flagged', flagged ? '1' : '0'],
         ['online', lastSeen !== null && now - lastSeen < offlineAfter ? '1' : '0'],
+        ['standing', counted((q.weight.get(pubkey) as number | undefined) ?? 0)],
+        ['input', 'trust', counted(r.trusted_by), str(r.trusted_by_raw)],
+        ['input', 'jobs_paid', counted(r.jobs_paid), str(r.jobs_paid_raw)],
+        ['input', 'jobs_refunded', counted(r.jobs_refunded), str(r.jobs_refunded_raw)],
+        ['input', 'payments', str(Math.floor(r.received_msats / 1000)), str(Math.floor(r.received_msats_raw / 1000))],
+        ['input', 'reviews', counted(r.reviews), str(r.reviews_raw)],
+        ['input', 'attestations', counted(r.attestations), str(r.attestations_raw)],
+        ['input', 'reports', counted(r.reports), str(r.reports_raw)],
       ]
       if (done.response !== null) tags.push(['avg_response_s', str(Math.round(done.response))])
       for (const k of q.kinds.all(pubkey, pubkey) as number[]) tags.push(['k', str(k)])

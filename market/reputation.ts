@@ -1,93 +1,84 @@
-// Reputation (DESIGN §7.7): the seed's formula, fed only verified inputs, with ratings below 3 lowering
-// the score instead of adding to it. Every input is an indexed aggregate over one provider's rows, so a
-// score costs O(that provider's records), never O(providers) or O(jobs).
-import type { Db } from '../relay/store/db.js'
-import { attestationWeight } from './attestations.js'
+// Reputation (DESIGN §7.7), pure: the seed's formula over inputs that each count by the weight of the key that
+// produced them (market/standing.ts), so a key with no standing adds nothing whatever it signs. With every source at
+// full weight the inputs are the seed's counts and the score is the seed's (ratings centred on 3, so that ratings
+// below 3 lower it). market/fold/standing.ts computes these for every key something counts for.
 
 export type ReputationInputs = {
-  /** Distinct keys with a DVM trust declaration for the provider. */
+  /** DVM trust declarations, each counted by its truster's weight. */
   readonly trustedBy: number
-  /** Verified zaps and nutzaps received, msats. */
+  /** Verified payments received (zaps, nutzaps, settled escrows, keys bought), msats × the payer's weight. */
   readonly receivedMsats: number
-  /** Delivered jobs whose payment the relay verified. */
+  /** Delivered jobs whose payment the relay verified, each counted by its customer's weight. */
   readonly jobsPaid: number
-  /** Customers' reviews of paid jobs. */
-  readonly reviewCount: number
-  readonly avgRating: number
-  /** Weighted mean rating of live attestations (undefined: none). */
-  readonly attestation: number | undefined
-  readonly attestationCount: number
-  /** Distinct customers of its delivered jobs who report it. */
-  readonly reportedBy: number
-  /** Delivered escrowed jobs whose payment went back to the customer (disputes lost). */
+  /** Delivered escrowed jobs whose payment went back to the customer (disputes lost), by the customer's weight. */
   readonly jobsRefunded: number
-  /** Sealed results proven not to open with the key it sold (DESIGN §7.6): any one flags. */
-  readonly frauds: number
+  /** Customers' reviews of paid jobs: the reviewers' weights summed, and their weighted mean rating. */
+  readonly reviews: number
+  readonly avgRating: number | undefined
+  /** Attestations: the attestors' weights summed, and the mean rating weighted by weight, confidence and age. */
+  readonly attestations: number
+  readonly attestation: number | undefined
+}
+
+/** What one computation of reputation found for a key (a market_reputation row): counted values beside raw ones. */
+export type Reputation = {
+  readonly score: number
+  readonly trusted_by: number
+  readonly trusted_by_raw: number
+  readonly jobs_paid: number
+  readonly jobs_paid_raw: number
+  readonly jobs_refunded: number
+  readonly jobs_refunded_raw: number
+  readonly received_msats: number
+  readonly received_msats_raw: number
+  readonly reviews: number
+  readonly avg_rating: number | null
+  readonly reviews_raw: number
+  readonly attestations: number
+  readonly attestation: number | null
+  readonly attestations_raw: number
+  readonly reports: number
+  readonly reports_raw: number
+}
+
+/** A key nothing counts for yet (a provider that only delivered, or announced itself). */
+export const NO_REPUTATION: Reputation = {
+  score: 0,
+  trusted_by: 0,
+  trusted_by_raw: 0,
+  jobs_paid: 0,
+  jobs_paid_raw: 0,
+  jobs_refunded: 0,
+  jobs_refunded_raw: 0,
+  received_msats: 0,
+  received_msats_raw: 0,
+  reviews: 0,
+  avg_rating: null,
+  reviews_raw: 0,
+  attestations: 0,
+  attestation: null,
+  attestations_raw: 0,
+  reports: 0,
+  reports_raw: 0,
 }
 
 /**
- * The score: trust, zaps, paid jobs, reviews and attestations, each term as in the seed, ratings centred on 3;
- * a delivered job refunded from escrow costs what two paid jobs earn.
+ * The score: `trusted_by×100 + jobs_paid×5 − jobs_refunded×10` (floored together), plus `floor(log10(sats)×10)`
+ * for the sats received, plus the rating terms `(mean − 3)×20` for reviews and `(mean − 3)×15` for attestations,
+ * each scaled by the weight behind it up to one key of full standing.
  */
 export function score(i: ReputationInputs): number {
   const sats = Math.floor(i.receivedMsats / 1000)
+  const rated = (mean: number | undefined, weight: number, points: number) =>
+    mean === undefined ? 0 : Math.floor((mean - 3) * points * Math.min(1, weight))
   return (
-    i.trustedBy * 100 +
+    Math.floor(i.trustedBy * 100 + i.jobsPaid * 5 - i.jobsRefunded * 10) +
     (sats >= 1 ? Math.floor(Math.log10(sats) * 10) : 0) +
-    i.jobsPaid * 5 -
-    i.jobsRefunded * 10 +
-    (i.reviewCount > 0 ? Math.floor((i.avgRating - 3) * 20) : 0) +
-    (i.attestation !== undefined ? Math.floor((i.attestation - 3) * 15) : 0)
+    rated(i.avgRating, i.reviews, 20) +
+    rated(i.attestation, i.attestations, 15)
   )
 }
 
 /** NIP-85 `rank`, 0-100: half way at a score of 200; a flagged provider ranks 0. */
 export const rank = (s: number, flagged: boolean): number =>
   flagged || s <= 0 ? 0 : Math.min(100, Math.round(100 * (1 - 2 ** (-s / 200))))
-
-/** The reputation reads on one connection (the writer's for gates, the reader's for outputs). */
-export function makeReputation(db: Db) {
-  const q = {
-    trustedBy: db.prepare('SELECT COUNT(*) FROM market_trust WHERE trusted = ?').pluck(),
-    received: db.prepare('SELECT COALESCE(SUM(msats), 0) FROM market_payments WHERE provider = ?').pluck(),
-    deliveries: db.prepare('SELECT paid, refunded FROM market_deliveries WHERE provider = ?'),
-    reviews: db.prepare(
-      `SELECT COUNT(*) AS n, COALESCE(AVG(r.rating), 0) AS avg FROM market_reviews r JOIN market_jobs j ON j.seq = r.job_seq
-       WHERE r.reviewed = ? AND j.provider = r.reviewed AND j.state = 'paid'`,
-    ),
-    attestations: db.prepare('SELECT rating, confidence, at FROM market_attestations WHERE subject = ?'),
-    reportedBy: db.prepare('SELECT COUNT(DISTINCT reporter) FROM market_reports WHERE provider = ?').pluck(),
-    frauds: db.prepare('SELECT COUNT(*) FROM market_frauds WHERE provider = ?').pluck(),
-  }
-  return {
-    reportedBy: (pubkey: string) => q.reportedBy.get(pubkey) as number,
-    receivedMsats: (pubkey: string) => q.received.get(pubkey) as number,
-    inputs(pubkey: string, now: number): ReputationInputs {
-      const reviews = q.reviews.get(pubkey) as { n: number; avg: number }
-      const done = (q.deliveries.get(pubkey) as { paid: number; refunded: number } | undefined) ?? {
-        paid: 0,
-        refunded: 0,
-      }
-      const atts = q.attestations.all(pubkey) as { rating: number; confidence: number; at: number }[]
-      let weight = 0
-      let weighted = 0
-      for (const a of atts) {
-        const w = attestationWeight(a, now)
-        weight += w
-        weighted += a.rating * w
-      }
-      return {
-        trustedBy: q.trustedBy.get(pubkey) as number,
-        receivedMsats: q.received.get(pubkey) as number,
-        jobsPaid: done.paid,
-        jobsRefunded: done.refunded,
-        reviewCount: reviews.n,
-        avgRating: reviews.avg,
-        attestation: weight > 0 ? weighted / weight : undefined,
-        attestationCount: atts.length,
-        reportedBy: q.reportedBy.get(pubkey) as number,
-        frauds: q.frauds.get(pubkey) as number,
-      }
-    },
-  }
-}

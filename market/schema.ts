@@ -55,15 +55,18 @@ CREATE TABLE IF NOT EXISTS market_implied (
   customer TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS market_implied_customer ON market_implied(customer);
--- Per provider, its delivered and paid jobs and their summed response time: what its assertion and its
--- reputation read, kept as counters (one small hot row per provider) instead of an index of jobs by provider.
-CREATE TABLE IF NOT EXISTS market_deliveries (
-  provider TEXT PRIMARY KEY,
+-- Per provider and customer: the jobs the provider delivered to that customer, how many of them were paid and how
+-- many refunded from escrow (a dispute lost), and their summed response time. The report rule (the customer of a
+-- delivered job), standing's paid-job edges and the counted inputs of reputation read it; a provider's totals sum
+-- its rows. One small row per pair, updated in place, instead of an index of jobs by provider.
+CREATE TABLE IF NOT EXISTS market_pairs (
+  provider TEXT NOT NULL,
+  customer TEXT NOT NULL,
   delivered INTEGER NOT NULL,
   paid INTEGER NOT NULL,
+  refunded INTEGER NOT NULL,
   response_s INTEGER NOT NULL,
-  -- Delivered escrowed jobs whose payment went back to the customer (a dispute lost).
-  refunded INTEGER NOT NULL DEFAULT 0
+  PRIMARY KEY (provider, customer)
 ) WITHOUT ROWID;
 -- Quotes: feedback with an amount from a provider the job is open to (what it asks, and what a zap to
 -- the quote pays), keyed by the feedback's seq. Other feedback is stored as an event and moves nothing,
@@ -225,6 +228,40 @@ CREATE TABLE IF NOT EXISTS market_reports (
   reporter TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS market_reports_provider ON market_reports(provider, reporter);
+-- Standing (market/standing.ts), computed from the tables above by market/fold/standing.ts when its inputs changed,
+-- at most every market.standing_interval: every key the walk from the roots reaches, its share of the walk and its
+-- weight in [0, 1] (a key absent here has none).
+CREATE TABLE IF NOT EXISTS market_standing (
+  pubkey TEXT PRIMARY KEY,
+  standing REAL NOT NULL,
+  weight REAL NOT NULL
+) WITHOUT ROWID;
+-- Reputation, computed with standing: per key that something counts for, each input counted by the weight of the
+-- key that produced it (trusters, customers, payers, reviewers, attestors, reporters) beside its raw count, and the
+-- score. Gates, flags and the relay's 30382 read the last computation.
+CREATE TABLE IF NOT EXISTS market_reputation (
+  pubkey TEXT PRIMARY KEY,
+  score INTEGER NOT NULL,
+  trusted_by REAL NOT NULL,
+  trusted_by_raw INTEGER NOT NULL,
+  jobs_paid REAL NOT NULL,
+  jobs_paid_raw INTEGER NOT NULL,
+  jobs_refunded REAL NOT NULL,
+  jobs_refunded_raw INTEGER NOT NULL,
+  received_msats REAL NOT NULL,
+  received_msats_raw INTEGER NOT NULL,
+  -- Customers' reviews of paid jobs: the reviewers' weight summed, the weighted mean rating, the count.
+  reviews REAL NOT NULL,
+  avg_rating REAL,
+  reviews_raw INTEGER NOT NULL,
+  -- Attestations: the attestors' weight summed, the mean rating weighted by weight, confidence and age, the count.
+  attestations REAL NOT NULL,
+  attestation REAL,
+  attestations_raw INTEGER NOT NULL,
+  -- Reports that count (by customers of its delivered jobs): the reporters' weight summed, and their number.
+  reports REAL NOT NULL,
+  reports_raw INTEGER NOT NULL
+) WITHOUT ROWID;
 -- What the admission proved about a receipt or nutzap with facts from outside (an LNURL server's key,
 -- a mint's keyset): kept across rebuilds, so a replay reads the verdict instead of judging again with
 -- whatever the store holds by then.
@@ -269,7 +306,7 @@ export const JOB_BY_ID =
 export const MARKET_TABLES = [
   'market_jobs',
   'market_implied',
-  'market_deliveries',
+  'market_pairs',
   'market_quotes',
   'market_escrows',
   'market_escrow_proofs',
@@ -286,4 +323,6 @@ export const MARKET_TABLES = [
   'market_trust',
   'market_attestations',
   'market_reports',
+  'market_standing',
+  'market_reputation',
 ] as const

@@ -68,6 +68,20 @@ export function readWorkflow(e: NostrEvent): Workflow | Rejection {
   return { id: e.id, customer: e.pubkey, input: parts.input, steps, bidMsats: parts.bidMsats }
 }
 
+/**
+ * Why a well-formed workflow breaks a market rule: a step pinned to the workflow's own customer, who cannot deliver
+ * its own job (DESIGN §7.8: a step's customer is the workflow's for every rule).
+ */
+export function workflowRefusal(w: Workflow): Rejection | undefined {
+  const own = w.steps.find(s => s.provider === w.customer)
+  return own
+    ? reject(
+        'restricted',
+        `workflow: step ${own.index} is pinned to the workflow's own customer, who cannot deliver its own job`,
+      )
+    : undefined
+}
+
 /** AIP-0004: one `i` tag, `step` tags (in any order), an optional `bid` in msats. */
 function fromTags(e: NostrEvent): Parts | Rejection {
   const inputs = e.tags.filter(t => t[0] === 'i')

@@ -83,7 +83,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     file: databaseFile(dataDir),
     synchronous: cfg.store.synchronous as 'full' | 'normal',
     batchMax: cfg.store.batch_max,
-    market: marketRules(cfg),
+    market: marketRules(cfg, identity.pubkey),
     thread: cfg.store.writer_thread,
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
     onTouched: t => {

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   }
   if (command === 'market') {
     if (rest.length !== 1 || rest[0] !== 'rebuild') fail(`market takes one subcommand: rebuild\n${USAGE}`)
-    console.error(`agora: market rebuilt from ${marketRebuild(cfg)} stored events`)
+    console.error(`agora: market rebuilt from ${await marketRebuild(cfg)} stored events`)
     return
   }
   if (command === 'escrow') {

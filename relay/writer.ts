@@ -26,6 +26,10 @@ export type WriterOptions = {
   readonly onTouched?: (t: Touched) => void
 }
 
+// A computation of standing waits at least this many times its last duration, so it never takes more than a
+// twentieth of the writer's time, however large the market grows (unless the interval is 0, as in tests).
+const STANDING_SHARE = 20
+
 /** Creates the writer over a connection it then owns. */
 export function createWriter(db: Db, opts: WriterOptions) {
   const writes = makeWrites(db, { market: opts.market })
@@ -33,6 +37,10 @@ export function createWriter(db: Db, opts: WriterOptions) {
   let scheduled = false
   let closed = false
   const idle: (() => void)[] = []
+  // Standing (DESIGN §7.7) is computed here, between batches and never per event, once its inputs changed: at
+  // most every market.standing_interval, and on close so that a stopped relay's tables are current.
+  let standingAt = 0
+  let standingTimer: NodeJS.Timeout | undefined
 
   const commit = db.transaction((batch: Pending[]) => batch.map(p => writes.save(p.event, p.raw, p.note)))
 
@@ -57,7 +65,28 @@ export function createWriter(db: Db, opts: WriterOptions) {
       batch.forEach((p, i) => p.done(outcomes[i]!))
       if (saved.length > 0) opts.onCommitted?.(saved)
     }
+    standing(false)
     if (queue.length === 0) idle.splice(0).forEach(f => f())
+  }
+
+  /** Computes standing if its inputs changed and its interval has passed (`now`: whatever the interval). */
+  function standing(now: boolean): void {
+    if (!opts.market || !writes.standingDue()) return
+    const wait = standingAt - Date.now()
+    if (!now && wait > 0) {
+      standingTimer ??= setTimeout(() => {
+        standingTimer = undefined
+        if (!closed) standing(false)
+      }, wait).unref()
+      return
+    }
+    const started = performance.now()
+    db.transaction(() => writes.computeStanding()).immediate()
+    const took = performance.now() - started
+    const interval = opts.market.standing.intervalMs
+    standingAt = interval === 0 ? 0 : Date.now() + Math.max(interval, STANDING_SHARE * took)
+    opts.afterCommit?.()
+    touched()
   }
 
   function touched(): void {
@@ -85,12 +114,15 @@ export function createWriter(db: Db, opts: WriterOptions) {
     sweepExpired(now: number): number {
       const n = db.transaction(() => writes.sweepExpired(now)).immediate()
       touched()
+      standing(false)
       return n
     },
-    /** Waits for queued events to commit, then closes the connection. */
+    /** Waits for queued events to commit and brings standing up to date, then closes the connection. */
     async close(): Promise<void> {
       closed = true
       if (queue.length > 0 || scheduled) await new Promise<void>(r => idle.push(r))
+      clearTimeout(standingTimer)
+      standing(true)
       db.close()
     },
   }

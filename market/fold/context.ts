@@ -8,25 +8,47 @@ import type { Db } from '../../relay/store/db.js'
 import type { Job, JobState } from '../jobs.js'
 import { JOB_BY_ID } from '../schema.js'
 
-/** The operator's market settings the writer applies; the fold itself needs none, so a rebuild needs none. */
+/** What standing is computed from besides the market's tables, and how often (market/fold/standing.ts). */
+export type StandingRules = {
+  /** The relay key, then market.trust_roots. */
+  readonly roots: readonly string[]
+  /** market.zap_gate_standing as a fraction: the share of the walk's jumps the zap gate's payers hold. */
+  readonly poolShare: number
+  /** Milliseconds between two computations at least (market.standing_interval). */
+  readonly intervalMs: number
+}
+
+/**
+ * The operator's market settings the writer applies. The fold needs none of them; a rebuild needs only the
+ * standing rules, to compute standing from the tables it folded.
+ */
 export type MarketRules = {
-  /** Distinct counterparty reporters that flag a provider. */
+  /** The summed standing of counting reporters that flags a provider. */
   readonly flagThreshold: number
   /** Seconds an open job stays open, from when the relay received its request. */
   readonly jobTtl: number
   /** Seconds after delivery for a dispute, and the margin before a lock's locktime (DESIGN §7.5). */
   readonly disputeWindow: number
   readonly escrowMargin: number
+  readonly standing: StandingRules
 }
 
+/** The standing rules of a config, for a relay whose key is `relayPubkey`. */
+export const standingRules = (cfg: Config, relayPubkey: string): StandingRules => ({
+  roots: [relayPubkey, ...cfg.market.trust_roots],
+  poolShare: cfg.market.zap_gate_standing / 100,
+  intervalMs: cfg.market.standing_interval * 1000,
+})
+
 /** The market rules of a config, or undefined when the market is off. */
-export const marketRules = (cfg: Config): MarketRules | undefined =>
+export const marketRules = (cfg: Config, relayPubkey: string): MarketRules | undefined =>
   cfg.market.enabled
     ? {
         flagThreshold: cfg.market.flag_threshold,
         jobTtl: cfg.market.job_ttl,
         disputeWindow: cfg.market.dispute_window,
         escrowMargin: cfg.market.escrow_margin,
+        standing: standingRules(cfg, relayPubkey),
       }
     : undefined
 
@@ -114,6 +136,8 @@ export type Ctx = {
   job(id: string): HeldJob | undefined
   touchJob(id: string): void
   touchProvider(pubkey: string | null | undefined): void
+  /** Something standing or reputation is computed from changed (a trust, a paid job, a review, a payment...). */
+  inputsChanged(): void
   /** Delivers a job by a provider's result; false when the job is not deliverable. */
   deliver(j: DeliverableJob, provider: string, result: Delivery, receivedAt: number): boolean
   /** Recomputes what a job's provider has been paid for it, and its paid state. */
@@ -123,7 +147,7 @@ export type Ctx = {
 }
 
 /** What delivering needs to know of a job. */
-export type DeliverableJob = Pick<HeldJob, 'id' | 'seq' | 'state' | 'workflow' | 'step'>
+export type DeliverableJob = Pick<HeldJob, 'id' | 'seq' | 'state' | 'customer' | 'workflow' | 'step'>
 
 type JobRowSql = {
   seq: number
@@ -151,6 +175,8 @@ export function makeBase(db: Db) {
      FROM market_jobs WHERE ${JOB_BY_ID}`,
   )
   const touched = { jobs: new Set<string>(), providers: new Set<string>() }
+  // Standing is computed once after a start, and again whenever its inputs changed.
+  let inputs = true
   return {
     db,
     job(id: string): HeldJob | undefined {
@@ -170,6 +196,13 @@ export function makeBase(db: Db) {
     },
     touchJob: (id: string) => void touched.jobs.add(id),
     touchProvider: (pubkey: string | null | undefined) => void (pubkey && touched.providers.add(pubkey)),
+    inputsChanged: () => void (inputs = true),
+    /** True when standing's inputs changed since the last call that cleared it. */
+    inputsPending: (clear: boolean) => {
+      const was = inputs
+      if (clear) inputs = false
+      return was
+    },
     /** What changed since the last call. */
     drain(): Touched {
       const out = { jobs: [...touched.jobs], providers: [...touched.providers] }

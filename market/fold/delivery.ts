@@ -57,7 +57,8 @@ export function makeDelivery(ctx: Ctx, jobs: Jobs, workflows: Workflows, swarms:
       if (step && workflows.stepRefusal({ workflow: step.workflow, index: step.step })) return
       const swarm = readSwarm(e)
       const max = swarm && !('prefix' in swarm) ? swarm.max : null
-      jobs.open(r, receivedAt, seq, max, step)
+      // A step's customer is the workflow's, not the relay that signed its request: it cannot deliver it either.
+      jobs.open(step ? { ...r, customer: step.customer } : r, receivedAt, seq, max, step)
       if (max !== null) swarms.opened(r.id)
       if (step) workflows.opened(r.id, step.workflow)
     },

@@ -167,7 +167,7 @@ export function makeEscrow(ctx: Ctx, jobs: Jobs, payments: Payments) {
       if (a.outcome === 'settled') {
         const paid = { provider: x.provider, payer: j.customer, job: j.id, msats: x.sats * 1000 }
         payments.record({ ref: x.lock_id, via: 'escrow', evidence: e.id, ...paid }, receivedAt)
-      } else if (isDelivered(j.state) && j.provider === x.provider) jobs.refunded(x.provider)
+      } else if (isDelivered(j.state) && j.provider === x.provider) jobs.refunded(j)
     }
     ctx.touchJob(j.id)
     ctx.touchProvider(x.provider)

@@ -3,6 +3,7 @@
 // settled or a sealed result's key bought are payments too. Each counts once, by payment hash, proof Y, lock or
 // key hash. A delivered job is paid once payments to its provider cover what it asked.
 import { reject } from '../../nips/nip01.js'
+import { ZapReceipt } from '../../nips/nip57.js'
 import { isDelivered, type JobState } from '../jobs.js'
 import type { Ctx, Handler, PaymentFact } from './context.js'
 import type { Jobs } from './jobs.js'
@@ -59,7 +60,13 @@ export function makePayments(ctx: Ctx, jobs: Jobs) {
 
   /** Zap receipts and nutzaps: what their admission proved counts once per payment. */
   const handler: Handler = {
-    refusal: (_e, _rules, facts) => {
+    refusal: (e, _rules, facts) => {
+      // DESIGN §7.2: paying oneself proves nothing (a provider's own LNURL server or mint would make it cheap).
+      if (facts?.payments?.some(p => p.payer === p.recipient))
+        return reject(
+          'restricted',
+          `${e.kind === ZapReceipt ? 'zap receipt' : 'nutzap'}: its payer is its recipient, and paying oneself counts for nothing`,
+        )
       const counted = facts?.payments?.find(p => q.paymentSeen.get(p.ref) !== undefined)
       if (!counted) return undefined
       return counted.via === 'zap'
@@ -74,6 +81,7 @@ export function makePayments(ctx: Ctx, jobs: Jobs) {
         const jobId = jobPaidBy(p.zapped ?? undefined, p.recipient)
         if (q.pay.run(p.ref, p.via, e.id, p.recipient, p.payer, jobId ?? null, p.msats, receivedAt).changes === 0)
           continue
+        ctx.inputsChanged()
         ctx.touchProvider(p.recipient)
         if (jobId) paid.add(jobId)
       }
@@ -81,6 +89,7 @@ export function makePayments(ctx: Ctx, jobs: Jobs) {
     },
     removed: gone => {
       for (const p of q.dropPayments.all(gone.id) as { job: string | null; provider: string }[]) {
+        ctx.inputsChanged()
         ctx.touchProvider(p.provider)
         if (p.job) settle(p.job)
       }
@@ -96,6 +105,7 @@ export function makePayments(ctx: Ctx, jobs: Jobs) {
       at: number,
     ): void {
       q.pay.run(p.ref, p.via, p.evidence, p.provider, p.payer, p.job, p.msats, at)
+      ctx.inputsChanged()
       settle(p.job)
     },
     /** A job just delivered by `provider` may already be paid (a zapped quote). */

@@ -33,7 +33,12 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       .pluck(),
     dropAttestation: db.prepare('DELETE FROM market_attestations WHERE id = ? RETURNING subject').pluck(),
   }
-  const dropped = (who: unknown) => ctx.touchProvider(who as string | undefined)
+  // Every change here is an input of standing and reputation.
+  const changed = (who: string | undefined) => {
+    ctx.inputsChanged()
+    ctx.touchProvider(who)
+  }
+  const dropped = (who: unknown) => who !== undefined && changed(who as string)
   // By author and `d` (the job reviewed, the key trusted), with the id checked.
   const byAddress = (st: typeof q.dropReview) => (r: StoredKey) => dropped(st.get(r.pubkey, r.addr ?? '', r.id))
 
@@ -57,7 +62,7 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       if (!j || reviewRefusal(j, e, review) !== undefined) return
       const role = roleOf(j, e.pubkey)
       q.review.run(j.id, j.seq, e.pubkey, e.id, review.reviewed!, review.rating!, role, e.created_at)
-      ctx.touchProvider(review.reviewed)
+      changed(review.reviewed)
     },
     removed: byAddress(q.dropReview),
   }
@@ -71,7 +76,7 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       const t = readTrust(e)
       if (!t || trustRefusal(e, t.trusted) !== undefined) return
       q.trust.run(e.pubkey, t.trusted, e.id)
-      ctx.touchProvider(t.trusted)
+      changed(t.trusted)
     },
     removed: byAddress(q.dropTrust),
   }
@@ -85,7 +90,7 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       const a = readAttestation(e)
       if (!a || 'prefix' in a) return
       q.attestation.run(e.id, e.pubkey, a.subject, a.rating, a.confidence, Math.min(e.created_at, receivedAt))
-      ctx.touchProvider(a.subject)
+      changed(a.subject)
     },
     removed: gone => dropped(q.dropAttestation.get(gone.id)),
   }

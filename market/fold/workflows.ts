@@ -5,7 +5,7 @@
 import { reject, tagValue, type NostrEvent, type Rejection } from '../../nips/nip01.js'
 import { jobIdOf } from '../../nips/nip90.js'
 import { isDelivered, shortId, type JobState } from '../jobs.js'
-import { readWorkflow } from '../workflows.js'
+import { readWorkflow, workflowRefusal } from '../workflows.js'
 import type { Ctx, HeldJob, Handler, MarketFacts } from './context.js'
 
 type StepFact = NonNullable<MarketFacts['workflowStep']>
@@ -21,7 +21,10 @@ export function makeWorkflows(ctx: Ctx) {
     stepAt: db.prepare('SELECT state FROM market_jobs WHERE workflow = ? AND step = ?').pluck(),
     openStepIds: db.prepare("SELECT id FROM market_jobs WHERE workflow IS NOT NULL AND state = 'open'").pluck(),
     learnStep: db.prepare('INSERT OR IGNORE INTO facts_workflow_steps (evidence, workflow, step) VALUES (?, ?, ?)'),
-    provenStep: db.prepare('SELECT workflow, step FROM facts_workflow_steps WHERE evidence = ?'),
+    provenStep: db.prepare(
+      `SELECT f.workflow, f.step, w.customer FROM facts_workflow_steps f JOIN market_workflows w ON w.id = f.workflow
+       WHERE f.evidence = ?`,
+    ),
   }
   // Open workflow steps by job id: success and error feedback is common and steps are few, so feedback reads its
   // job only when it names one. A step leaves the set once seen closed.
@@ -51,12 +54,12 @@ export function makeWorkflows(ctx: Ctx) {
   const handler: Handler = {
     refusal: e => {
       const w = readWorkflow(e)
-      return 'prefix' in w ? w : undefined
+      return 'prefix' in w ? w : workflowRefusal(w)
     },
     apply: (e, receivedAt, seq) => {
       const w = readWorkflow(e)
-      if (!('prefix' in w) && q.workflow.run(w.id, seq, w.customer, w.steps.length, 'running', receivedAt).changes > 0)
-        ctx.touchJob(w.id)
+      if ('prefix' in w || workflowRefusal(w)) return
+      if (q.workflow.run(w.id, seq, w.customer, w.steps.length, 'running', receivedAt).changes > 0) ctx.touchJob(w.id)
     },
     // The customer's deletion of its workflow cancels it; a step already published stays an ordinary job.
     removed: gone => end(gone.id, 'cancelled'),
@@ -65,11 +68,14 @@ export function makeWorkflows(ctx: Ctx) {
   return {
     handler,
     stepRefusal,
-    /** The step a stored job request is, when the relay published it as one (its `step` tag spares the others a read). */
+    /**
+     * The step a stored job request is, when the relay published it as one (its `step` tag spares the others a
+     * read), with the workflow's customer: the step's customer for every rule, though the relay signed the request.
+     */
     stepOf: (e: NostrEvent) =>
       tagValue(e, 'step') === undefined
         ? undefined
-        : (q.provenStep.get(e.id) as { workflow: string; step: number } | undefined),
+        : (q.provenStep.get(e.id) as { workflow: string; step: number; customer: string } | undefined),
     /** A step's job was opened: its workflow's entry lists it. */
     opened(jobId: string, workflow: string): void {
       openSteps.add(jobId)

@@ -18,6 +18,7 @@ import {
 } from '../../nips/nip01.js'
 import { isExpired } from '../../nips/nip40.js'
 import { databaseFile } from '../app.js'
+import { loadIdentity } from '../identity.js'
 import { openWriteDb } from '../store/db.js'
 import type { WriteOutcome } from '../store/writes.js'
 import { makeVerifier, type Verifier } from '../verifier.js'
@@ -46,9 +47,10 @@ function checkLine(line: string, verifier: Verifier | undefined, now: number): N
 export async function importEvents(cfg: Config, file: string, verify: boolean): Promise<ImportReport> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
+  const { pubkey } = await loadIdentity(cfg.relay.secret_key, dataDir)
   const writer = createWriter(openWriteDb(databaseFile(dataDir), cfg.store.synchronous as 'full' | 'normal'), {
     batchMax: cfg.store.batch_max,
-    market: marketRules(cfg),
+    market: marketRules(cfg, pubkey),
   })
   const verifier = verify ? await makeVerifier(cfg.verifier.backend as 'auto' | 'wasm' | 'noble') : undefined
   const report: ImportReport = { saved: 0, duplicates: 0, refused: 0 }

@@ -1,11 +1,11 @@
 // Opens the SQLite database with WAL and the schema. Each connection has one owner (writer or reader).
 import Database from 'better-sqlite3'
-import { rebuildMarket } from '../../market/fold.js'
+import { rebuildMarket } from '../../market/rebuild.js'
 import { MARKET_DDL } from '../../market/schema.js'
 
 export type Db = Database.Database
 
-const SCHEMA_VERSION = 10
+const SCHEMA_VERSION = 11
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -75,16 +75,16 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
   if (version === 2) db.exec('DROP INDEX IF EXISTS tags_value; DROP INDEX IF EXISTS tags_value_kind;')
   const columns = version > 0 ? (db.pragma('table_info(events)') as { name: string }[]).map(c => c.name) : []
   if (version > 0 && !columns.includes('received_at')) db.exec('ALTER TABLE events ADD COLUMN received_at INTEGER')
-  // Schemas 8 to 10 reshaped the market tables: they are derived, so they are dropped and folded again.
-  if (version > 0 && version < 10)
+  // Schemas 8 to 11 reshaped the market tables: they are derived, so they are dropped and folded again.
+  if (version > 0 && version < 11)
     for (const { name } of db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'market\\_%' ESCAPE '\\'")
       .all() as { name: string }[])
       db.exec(`DROP TABLE ${name}`)
   db.exec(DDL)
   db.exec(MARKET_DDL)
-  // Schemas 4 to 10 added market tables: fold the events stored before them.
-  if (version > 0 && version < 10) rebuildMarket(db)
+  // Schemas 4 to 11 added market tables: fold the events stored before them (the writer computes standing).
+  if (version > 0 && version < 11) rebuildMarket(db)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   return db
 }

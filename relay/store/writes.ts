@@ -127,7 +127,11 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
     )
     for (const [name, value] of indexedTags(e)) q.insertTag.run(seq, name, value, e.kind, e.created_at)
     if (e.kind === 5) applyDeletion(e)
-    if (zap) q.unlock.run(zap.paymentHash, zap.sender, zap.msats, e.id)
+    if (zap) {
+      q.unlock.run(zap.paymentHash, zap.sender, zap.msats, e.id)
+      // What the zap gate's payers paid is part of standing (market.zap_gate_standing).
+      market?.inputsChanged()
+    }
     if (note?.facts) market?.learn(e.id, note.facts)
     market?.apply(e, receivedAt, Number(seq))
     return { status: 'saved' }
@@ -147,5 +151,10 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   /** The jobs and providers the market changed since the last call. */
   const drainTouched = (): Touched => market?.drain() ?? none
 
-  return { save, sweepExpired, drainTouched }
+  /** True when the market's standing should be computed again (its inputs changed). */
+  const standingDue = () => market?.standingDue() ?? false
+  /** Computes the market's standing and reputation; must run inside a transaction of the writer's. */
+  const computeStanding = () => rules && market?.computeStanding(rules.standing)
+
+  return { save, sweepExpired, drainTouched, standingDue, computeStanding }
 }

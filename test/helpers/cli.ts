@@ -28,13 +28,19 @@ export function ensureBuilt(): void {
 
 export type CliResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-/** Runs `agora ARGS` to completion; with `stdoutFile`, stdout goes to that file (like `> file`) instead of `stdout`. */
-export function runCli(args: string[], opts: { stdoutFile?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Runs `agora ARGS` to completion; with `stdoutFile`, stdout goes to that file (like `> file`) instead of `stdout`;
+ * `env` adds AGORA_* variables.
+ */
+export function runCli(
+  args: string[],
+  opts: { stdoutFile?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   ensureBuilt()
   const outFd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w')
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
-    env: cleanEnv(),
+    env: { ...cleanEnv(), ...opts.env },
     stdio: ['ignore', outFd ?? 'pipe', 'pipe'],
   })
   if (outFd !== undefined) closeSync(outFd)

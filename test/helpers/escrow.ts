@@ -5,7 +5,7 @@ import { Wallet, type Proof } from '@cashu/cashu-ts'
 import { lockSats, type LockChanges, type LockKeys } from '../fixtures/mint/escrow.js'
 import { startFixtureMint, type FixtureMint, type FixtureMintOptions } from '../fixtures/mint/index.js'
 import { signer, now, type Signer } from './events.js'
-import { accepted, startMarket } from './market.js'
+import { accepted, roots, startMarket } from './market.js'
 
 export type { FixtureMint }
 
@@ -53,11 +53,14 @@ export const lockEvent = (
     ],
   })
 
-/** A market, a fixture mint, a provider with a 10019 naming its Cashu key and the mint, and a customer. */
+/**
+ * A market, a fixture mint, a provider with a 10019 naming its Cashu key and the mint, and a customer with standing
+ * (a trust root), whose settled and refunded escrows count for the provider's reputation.
+ */
 export async function escrowMarket(t: Test, flags: Record<string, string | number | boolean | readonly string[]> = {}) {
-  const m = await startMarket(t, { ...RULES, ...flags })
-  const { mint, wallet } = await openMint(t)
   const [customer, provider, wallet10019] = [signer(), signer(), signer()]
+  const m = await startMarket(t, { ...RULES, ...roots(customer), ...flags })
+  const { mint, wallet } = await openMint(t)
   let version = 0
   const publish10019 = (mints: string[]) =>
     accepted(

@@ -4,10 +4,11 @@ import type { Test } from 'tap'
 import Database from 'better-sqlite3'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { databaseFile, startRelay } from '../../relay/app.js'
-import { rebuildMarket } from '../../market/fold.js'
+import { standingRules } from '../../market/fold.js'
+import { rebuildMarket } from '../../market/rebuild.js'
 import { MARKET_TABLES } from '../../market/schema.js'
 import { connectFor, queryIds, type RawClient } from './client.js'
-import { now, type Signer } from './events.js'
+import { now, type Author } from './events.js'
 import { startLnurlServer, type LnurlServer } from './lnurl.js'
 import { startTestRelay, type TestRelay } from './relay.js'
 import { waitFor } from './wait.js'
@@ -15,8 +16,8 @@ import { waitFor } from './wait.js'
 export type Market = TestRelay & { c: RawClient; lnurl: LnurlServer }
 
 /**
- * A relay with the market on, outputs published every 50 ms (each provider's as often), and an LNURL server
- * it may reach on loopback.
+ * A relay with the market on, outputs published every 50 ms (each provider's as often), standing computed after
+ * every commit that changed its inputs, and an LNURL server it may reach on loopback.
  */
 export async function startMarket(
   t: Test,
@@ -27,12 +28,16 @@ export async function startMarket(
     'market.allow_loopback': true,
     'market.publish_interval': 50,
     'market.assertion_interval': 0,
+    'market.standing_interval': 0,
     ...flags,
   })
   const lnurl = await startLnurlServer()
   t.teardown(() => lnurl.close())
   return { ...r, c: await connectFor(t, r.url), lnurl }
 }
+
+/** Flags that put these keys in `market.trust_roots`: each has full standing (market/standing.ts). */
+export const roots = (...keys: { pubkey: string }[]) => ({ 'market.trust_roots': keys.map(k => k.pubkey) })
 
 /** The same relay stopped and started again on its store (same key, same config, a new port). */
 export async function restartMarket<M extends Market>(t: Test, m: M): Promise<M> {
@@ -43,7 +48,7 @@ export async function restartMarket<M extends Market>(t: Test, m: M): Promise<M>
 }
 
 export const request = (
-  customer: Signer,
+  customer: Author,
   o: { bid?: number; targets?: string[]; kind?: number; tags?: string[][] } = {},
 ) =>
   customer.sign({
@@ -57,7 +62,7 @@ export const request = (
   })
 
 export const result = (
-  provider: Signer,
+  provider: Author,
   req: Pick<NostrEvent, 'id' | 'pubkey' | 'kind'>,
   o: { amount?: number; kind?: number; request?: string; tags?: string[][] } = {},
 ) =>
@@ -73,13 +78,13 @@ export const result = (
     content: 'the summary',
   })
 
-export const feedback = (who: Signer, req: Pick<NostrEvent, 'id' | 'pubkey'>, status: string, tags: string[][] = []) =>
+export const feedback = (who: Author, req: Pick<NostrEvent, 'id' | 'pubkey'>, status: string, tags: string[][] = []) =>
   who.sign({
     kind: 7000,
     tags: [['status', status], ['e', req.id], ['p', req.pubkey], ...tags],
   })
 
-export const review = (who: Signer, req: NostrEvent, about: string, rating: number, created_at = now()) =>
+export const review = (who: Author, req: NostrEvent, about: string, rating: number, created_at = now()) =>
   who.sign({
     kind: 31117,
     created_at,
@@ -92,17 +97,38 @@ export const review = (who: Signer, req: NostrEvent, about: string, rating: numb
   })
 
 /** A NIP-89 handler (31990) naming a lightning address in its content, as the seed's agents send it. */
-export const handler = (provider: Signer, lud16: string, kinds = [5100]) =>
+export const handler = (provider: Author, lud16: string, kinds = [5100]) =>
   provider.sign({
     kind: 31990,
     tags: [['d', 'agent'], ...kinds.map(k => ['k', String(k)])],
     content: JSON.stringify({ name: 'agent', about: 'does work', lud16 }),
   })
 
-export const report = (who: Signer, about: string, type = 'spam') =>
+/** A DVM trust declaration (30382 from an agent): d = p = the trusted key. */
+export const trust = (who: Author, about: string) =>
+  who.sign({
+    kind: 30382,
+    tags: [
+      ['d', about],
+      ['p', about],
+      ['assertion', 'dvm-provider'],
+    ],
+  })
+
+/** A NIP-61 10019: nutzaps and escrows to `who` are locked to `cashuKey` (x-only hex) at `mint`. */
+export const wallet = (who: Author, mint: string, cashuKey: string) =>
+  who.sign({
+    kind: 10019,
+    tags: [
+      ['mint', mint, 'sat'],
+      ['pubkey', `02${cashuKey}`],
+    ],
+  })
+
+export const report = (who: Author, about: string, type = 'spam') =>
   who.sign({ kind: 1984, tags: [['p', about, type]], content: 'bad work' })
 
-export const attestation = (who: Signer, about: string, rating: number, confidence = 0.9, created_at = now()) =>
+export const attestation = (who: Author, about: string, rating: number, confidence = 0.9, created_at = now()) =>
   who.sign({
     kind: 30085,
     created_at,
@@ -185,13 +211,13 @@ export async function outputWhen(
   return last!
 }
 
-/** The market tables rebuilt from the stored events equal the live ones. */
-export function rebuildsTheSame(t: Test, dataDir: string): void {
-  const db = new Database(databaseFile(dataDir))
+/** The market tables rebuilt from the stored events equal the live ones, standing and reputation to the bit. */
+export function rebuildsTheSame(t: Test, m: Pick<Market, 'dataDir' | 'cfg' | 'relay'>): void {
+  const db = new Database(databaseFile(m.dataDir))
   try {
     const snapshot = () => MARKET_TABLES.map(table => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all())
     const live = snapshot()
-    rebuildMarket(db)
+    rebuildMarket(db, { standing: standingRules(m.cfg, m.relay.pubkey) })
     t.strictSame(snapshot(), live, 'a rebuild from the stored events gives the same market tables')
   } finally {
     db.close()

@@ -18,6 +18,15 @@ export type TestStore = {
   close(): Promise<void>
 }
 
+/** The market rules of the default config, with a fixed relay key as the only root; `jobTtl` as given. */
+export const testMarketRules = (jobTtl = 86400): MarketRules => ({
+  flagThreshold: 3,
+  jobTtl,
+  disputeWindow: 86400,
+  escrowMargin: 3600,
+  standing: { roots: ['f'.repeat(64)], poolShare: 0.01, intervalMs: 0 },
+})
+
 /** Opens (creating) `dir/name` with the relay's schema; the caller closes it (and removes `dir`). */
 export function openTestStore(dir: string, name = 'agora.sqlite', market?: MarketRules): TestStore {
   const file = join(dir, name)

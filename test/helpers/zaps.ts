@@ -6,13 +6,13 @@ import bolt11 from 'bolt11'
 import { makeZapReceipt, makeZapRequest } from 'nostr-tools/nip57'
 import { finalizeEvent } from 'nostr-tools/pure'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { now, type Signer } from './events.js'
+import { now, type Author } from './events.js'
 
 export type ZapOptions = {
   /** Who the zap pays: the zap request's single `p` (the relay pubkey for the zap gate). */
   readonly relayPubkey: string
   /** The paying user; signs the zap request. */
-  readonly sender: Signer
+  readonly sender: Author
   /** Key of the LNURL server; signs the receipt. */
   readonly lnurlSk: Uint8Array
   /** Amount in msats: the request's `amount` tag and the invoice amount. */

@@ -188,7 +188,7 @@ t.test('full release: deliver, claim, the window closes, the relay rules, the pr
     /stays as the record/,
     'deleting the claim',
   )
-  rebuildsTheSame(t, m.dataDir)
+  rebuildsTheSame(t, m)
 })
 
 t.test('refund on no delivery: the job expires, the customer asks, the relay co-signs its refund', async t => {
@@ -224,7 +224,7 @@ t.test('refund on no delivery: the job expires, the customer asks, the relay co-
   t.equal(tag(spent, 'path'), 'main', 'customer and relay: two of three')
   t.match(escrowRow(m.dataDir, req.id), { state: 'refunded', ruling: 'refund' })
   t.match(jobRow(m.dataDir, req.id), { state: 'cancelled' }, 'the refund closed the job')
-  rebuildsTheSame(t, m.dataDir)
+  rebuildsTheSame(t, m)
 })
 
 t.test('refund on cancel: before delivery the customer takes its refund, and the job is closed', async t => {
@@ -351,7 +351,7 @@ t.test('a dispute inside the window goes to the operator, who rules with agora e
     'the provider’s assertion counts the dispute lost',
   )
   t.equal(tag(assertion, 'score'), '-10', 'a refunded delivery costs 10')
-  rebuildsTheSame(t, m.dataDir)
+  rebuildsTheSame(t, m)
 })
 
 t.test('a dispute after the window is refused', async t => {

@@ -5,7 +5,7 @@ import t from 'tap'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { signer, type Signer } from '../helpers/events.js'
 import { issueProofs, makeMintKeys, p2pkSecret, startMintServer } from '../helpers/cashu.js'
-import { accepted, jobRow, outputWhen, refused, request, result, startMarket, tag } from '../helpers/market.js'
+import { accepted, jobRow, outputWhen, refused, request, result, startMarket, tag, wallet } from '../helpers/market.js'
 import type { CashuProof } from '../../nips/nip61.js'
 
 const nutzap = (sender: Signer, to: string, mint: string, proofs: readonly CashuProof[], zapped?: string) =>
@@ -29,18 +29,7 @@ t.test('a nutzap locked to the provider’s 10019 key pays its job; forged or re
   const [customer, provider] = [signer(), signer()]
   // The provider's Cashu key is not its nostr key (NIP-61 recommends a separate one).
   const cashuKey = getPublicKey(generateSecretKey())
-  await accepted(
-    t,
-    c,
-    provider.sign({
-      kind: 10019,
-      tags: [
-        ['mint', mint.url, 'sat'],
-        ['pubkey', `02${cashuKey}`],
-      ],
-    }),
-    'the provider’s 10019',
-  )
+  await accepted(t, c, wallet(provider, mint.url, cashuKey), 'the provider’s 10019')
   const req = request(customer, { bid: 24_000 })
   await accepted(t, c, req, 'the request')
   const res = result(provider, req, { amount: 24_000 })

@@ -19,6 +19,7 @@ import {
   request,
   result,
   review,
+  roots,
   startMarket,
   tag,
 } from '../helpers/market.js'
@@ -57,9 +58,10 @@ function sealedResult(
 
 const reveal = (who: Signer, job: NostrEvent, key: string) => feedback(who, job, 'success', [['preimage', key]])
 
+/** A market, and a customer with standing (a trust root) whose paid jobs count, with a request posted. */
 async function market(t: Test) {
-  const m = await startMarket(t)
   const [customer, provider] = [signer(), signer()]
+  const m = await startMarket(t, roots(customer))
   const job = request(customer, { bid: MSATS })
   await accepted(t, m.c, job, 'the request')
   return { ...m, customer, provider, job }

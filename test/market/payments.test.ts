@@ -16,14 +16,16 @@ import {
   request,
   result,
   review,
+  roots,
   startMarket,
   tag,
 } from '../helpers/market.js'
 
 t.test('happy path: request, processing, result, zap, paid, review, reputation published', async t => {
-  const m = await startMarket(t)
-  const { c } = m
+  // The customer is a trust root: its payment and review count at full weight (market/standing.ts).
   const [customer, provider] = [signer(), signer()]
+  const m = await startMarket(t, roots(customer))
+  const { c } = m
   m.lnurl.setUser('bob', {})
   await accepted(t, c, handler(provider, m.lnurl.address('bob')), "the provider's 31990 with its lud16")
   const req = request(customer, { bid: 50_000 })

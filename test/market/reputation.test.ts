@@ -1,5 +1,5 @@
 // Reputation over WebSocket (DESIGN §7.3, §7.7): reports flag a provider only when they come from customers
-// of its delivered jobs, and a withdrawn report stops counting; a request's gates (min_reputation,
+// of its delivered jobs with standing, and a withdrawn report stops counting; a request's gates (min_reputation,
 // min_zap_sats) keep providers below them out; attestations are checked, replaced and weighted; a
 // provider's `online` follows the relay's clock, not its heartbeat's created_at. The relay-signed 30382 is
 // read back for each.
@@ -18,9 +18,11 @@ import {
   report,
   request,
   result,
+  roots,
   outputWhen,
   startMarket,
   tag,
+  trust,
   type Market,
 } from '../helpers/market.js'
 
@@ -31,23 +33,17 @@ const assertion = (m: Market, provider: Signer, cond: (e: NostrEvent) => boolean
 /** An output's tags by name, one value each (the `attestations` tag's two values are read from `.tags`). */
 const fields = (e: NostrEvent) => Object.fromEntries(e.tags.map(x => [x[0], x[1]]))
 
-/** A DVM trust declaration (30382 from an agent): d = p = the trusted provider. */
-const trust = (who: Signer, about: string) =>
-  who.sign({
-    kind: 30382,
-    tags: [
-      ['d', about],
-      ['p', about],
-      ['assertion', 'dvm-provider'],
-    ],
-  })
-
 /** `rank` for a positive score of an unflagged provider (market/reputation.ts). */
 const rankOf = (score: number) => Math.min(100, Math.round(100 * (1 - 2 ** (-score / 200))))
 
-/** n new customers, each with a job that `provider` delivered: the keys whose reports count. */
-async function counterparties(t: Test, m: Market, provider: Signer, n: number): Promise<Signer[]> {
-  const customers = Array.from({ length: n }, () => signer())
+/** n new customers (or these), each with a job that `provider` delivered: the keys whose reports count. */
+async function counterparties(
+  t: Test,
+  m: Market,
+  provider: Signer,
+  n: number,
+  customers = Array.from({ length: n }, () => signer()),
+): Promise<Signer[]> {
   for (const [i, customer] of customers.entries()) {
     const req = request(customer, { bid: 1_000 })
     await accepted(t, m.c, req, `customer ${i + 1}'s request`)
@@ -56,9 +52,11 @@ async function counterparties(t: Test, m: Market, provider: Signer, n: number): 
   return customers
 }
 
-/** The message of the refusal of a flagged provider. */
-const flaggedBy = (n: number) =>
-  new RegExp(`^blocked: provider flagged \\(${n} reports from customers of its delivered jobs\\)$`)
+/** The message of the refusal of a provider flagged by customers of full standing, `n` of a threshold of `of`. */
+const flaggedBy = (n: number, of = 3) =>
+  new RegExp(
+    `^blocked: provider flagged \\(reports from customers of its delivered jobs with standing ${n}\\.00, at least the ${of} that flags\\)$`,
+  )
 
 t.test('reports from keys that had no job with the provider do not flag it', async t => {
   const m = await startMarket(t)
@@ -83,48 +81,65 @@ t.test('reports from keys that had no job with the provider do not flag it', asy
   t.match(fields(out), { flagged: '0', reports: '0' }, 'not flagged, no report counted')
 })
 
-t.test("three customers of a provider's delivered jobs flag it: its results and feedback are blocked", async t => {
-  const m = await startMarket(t)
-  const { c } = m
-  const provider = signer()
-  // A trust declaration gives the provider a score, so that rank 0 below is the flag's doing.
-  await accepted(t, c, trust(signer(), provider.pubkey), 'a trust declaration for the provider')
-  const customers = await counterparties(t, m, provider, 3)
-  const before = await assertion(
-    m,
-    provider,
-    e => tag(e, 'jobs_delivered') === '3' && tag(e, 'trusted_by') === '1',
-    'the assertion before any report',
-  )
-  t.match(fields(before), { score: '100', rank: String(rankOf(100)), flagged: '0', reports: '0' })
+t.test(
+  "three customers with standing of a provider's delivered jobs flag it: its results and feedback are blocked",
+  async t => {
+    const customers = [signer(), signer(), signer()]
+    const truster = signer()
+    const m = await startMarket(t, roots(truster, ...customers))
+    const { c } = m
+    const provider = signer()
+    // A trust declaration gives the provider a score, so that rank 0 below is the flag's doing.
+    await accepted(t, c, trust(truster, provider.pubkey), 'a trust declaration for the provider')
+    await counterparties(t, m, provider, 3, customers)
+    const before = await assertion(
+      m,
+      provider,
+      e => tag(e, 'jobs_delivered') === '3' && tag(e, 'trusted_by') === '1',
+      'the assertion before any report',
+    )
+    t.match(fields(before), { score: '100', rank: String(rankOf(100)), flagged: '0', reports: '0' })
 
-  // One customer reporting twice is one reporter.
-  await accepted(t, c, report(customers[0]!, provider.pubkey, 'spam'), "customer 1's report")
-  await accepted(t, c, report(customers[0]!, provider.pubkey, 'other'), "customer 1's second report")
-  await accepted(t, c, report(customers[1]!, provider.pubkey), "customer 2's report")
-  const two = await assertion(m, provider, e => tag(e, 'reports') === '2', 'two reporters counted')
-  t.equal(tag(two, 'flagged'), '0', 'two distinct reporters do not flag')
-  const early = request(signer(), { bid: 1_000 })
-  await accepted(t, c, early, 'a request')
-  await accepted(t, c, result(provider, early), 'the provider still delivers with two reporters')
+    // One customer reporting twice is one reporter.
+    await accepted(t, c, report(customers[0]!, provider.pubkey, 'spam'), "customer 1's report")
+    await accepted(t, c, report(customers[0]!, provider.pubkey, 'other'), "customer 1's second report")
+    await accepted(t, c, report(customers[1]!, provider.pubkey), "customer 2's report")
+    const two = await assertion(m, provider, e => tag(e, 'reports') === '2', 'two reporters counted')
+    t.equal(tag(two, 'flagged'), '0', 'two distinct reporters do not flag')
+    const early = request(signer(), { bid: 1_000 })
+    await accepted(t, c, early, 'a request')
+    await accepted(t, c, result(provider, early), 'the provider still delivers with two reporters')
 
-  await accepted(t, c, report(customers[2]!, provider.pubkey), "customer 3's report")
-  const req = request(signer(), { bid: 1_000 })
-  await accepted(t, c, req, 'a request after the third report')
-  await refused(t, c, feedback(provider, req, 'processing'), 'blocked', flaggedBy(3), "the flagged provider's feedback")
-  await refused(t, c, result(provider, req), 'blocked', flaggedBy(3), "the flagged provider's result")
-  t.match(jobRow(m.dataDir, req.id), { state: 'open', provider: null }, 'the job stays open')
-  await accepted(t, c, result(signer(), req), 'another provider may still deliver it')
+    await accepted(t, c, report(customers[2]!, provider.pubkey), "customer 3's report")
+    const req = request(signer(), { bid: 1_000 })
+    await accepted(t, c, req, 'a request after the third report')
+    await refused(
+      t,
+      c,
+      feedback(provider, req, 'processing'),
+      'blocked',
+      flaggedBy(3),
+      "the flagged provider's feedback",
+    )
+    await refused(t, c, result(provider, req), 'blocked', flaggedBy(3), "the flagged provider's result")
+    t.match(jobRow(m.dataDir, req.id), { state: 'open', provider: null }, 'the job stays open')
+    await accepted(t, c, result(signer(), req), 'another provider may still deliver it')
 
-  const after = await assertion(m, provider, e => tag(e, 'flagged') === '1', 'the assertion once flagged')
-  t.match(fields(after), { flagged: '1', reports: '3', rank: '0', score: '100' }, 'flagged, rank 0 whatever the score')
-})
+    const after = await assertion(m, provider, e => tag(e, 'flagged') === '1', 'the assertion once flagged')
+    t.match(
+      fields(after),
+      { flagged: '1', reports: '3', rank: '0', score: '100' },
+      'flagged, rank 0 whatever the score',
+    )
+  },
+)
 
 t.test("the reporter's deletion of its report unflags the provider", async t => {
-  const m = await startMarket(t)
+  const customers = [signer(), signer(), signer()]
+  const m = await startMarket(t, roots(...customers))
   const { c } = m
   const [provider, stranger] = [signer(), signer()]
-  const customers = await counterparties(t, m, provider, 3)
+  await counterparties(t, m, provider, 3, customers)
   const reports = customers.map(k => report(k, provider.pubkey))
   for (const [i, r] of reports.entries()) await accepted(t, c, r, `customer ${i + 1}'s report`)
   const req = request(signer(), { bid: 1_000 })
@@ -145,11 +160,12 @@ t.test("the reporter's deletion of its report unflags the provider", async t => 
   t.match(fields(out), { flagged: '0', reports: '2' }, 'two reports count, not flagged')
 })
 
-t.test('market.flag_threshold = 2: two counting reporters flag', async t => {
-  const m = await startMarket(t, { 'market.flag_threshold': 2 })
+t.test('market.flag_threshold = 2: two counting reporters of full standing flag', async t => {
+  const customers = [signer(), signer()]
+  const m = await startMarket(t, { 'market.flag_threshold': 2, ...roots(...customers) })
   const { c } = m
   const provider = signer()
-  const customers = await counterparties(t, m, provider, 2)
+  await counterparties(t, m, provider, 2, customers)
   await accepted(t, c, report(customers[0]!, provider.pubkey), "customer 1's report")
   const first = request(signer(), { bid: 1_000 })
   await accepted(t, c, first, 'a request')
@@ -157,46 +173,49 @@ t.test('market.flag_threshold = 2: two counting reporters flag', async t => {
   await accepted(t, c, report(customers[1]!, provider.pubkey), "customer 2's report")
   const second = request(signer(), { bid: 1_000 })
   await accepted(t, c, second, 'another request')
-  await refused(t, c, result(provider, second), 'blocked', flaggedBy(2), 'two reporters under a threshold of 2')
+  await refused(t, c, result(provider, second), 'blocked', flaggedBy(2, 2), 'two reporters under a threshold of 2')
   const out = await assertion(m, provider, e => tag(e, 'reports') === '2', 'the assertion with two reports')
   t.match(fields(out), { flagged: '1', rank: '0' })
 })
 
-t.test('min_reputation gate, as a tag and as a param: DVM trust from another key lets the provider in', async t => {
-  const m = await startMarket(t)
-  const { c } = m
-  const [customer, provider, truster] = [signer(), signer(), signer()]
-  const byTag = request(customer, { bid: 1_000, tags: [['min_reputation', '100']] })
-  const byParam = request(customer, { bid: 2_000, tags: [['param', 'min_reputation', '50']] })
-  const over = request(customer, { bid: 3_000, tags: [['min_reputation', '101']] })
-  for (const r of [byTag, byParam, over]) await accepted(t, c, r, 'a gated request')
-  const needs = (req: NostrEvent, n: number, has: number) =>
-    new RegExp(`^restricted: job ${req.id.slice(0, 12)} needs a reputation score of ${n}; this provider has ${has}$`)
+t.test(
+  'min_reputation gate, as a tag and as a param: DVM trust from a key with standing lets the provider in',
+  async t => {
+    const [customer, provider, truster] = [signer(), signer(), signer()]
+    const m = await startMarket(t, roots(truster))
+    const { c } = m
+    const byTag = request(customer, { bid: 1_000, tags: [['min_reputation', '100']] })
+    const byParam = request(customer, { bid: 2_000, tags: [['param', 'min_reputation', '50']] })
+    const over = request(customer, { bid: 3_000, tags: [['min_reputation', '101']] })
+    for (const r of [byTag, byParam, over]) await accepted(t, c, r, 'a gated request')
+    const needs = (req: NostrEvent, n: number, has: number) =>
+      new RegExp(`^restricted: job ${req.id.slice(0, 12)} needs a reputation score of ${n}; this provider has ${has}$`)
 
-  await refused(t, c, result(provider, byTag), 'restricted', needs(byTag, 100, 0), 'a fresh provider, tag gate')
-  await refused(t, c, result(provider, byParam), 'restricted', needs(byParam, 50, 0), 'a fresh provider, param gate')
-  await refused(
-    t,
-    c,
-    trust(provider, provider.pubkey),
-    'restricted',
-    /cannot declare trust in itself/,
-    "the provider's trust in itself",
-  )
-  await refused(t, c, result(provider, byTag), 'restricted', needs(byTag, 100, 0), 'after the self-declaration')
+    await refused(t, c, result(provider, byTag), 'restricted', needs(byTag, 100, 0), 'a fresh provider, tag gate')
+    await refused(t, c, result(provider, byParam), 'restricted', needs(byParam, 50, 0), 'a fresh provider, param gate')
+    await refused(
+      t,
+      c,
+      trust(provider, provider.pubkey),
+      'restricted',
+      /cannot declare trust in itself/,
+      "the provider's trust in itself",
+    )
+    await refused(t, c, result(provider, byTag), 'restricted', needs(byTag, 100, 0), 'after the self-declaration')
 
-  await accepted(t, c, trust(truster, provider.pubkey), "another key's DVM trust declaration")
-  await accepted(t, c, result(provider, byTag), 'score 100 meets a gate of 100')
-  await accepted(t, c, result(provider, byParam), 'and a param gate of 50')
-  await refused(t, c, result(provider, over), 'restricted', needs(over, 101, 100), 'but not a gate of 101')
-  const out = await assertion(m, provider, e => tag(e, 'jobs_delivered') === '2', 'the assertion')
-  t.match(fields(out), { trusted_by: '1', score: '100' })
-})
+    await accepted(t, c, trust(truster, provider.pubkey), "another key's DVM trust declaration")
+    await accepted(t, c, result(provider, byTag), 'score 100 meets a gate of 100')
+    await accepted(t, c, result(provider, byParam), 'and a param gate of 50')
+    await refused(t, c, result(provider, over), 'restricted', needs(over, 101, 100), 'but not a gate of 101')
+    const out = await assertion(m, provider, e => tag(e, 'jobs_delivered') === '2', 'the assertion')
+    t.match(fields(out), { trusted_by: '1', score: '100' })
+  },
+)
 
-t.test('min_zap_sats gate: the sats of verified zaps the provider received', async t => {
-  const m = await startMarket(t)
-  const { c } = m
+t.test('min_zap_sats gate: the sats of verified zaps the provider received from keys with standing', async t => {
   const [customer, provider, fan] = [signer(), signer(), signer()]
+  const m = await startMarket(t, roots(fan))
+  const { c } = m
   m.lnurl.setUser('prov', {})
   await accepted(t, c, handler(provider, m.lnurl.address('prov')), "the provider's handler with its lud16")
   const byTag = request(customer, { bid: 1_000, tags: [['min_zap_sats', '21']] })
@@ -204,7 +223,7 @@ t.test('min_zap_sats gate: the sats of verified zaps the provider received', asy
   for (const r of [byTag, byParam]) await accepted(t, c, r, 'a gated request')
   const short = (req: NostrEvent, has: number) =>
     new RegExp(
-      `^restricted: job ${req.id.slice(0, 12)} is open to providers with 21 sats of verified zaps received; this one has ${has}$`,
+      `^restricted: job ${req.id.slice(0, 12)} is open to providers with 21 sats of verified payments from keys with standing; this one has ${has}$`,
     )
 
   await refused(t, c, result(provider, byTag), 'restricted', short(byTag, 0), 'no zaps, tag gate')
@@ -229,9 +248,9 @@ t.test('min_zap_sats gate: the sats of verified zaps the provider received', asy
 })
 
 t.test('attestations: checked, replaced by a newer one, ratings of 2 or less weigh double', async t => {
-  const m = await startMarket(t)
-  const { c } = m
   const [provider, a, b] = [signer(), signer(), signer()]
+  const m = await startMarket(t, roots(a, b))
+  const { c } = m
   const p = provider.pubkey
   const at = now()
   const attestations = (e: NostrEvent) => e.tags.find(x => x[0] === 'attestations')?.slice(1)

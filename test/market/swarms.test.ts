@@ -100,7 +100,7 @@ t.test('a swarm collects one submission per provider up to its size, then judges
   t.equal(tag(winner, 'jobs_delivered'), '1', 'the winner delivered the job')
   const deliveries = new Database(databaseFile(m.dataDir), { readonly: true })
   t.equal(
-    deliveries.prepare('SELECT delivered FROM market_deliveries WHERE provider = ?').get(a.pubkey),
+    deliveries.prepare('SELECT delivered FROM market_pairs WHERE provider = ?').get(a.pubkey),
     undefined,
     'a rejected submission counts as no delivery',
   )
@@ -115,7 +115,7 @@ t.test('a swarm collects one submission per provider up to its size, then judges
   )
   t.match(jobRow(m.dataDir, swarm.id), { provider: b.pubkey }, 'the first pick stands')
 
-  rebuildsTheSame(t, m.dataDir)
+  rebuildsTheSame(t, m)
 })
 
 t.test('at its deadline a swarm stops collecting and waits for the pick; an empty one expires', async t => {

@@ -1,18 +1,13 @@
 // NIP-40 sweeps and the market: an open job whose request expires is gone; a delivered job's request and
 // result stay stored (hidden from readers) as its record, so a rebuild still finds them.
 import t from 'tap'
-import { rebuildMarket } from '../../market/fold.js'
+import { rebuildMarket } from '../../market/rebuild.js'
 import { now, signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
-import { openTestStore } from '../helpers/store.js'
+import { openTestStore, testMarketRules } from '../helpers/store.js'
 
 t.test("the sweeper keeps a delivered job's record and drops an expired open job", async t => {
-  const store = openTestStore(tempDir(t), 'agora.sqlite', {
-    flagThreshold: 3,
-    jobTtl: 86400,
-    disputeWindow: 86400,
-    escrowMargin: 3600,
-  })
+  const store = openTestStore(tempDir(t), 'agora.sqlite', testMarketRules(86400))
   t.teardown(() => store.close())
   const [customer, provider] = [signer(), signer()]
   const at = now()
@@ -66,12 +61,7 @@ t.test("the sweeper keeps a delivered job's record and drops an expired open job
 t.test(
   'an open job without a result for market.job_ttl seconds is expired by the sweep and takes no result',
   async t => {
-    const store = openTestStore(tempDir(t), 'agora.sqlite', {
-      flagThreshold: 3,
-      jobTtl: 60,
-      disputeWindow: 86400,
-      escrowMargin: 3600,
-    })
+    const store = openTestStore(tempDir(t), 'agora.sqlite', testMarketRules(60))
     t.teardown(() => store.close())
     const [customer, provider] = [signer(), signer()]
     const req = customer.sign({ kind: 5100, tags: [['bid', '1000']] })
@@ -85,7 +75,7 @@ t.test(
     store.writer.sweepExpired(sweptAt)
     t.equal(state(req.id), 'expired', 'expired once the ttl has passed')
     const live = store.db.prepare('SELECT id, state FROM market_jobs ORDER BY id').all()
-    rebuildMarket(store.db, 60, sweptAt)
+    rebuildMarket(store.db, { jobTtl: 60, at: sweptAt })
     t.same(store.db.prepare('SELECT id, state FROM market_jobs ORDER BY id').all(), live, 'a rebuild expires it too')
 
     const late = await store.save(provider.sign({ kind: 6100, tags: [['e', req.id]] }))

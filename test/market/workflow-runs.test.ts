@@ -108,7 +108,7 @@ t.test('a two-step workflow: step 0 at once, step 1 to its pinned provider on th
     ],
     'the ledger lists each step: its job, state, provider and result',
   )
-  rebuildsTheSame(t, m.dataDir)
+  rebuildsTheSame(t, m)
 })
 
 t.test('three steps from the JSON form; two competing results to a step make one next step', async t => {

@@ -11,6 +11,7 @@ import { createReader } from '../../relay/store/reader.js'
 import { openWriter, type WriterSetup } from '../../relay/writer-thread.js'
 import { now, signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
+import { testMarketRules } from '../helpers/store.js'
 import { waitFor } from '../helpers/wait.js'
 
 type T = Parameters<typeof tempDir>[0]
@@ -22,7 +23,7 @@ async function threadWriter(t: T, extra: Partial<WriterSetup> = {}) {
     file,
     synchronous: 'normal',
     batchMax: 1000,
-    market: { flagThreshold: 3, jobTtl: 86400, disputeWindow: 86400, escrowMargin: 3600 },
+    market: testMarketRules(),
     thread: true,
     onCommitted: saved => committed.push(saved.map(s => s.event.id)),
     ...extra,
@@ -136,7 +137,7 @@ t.test('a database from a newer agora stops the start with the reason', async t 
       file,
       synchronous: 'normal',
       batchMax: 10,
-      market: { flagThreshold: 3, jobTtl: 86400, disputeWindow: 86400, escrowMargin: 3600 },
+      market: testMarketRules(),
       thread: true,
       onCommitted: () => {},
     }),

@@ -27,7 +27,7 @@ t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouc
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 10)
+  t.equal(db.pragma('user_version', { simple: true }), 11)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
 })
@@ -63,7 +63,7 @@ t.test('a schema 4 store gains the received_at column, empty for the events it h
 
   const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 10)
+  t.equal(db.pragma('user_version', { simple: true }), 11)
   t.same(db.prepare('SELECT id, received_at FROM events').all(), [{ id: note.id, received_at: null }])
 })
 

@@ -10,6 +10,7 @@ import { connections } from './scenarios/connections.js'
 import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
 import { query } from './scenarios/query.js'
+import { standing } from './scenarios/standing.js'
 import { remoteRelay, repoRoot, startLocalRelay, type Overrides } from './target.js'
 
 export const USAGE = `usage: npm run bench -- <scenario> [--url ws://HOST:PORT [--pid PID]] [options]
@@ -20,6 +21,7 @@ scenarios (defaults in brackets):
                -w WINDOW [64] -r RUNS [3]
   query        -n STORE_EVENTS [1000000] -k QUERIES per shape [100] [--data DIR] [--load]
   connections  -c CONNECTIONS [10000]
+  standing     -n EDGES [100000] -r RUNS [3]   (agora's own computation of standing, in this process; no --url)
 
 common options:
   --url URL        benchmark a running relay instead of starting agora (loopback only)
@@ -53,7 +55,7 @@ const options = {
 
 export class UsageError extends Error {}
 
-export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections'] as const
+export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing'] as const
 
 export type Report = {
   scenario: string
@@ -212,6 +214,12 @@ export async function run(
     if (o.load && !url) throw new UsageError('--load goes with --url (a local store is filled by agora import)')
     opts = o
     outcome = await query(ctx, o)
+  } else if (scenario === 'standing') {
+    if (url) throw new UsageError('standing measures agora’s own computation in this process: no --url')
+    firstRelay = { url: 'in-process', local: true, commit: gitCommit() }
+    const o = { edges: int('events', v.events, 100_000), runs: int('runs', v.runs, 3) }
+    opts = o
+    outcome = await standing(ctx, o)
   } else {
     const o = { connections: int('connections', v.connections, 10_000) }
     opts = o

@@ -119,6 +119,16 @@ t.test('connections: every connection opens with a live subscription and the ser
   positive(t, r.results.connectionsPerSec, 'connections/s')
 })
 
+t.test('standing: a computation over N edges reaches keys beyond the roots and times each phase', async t => {
+  const r = await bench(t, 'standing', '-n', '2000', '-r', '1')
+  t.equal(r.relay.url, 'in-process')
+  const run = (r.results.runs as Record<string, number>[])[0]!
+  for (const k of ['firstMs', 'unchangedMs', 'oneTrustMs']) positive(t, run[k], k)
+  t.ok(run.keysWithStanding! > 10, `standing reaches beyond the 10 roots (${run.keysWithStanding})`)
+  t.ok(run.rowsWritten! > 0, `a new trust declaration rewrites rows (${run.rowsWritten})`)
+  t.same(r.results.median, run, 'one run is its own median')
+})
+
 t.test('--url benchmarks a relay the harness did not start, without server readings', async t => {
   const { url } = await startTestRelay(t)
   const r = await bench(t, 'ingest', '--url', url, '-n', '40', '-c', '1', '-w', '4', '-r', '1')
@@ -134,7 +144,8 @@ t.test('bad command lines are refused with a reason before anything starts', asy
   const dir = tempDir(t)
   const refused = (argv: string[], re: RegExp) =>
     t.rejects(run([...argv, '--out', dir, '--cache', dir], quiet), { constructor: UsageError, message: re })
-  await refused(['warp'], /give one scenario: ingest, fanout, query, connections/)
+  await refused(['warp'], /give one scenario: ingest, fanout, query, connections, standing/)
+  await refused(['standing', '--url', 'ws://127.0.0.1:7777'], /no --url/)
   await refused(['ingest', '--url', 'ws://example.com:7777'], /loopback/)
   await refused(['ingest', '-n', '0'], /--events must be an integer >= 1/)
   await refused(['ingest', '--set', 'nokey'], /--set takes KEY=VALUE/)

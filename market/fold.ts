@@ -35,7 +35,7 @@ import { makeProviders } from './fold/providers.js'
 import { makeReports } from './fold/reports.js'
 import { makeReviews } from './fold/reviews.js'
 import { makeSealed } from './fold/sealed.js'
-import { makeStanding } from './fold/standing.js'
+import { makeStandingReader, makeStandingWriter, type StandingDiff } from './fold/standing.js'
 import { makeSwarms } from './fold/swarms.js'
 import { makeWorkflows } from './fold/workflows.js'
 
@@ -77,7 +77,7 @@ export function makeMarket(db: Db) {
   const reviews = makeReviews(ctx, sealed)
   const providers = makeProviders(ctx)
   const delivery = makeDelivery(ctx, jobs, workflows, swarms)
-  const standing = makeStanding(db)
+  const standing = { reader: makeStandingReader(db), writer: makeStandingWriter(db) }
 
   // Feedback never moves a job (a stranger's "success" did in the seed). It may publish a sealed result's key, pick
   // a swarm's winner, fail a workflow's step (its pinned provider's `error`), or quote a price (with an amount).
@@ -169,17 +169,23 @@ export function makeMarket(db: Db) {
 
     /** Something standing is computed from changed outside the fold (a zap gate unlock). */
     inputsChanged: base.inputsChanged,
-    /** True when standing's inputs changed since it was last computed (and once after a start). */
+    /** True when standing's inputs changed since a computation last started (and once after a start). */
     standingDue: () => base.inputsPending(false),
+    /** A computation starts (here, or on the publisher thread): it sees every input changed until now. */
+    standingStarted: () => void base.inputsPending(true),
     /**
-     * Computes standing and reputation from the tables, inside the caller's transaction (market/fold/standing.ts):
-     * the keys whose reputation changed are touched, and the flags follow the reporters' new standing.
+     * Writes what a computation of standing found (market/fold/standing.ts), inside the caller's transaction: the
+     * keys whose assertion changed are touched, and the flags follow the reporters' new standing.
      */
+    applyStanding(diff: StandingDiff): void {
+      standing.writer.apply(diff)
+      diff.changed.forEach(ctx.touchProvider)
+      reports.computed(new Map(diff.reported))
+    },
+    /** Computes standing and reputation here and writes them, inside the caller's transaction. */
     computeStanding(rules: StandingRules): void {
       base.inputsPending(true)
-      const r = standing.compute(rules)
-      r.changed.forEach(ctx.touchProvider)
-      reports.computed(r.reported)
+      this.applyStanding(standing.reader.compute(rules))
     },
   }
 }

@@ -1,7 +1,9 @@
 // The market publisher as the relay runs it: on a thread of its own when the relay uses threads (the
-// default), or on the event loop (`store.writer_thread = false`, as the tests run).
+// default), or on the event loop (`store.writer_thread = false`, as the tests run). On its thread it also
+// computes standing when the writer asks (market/fold/standing.ts), so that the writer only writes the result.
 import { Worker } from 'node:worker_threads'
-import type { Touched } from './fold.js'
+import type { StandingRules, Touched } from './fold.js'
+import type { StandingDiff } from './fold/standing.js'
 import { makeOutputs } from './outputs.js'
 import type { Db } from '../relay/store/db.js'
 import type { Identity } from '../relay/identity.js'
@@ -9,11 +11,14 @@ import { startMarketPublisher, type PublisherSettings } from './publisher.js'
 import type { VerifiedEvent } from '../nips/nip01.js'
 import { workerUrl } from '../relay/worker-url.js'
 
-export type ToPublisher = { touch: Touched } | { settings: PublisherSettings } | { close: true }
-export type FromPublisher = { ready: true } | { store: string } | { closed: true }
+export type ToPublisher = { touch: Touched } | { settings: PublisherSettings } | { standing: true } | { close: true }
+export type FromPublisher =
+  { ready: true } | { store: string } | { standing: StandingDiff; tookMs: number } | { closed: true }
 
 export type Publisher = {
   touch(t: Touched): void
+  /** Computes standing on the publisher's thread (only there: inline, the writer computes it). */
+  standing?(): void
   /** The settings a reload may change. */
   settings(s: PublisherSettings): void
   /** Publishes what is pending (stored through `store`), then stops. */
@@ -33,6 +38,9 @@ export type PublisherSetup = {
   readonly settings: PublisherSettings
   /** Stores a relay-signed event through the writer. */
   readonly store: (e: VerifiedEvent, raw: string) => Promise<unknown>
+  /** How standing is computed, and where its results go (the writer's `applyStanding`). */
+  readonly standing: StandingRules
+  readonly applyStanding: (diff: StandingDiff, tookMs: number) => void
 }
 
 export async function openPublisher(setup: PublisherSetup): Promise<Publisher> {
@@ -55,11 +63,13 @@ export async function openPublisher(setup: PublisherSetup): Promise<Publisher> {
       dataDir: setup.dataDir,
       intervalMs: setup.intervalMs,
       settings: setup.settings,
+      standing: setup.standing,
     },
   })
   let closed: (() => void) | undefined
   worker.on('message', (m: FromPublisher) => {
     if ('store' in m) void setup.store(JSON.parse(m.store) as VerifiedEvent, m.store).catch(() => undefined)
+    else if ('standing' in m) setup.applyStanding(m.standing, m.tookMs)
     else if ('closed' in m) closed?.()
   })
   worker.on('error', err => console.error('agora: market publisher thread stopped:', err.message))
@@ -72,6 +82,7 @@ export async function openPublisher(setup: PublisherSetup): Promise<Publisher> {
   const exited = new Promise<void>(resolve => worker.once('exit', () => resolve()))
   return {
     touch: t => post({ touch: t }),
+    standing: () => post({ standing: true }),
     settings: s => post({ settings: s }),
     async close() {
       const done = new Promise<void>(resolve => (closed = resolve))

@@ -24,8 +24,8 @@ export const ITERATIONS = 48
  */
 export const FULL_TRUST = 100
 
-/** An edge along which a key passes standing: `weight` > 0 (several edges between the same keys add up). */
-export type Edge = { readonly from: string; readonly to: string; readonly weight: number }
+/** An edge along which a key passes standing: from, to, and a weight > 0 (several between the same keys add up). */
+export type Edge = readonly [from: string, to: string, weight: number]
 
 export type StandingInputs = {
   /** The roots: the relay key and the operator's `market.trust_roots`. They share the jumps equally. */
@@ -34,12 +34,20 @@ export type StandingInputs = {
   readonly pool: readonly { readonly key: string; readonly paid: number }[]
   /** 0 to 0.5; the roots share the rest (all of it when the pool is empty). */
   readonly poolShare: number
-  /** In storage order. Self-edges are ignored. */
+  /** In storage order (tuples, as the store's rows come). Self-edges are ignored. */
   readonly edges: readonly Edge[]
 }
 
-/** Every key the walk reached: its standing (the shares sum to 1) and its weight in [0, 1]. */
-export type Standing = ReadonlyMap<string, { readonly standing: number; readonly weight: number }>
+/** Every key the walk reached, in order of first appearance: its standing (the shares sum to 1) and weight (0-1). */
+export type Standing = {
+  readonly keys: readonly string[]
+  readonly standing: Float64Array
+  readonly weight: Float64Array
+  /** A key's standing and weight; undefined when the walk never reached it. */
+  get(key: string): { readonly standing: number; readonly weight: number } | undefined
+  /** A key's weight; undefined when the walk never reached it. */
+  weightOf(key: string): number | undefined
+}
 
 /** Computes the standing of every key the walk from the roots reaches. */
 export function computeStanding(inputs: StandingInputs): Standing {
@@ -66,28 +74,22 @@ export function computeStanding(inputs: StandingInputs): Standing {
   if (poolShare > 0)
     for (const p of inputs.pool)
       if (p.paid > 0) jumps.set(at(p.key), (jumps.get(at(p.key)) ?? 0) + (poolShare * p.paid) / paidTotal)
-  // Edges between the same keys add up, kept in order of first appearance.
-  const pairs = new Map<string, number>()
-  const from: number[] = []
-  const to: number[] = []
-  const weight: number[] = []
-  for (const e of inputs.edges) {
-    if (e.from === e.to || !(e.weight > 0)) continue
-    const [f, t] = [at(e.from), at(e.to)]
-    const key = `${f}:${t}`
-    const i = pairs.get(key)
-    if (i === undefined) {
-      pairs.set(key, from.length)
-      from.push(f)
-      to.push(t)
-      weight.push(e.weight)
-    } else weight[i]! += e.weight
+  // Edges between the same keys are walked as they are: the walk is the same as over their sum.
+  const from = new Int32Array(inputs.edges.length)
+  const to = new Int32Array(inputs.edges.length)
+  const share = new Float64Array(inputs.edges.length)
+  let m = 0
+  for (const [f, t, w] of inputs.edges) {
+    if (f === t || !(w > 0)) continue
+    from[m] = at(f)
+    to[m] = at(t)
+    share[m++] = w
   }
   const n = keys.length
   const out = new Float64Array(n)
-  for (let i = 0; i < from.length; i++) out[from[i]!]! += weight[i]!
+  for (let e = 0; e < m; e++) out[from[e]!]! += share[e]!
   // The share of a key's standing each of its edges carries.
-  const share = Float64Array.from(weight, (w, i) => (DAMPING * w) / out[from[i]!]!)
+  for (let e = 0; e < m; e++) share[e] = (DAMPING * share[e]!) / out[from[e]!]!
   const jumpTo = [...jumps.entries()]
   let s = new Float64Array(n)
   for (const [i, p] of jumpTo) s[i] = p
@@ -97,14 +99,36 @@ export function computeStanding(inputs: StandingInputs): Standing {
     // The walk jumps back from every key with probability 1 − DAMPING, and always from a key with no edges.
     let back = 1 - DAMPING
     for (let i = 0; i < n; i++) if (out[i] === 0) back += DAMPING * s[i]!
-    for (let e = 0; e < from.length; e++) next[to[e]!]! += s[from[e]!]! * share[e]!
+    for (let e = 0; e < m; e++) next[to[e]!]! += s[from[e]!]! * share[e]!
     for (const [i, p] of jumpTo) next[i]! += back * p
     ;[s, next] = [next, s]
   }
   // A key at 1 / FULL_TRUST of what a sole root passes to each trusted key has full weight.
   const reference = ((1 - DAMPING) * rootShare * DAMPING) / FULL_TRUST
-  const result = new Map<string, { standing: number; weight: number }>()
+  const reached: string[] = []
+  const reachedAt = new Map<string, number>()
   for (let i = 0; i < n; i++)
-    if (s[i]! > 0) result.set(keys[i]!, { standing: s[i]!, weight: Math.min(1, s[i]! / reference) })
-  return result
+    if (s[i]! > 0) {
+      reachedAt.set(keys[i]!, reached.length)
+      reached.push(keys[i]!)
+    }
+  const standing = new Float64Array(reached.length)
+  const weight = new Float64Array(reached.length)
+  reached.forEach((key, j) => {
+    standing[j] = s[index.get(key)!]!
+    weight[j] = Math.min(1, standing[j]! / reference)
+  })
+  return {
+    keys: reached,
+    standing,
+    weight,
+    get(key) {
+      const j = reachedAt.get(key)
+      return j === undefined ? undefined : { standing: standing[j]!, weight: weight[j]! }
+    },
+    weightOf(key) {
+      const j = reachedAt.get(key)
+      return j === undefined ? undefined : weight[j]!
+    },
+  }
 }

@@ -19,7 +19,7 @@ import { makeVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
 import { openWriter } from './writer-thread.js'
 import { openQueries } from './reader-pool.js'
-import { marketRules } from '../market/fold.js'
+import { marketRules, standingRules } from '../market/fold.js'
 import { cachedKeysets } from '../market/keysets.js'
 import { cachedResolver, httpLnurlResolver } from '../market/lnurl.js'
 import { httpMintClient } from '../market/mint-client.js'
@@ -78,6 +78,8 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   let publisher: Publisher | undefined
   let arbiter: ReturnType<typeof startEscrowArbiter> | undefined
   let runner: ReturnType<typeof startWorkflowRunner> | undefined
+  // A computation of standing the writer asked for before the publisher was up.
+  let standingAsked = false
   // The writer creates the database, so it starts before the reader opens it.
   const writer = await openWriter({
     file: databaseFile(dataDir),
@@ -91,6 +93,10 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       arbiter?.touch(t.jobs)
       if (t.jobs.length > 0) runner?.touch()
     },
+    // With threads, the publisher's thread computes standing and the writer only writes it (DESIGN §7.7).
+    ...(cfg.store.writer_thread && cfg.market.enabled
+      ? { onStandingDue: () => (publisher ? publisher.standing?.() : (standingAsked = true)) }
+      : {}),
   })
   const readDb = openReadDb(databaseFile(dataDir))
   const reader = createReader(readDb)
@@ -111,7 +117,10 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       intervalMs: cfg.market.publish_interval,
       settings: publisherSettings(cfg),
       store: (e, raw) => writer.enqueue(e, raw),
+      standing: standingRules(cfg, identity.pubkey),
+      applyStanding: (diff, tookMs) => writer.applyStanding(diff, tookMs),
     })
+  if (standingAsked) publisher?.standing?.()
   const arbiterSettings = (c: Config) => ({
     jobTtl: c.market.job_ttl,
     disputeWindow: c.market.dispute_window,

@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads'
 import type { VerifiedEvent } from '../nips/nip01.js'
 import type { MarketRules, Touched } from '../market/fold.js'
+import type { StandingDiff } from '../market/fold/standing.js'
 import type { WriteNote } from '../policies/types.js'
 import { openWriteDb } from './store/db.js'
 import type { WriteOutcome } from './store/writes.js'
@@ -15,6 +16,8 @@ export type RelayWriter = {
   enqueue(event: VerifiedEvent, raw: string, note?: WriteNote): Promise<WriteOutcome>
   /** Deletes expired events; resolves with how many went. */
   sweepExpired(now: number): Promise<number>
+  /** Writes the standing computed elsewhere (the publisher thread), which took `tookMs`. */
+  applyStanding(diff: StandingDiff, tookMs: number): void
   /** Commits what is queued, then closes the database. */
   close(): Promise<void>
 }
@@ -29,6 +32,11 @@ export type WriterSetup = {
   readonly onCommitted: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
   /** Called after a commit or sweep that changed jobs or providers in the market. */
   readonly onTouched?: (t: Touched) => void
+  /**
+   * With the writer on its thread: asks for standing to be computed elsewhere (the publisher thread), which hands
+   * it back through `applyStanding`. Without it, or inline, the writer computes standing itself.
+   */
+  readonly onStandingDue?: () => void
   /** Milliseconds between passive checkpoints, and the WAL size at which the writer starts it over. */
   readonly checkpointMs?: number
   readonly walRestartPages?: number
@@ -37,6 +45,7 @@ export type WriterSetup = {
 export type ToWriter =
   | { op: 'write'; seq: number; items: [raw: string, note: WriteNote | undefined][] }
   | { op: 'sweep'; seq: number; now: number }
+  | { op: 'standing'; diff: StandingDiff; tookMs: number }
   | { op: 'close'; seq: number }
 type Outcome = WriteOutcome | { error: string }
 export type FromWriter =
@@ -46,6 +55,7 @@ export type FromWriter =
   | { seq: number; swept: number }
   | { seq: number; closed: true }
   | { touched: Touched }
+  | { standingDue: true }
 
 type Pending = {
   event: VerifiedEvent
@@ -63,7 +73,12 @@ const RESTART_PAGES = 32768
 export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
   if (!setup.thread) {
     const writer = createWriter(openWriteDb(setup.file, setup.synchronous), setup)
-    return { enqueue: writer.enqueue, sweepExpired: async now => writer.sweepExpired(now), close: writer.close }
+    return {
+      enqueue: writer.enqueue,
+      sweepExpired: async now => writer.sweepExpired(now),
+      applyStanding: writer.applyStanding,
+      close: writer.close,
+    }
   }
   // The checkpoint thread tells the writer how large the WAL has grown.
   const walPages = new Int32Array(new SharedArrayBuffer(4))
@@ -75,6 +90,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
       market: setup.market,
       walPages,
       restartPages: setup.walRestartPages ?? RESTART_PAGES,
+      offloadStanding: setup.onStandingDue !== undefined,
     },
   })
   await new Promise<void>((resolve, reject) => {
@@ -111,6 +127,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
   worker.on('exit', code => die(new Error(`writer thread exited (code ${code})`)))
   worker.on('message', (m: FromWriter) => {
     if ('touched' in m) return setup.onTouched?.(m.touched)
+    if ('standingDue' in m) return setup.onStandingDue?.()
     if (!('seq' in m)) return
     const batch = writes.get(m.seq)
     if (batch && 'outcomes' in m) {
@@ -139,7 +156,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     writes.set(n, batch)
     worker.postMessage({ op: 'write', seq: n, items: batch.map(p => [p.raw, p.note]) } satisfies ToWriter)
   }
-  const call = (msg: ToWriter) =>
+  const call = (msg: Extract<ToWriter, { seq: number }>) =>
     new Promise<FromWriter>((done, fail) => {
       if (dead) return fail(dead)
       calls.set(msg.seq, { done, fail })
@@ -158,6 +175,9 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
           setImmediate(flush)
         }
       }),
+    applyStanding: (diff, tookMs) => {
+      if (!dead && !closing) worker.postMessage({ op: 'standing', diff, tookMs } satisfies ToWriter)
+    },
     sweepExpired: async now => {
       const m = await call({ op: 'sweep', seq: ++seq, now })
       return 'swept' in m ? m.swept : 0

@@ -10,7 +10,7 @@ import type { ToWriter, FromWriter } from './writer-thread.js'
 
 const port = parentPort!
 const post = (m: FromWriter) => port.postMessage(m)
-const { file, synchronous, batchMax, market, walPages, restartPages } = workerData as {
+const { file, synchronous, batchMax, market, walPages, restartPages, offloadStanding } = workerData as {
   file: string
   synchronous: 'full' | 'normal'
   batchMax: number
@@ -18,6 +18,8 @@ const { file, synchronous, batchMax, market, walPages, restartPages } = workerDa
   /** The WAL size in pages, as the checkpoint thread last saw it. */
   walPages: Int32Array
   restartPages: number
+  /** Standing is computed on the publisher thread, and comes back as `standing` messages. */
+  offloadStanding: boolean
 }
 
 let writer: ReturnType<typeof createWriter>
@@ -30,7 +32,13 @@ try {
     const [r] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[]
     if (r?.busy === 0) Atomics.store(walPages, 0, 0)
   }
-  writer = createWriter(db, { batchMax, market, afterCommit, onTouched: touched => post({ touched }) })
+  writer = createWriter(db, {
+    batchMax,
+    market,
+    afterCommit,
+    onTouched: touched => post({ touched }),
+    ...(offloadStanding ? { offloadStanding: () => post({ standingDue: true }) } : {}),
+  })
 } catch (err) {
   post({ failed: err instanceof Error ? err.message : String(err) })
   throw err
@@ -50,6 +58,7 @@ port.on('message', (m: ToWriter) => {
     })
     answering.add(answer)
   } else if (m.op === 'sweep') post({ seq: m.seq, swept: writer.sweepExpired(m.now) })
+  else if (m.op === 'standing') writer.applyStanding(m.diff, m.tookMs)
   else
     void writer
       .close()

@@ -4,6 +4,7 @@ import type { VerifiedEvent } from '../nips/nip01.js'
 import type { WriteNote } from '../policies/types.js'
 import type { Db } from './store/db.js'
 import type { MarketRules, Touched } from '../market/fold.js'
+import type { StandingDiff } from '../market/fold/standing.js'
 import { makeWrites, type WriteOutcome } from './store/writes.js'
 
 type Pending = {
@@ -24,10 +25,15 @@ export type WriterOptions = {
   readonly afterCommit?: () => void
   /** Called after a commit or sweep that changed jobs or providers in the market. */
   readonly onTouched?: (t: Touched) => void
+  /**
+   * Asks for standing to be computed elsewhere (the publisher thread), which hands the result to `applyStanding`;
+   * without it the writer computes standing itself, between batches.
+   */
+  readonly offloadStanding?: () => void
 }
 
 // A computation of standing waits at least this many times its last duration, so it never takes more than a
-// twentieth of the writer's time, however large the market grows (unless the interval is 0, as in tests).
+// twentieth of the time of the thread that runs it, however large the market grows (unless the interval is 0).
 const STANDING_SHARE = 20
 
 /** Creates the writer over a connection it then owns. */
@@ -37,10 +43,12 @@ export function createWriter(db: Db, opts: WriterOptions) {
   let scheduled = false
   let closed = false
   const idle: (() => void)[] = []
-  // Standing (DESIGN §7.7) is computed here, between batches and never per event, once its inputs changed: at
-  // most every market.standing_interval, and on close so that a stopped relay's tables are current.
+  // Standing (DESIGN §7.7) is computed once its inputs changed, never per event: at most every
+  // market.standing_interval, by the publisher thread when there is one (`offloadStanding`), else here between
+  // batches; and here on close, so that a stopped relay's tables are current.
   let standingAt = 0
   let standingTimer: NodeJS.Timeout | undefined
+  let standingAway = false
 
   const commit = db.transaction((batch: Pending[]) => batch.map(p => writes.save(p.event, p.raw, p.note)))
 
@@ -69,9 +77,13 @@ export function createWriter(db: Db, opts: WriterOptions) {
     if (queue.length === 0) idle.splice(0).forEach(f => f())
   }
 
-  /** Computes standing if its inputs changed and its interval has passed (`now`: whatever the interval). */
+  /**
+   * Starts a computation of standing if its inputs changed and its interval has passed; `now` (on close) computes
+   * here whatever the interval, also when one asked of the publisher thread never came back.
+   */
   function standing(now: boolean): void {
-    if (!opts.market || !writes.standingDue()) return
+    if (!opts.market || !(writes.standingDue() || (now && standingAway))) return
+    if (!now && standingAway) return
     const wait = standingAt - Date.now()
     if (!now && wait > 0) {
       standingTimer ??= setTimeout(() => {
@@ -80,11 +92,21 @@ export function createWriter(db: Db, opts: WriterOptions) {
       }, wait).unref()
       return
     }
+    if (opts.offloadStanding && !now) {
+      writes.standingStarted()
+      standingAway = true
+      return opts.offloadStanding()
+    }
     const started = performance.now()
     db.transaction(() => writes.computeStanding()).immediate()
-    const took = performance.now() - started
-    const interval = opts.market.standing.intervalMs
-    standingAt = interval === 0 ? 0 : Date.now() + Math.max(interval, STANDING_SHARE * took)
+    computed(performance.now() - started)
+  }
+
+  /** A computation's result is in: the next waits its interval, and 20 times what this one took. */
+  function computed(tookMs: number): void {
+    standingAway = false
+    const interval = opts.market!.standing.intervalMs
+    standingAt = interval === 0 ? 0 : Date.now() + Math.max(interval, STANDING_SHARE * tookMs)
     opts.afterCommit?.()
     touched()
   }
@@ -116,6 +138,13 @@ export function createWriter(db: Db, opts: WriterOptions) {
       touched()
       standing(false)
       return n
+    },
+    /** Writes the standing the publisher thread computed, which took it `tookMs`; then starts the next if due. */
+    applyStanding(diff: StandingDiff, tookMs: number): void {
+      if (closed) return
+      db.transaction(() => writes.applyStanding(diff)).immediate()
+      computed(tookMs)
+      standing(false)
     },
     /** Waits for queued events to commit and brings standing up to date, then closes the connection. */
     async close(): Promise<void> {

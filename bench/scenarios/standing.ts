@@ -1,14 +1,16 @@
-// standing: how long one computation of standing and reputation takes on the writer (market/fold/standing.ts),
-// on a store whose market tables hold N edges: trust declarations (20 %), paid customer -> provider pairs (70 %)
+// standing: how long one computation of standing and reputation takes (market/fold/standing.ts) on a store whose
+// market tables hold N edges: trust declarations (20 %), paid customer -> provider pairs (70 %)
 // and good reviews of paid jobs (10 %), with a payment per pair, attestations and reports besides. Each run times
-// the first computation (every row written), one with nothing changed, and one after a new trust declaration (the
-// rows whose bits moved written), each in its own transaction, as the writer runs it. No relay: the store is
-// filled with SQL in a temp dir (removed after), and the computation runs in this process.
+// the first computation (every row written), one with nothing changed, and one after a new trust declaration,
+// each in two parts as the relay runs them: reading and computing in one read transaction (the publisher
+// thread's work) and writing the rows that changed (the writer's). No relay: the store is filled with SQL in a
+// temp dir (removed after), and both parts run in this process.
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeMarket } from '../../market/fold.js'
+import { makeMarket, type Market, type StandingRules } from '../../market/fold.js'
+import { makeStandingReader } from '../../market/fold/standing.js'
 import { openWriteDb, type Db } from '../../relay/store/db.js'
 import { rng } from '../random.js'
 import type { Ctx, Outcome } from '../scenario.js'
@@ -16,7 +18,9 @@ import { median, round, table } from '../stats.js'
 
 export type StandingOptions = { edges: number; runs: number }
 
-type Run = { firstMs: number; unchangedMs: number; oneTrustMs: number; rowsWritten: number; keysWithStanding: number }
+/** One computation: reading and computing (the publisher thread's part), writing the rows that changed (the writer's). */
+type Phase = { computeMs: number; applyMs: number; rows: number }
+type Run = { first: Phase; unchanged: Phase; oneTrust: Phase; keysWithStanding: number }
 
 const key = (i: number) => createHash('sha256').update(`key ${i}`).digest('hex')
 
@@ -69,12 +73,18 @@ function fill(db: Db, edges: number, seed: number): string[] {
   return keys.slice(0, 10)
 }
 
-/** Milliseconds one computation takes, in a transaction of its own, as the writer runs it. */
-function timed(db: Db, compute: () => void): number {
+/** One computation as the relay runs it: read and computed in one read transaction, then written by the writer. */
+function phase(db: Db, reader: ReturnType<typeof makeStandingReader>, market: Market, rules: StandingRules): Phase {
   const started = performance.now()
-  db.transaction(compute).immediate()
-  return performance.now() - started
+  const diff = db.transaction(() => reader.compute(rules))()
+  const computed = performance.now()
+  db.transaction(() => market.applyStanding(diff)).immediate()
+  const { standing, reputation } = diff
+  const rows = standing.put.length + standing.drop.length + reputation.put.length + reputation.drop.length
+  return { computeMs: computed - started, applyMs: performance.now() - computed, rows }
 }
+
+const PHASES = { first: 'first', unchanged: 'nothing changed', oneTrust: 'after one trust' } as const
 
 export async function standing(ctx: Ctx, o: StandingOptions): Promise<Outcome> {
   const runs: Run[] = []
@@ -85,49 +95,37 @@ export async function standing(ctx: Ctx, o: StandingOptions): Promise<Outcome> {
       const roots = fill(db, o.edges, ctx.seed + r)
       ctx.log(`run ${r + 1}: ${o.edges} edges filled`)
       const market = makeMarket(db)
+      const reader = makeStandingReader(db)
       const rules = { roots, poolShare: 0.01, intervalMs: 0 }
-      const firstMs = timed(db, () => market.computeStanding(rules))
-      const unchangedMs = timed(db, () => market.computeStanding(rules))
+      const first = phase(db, reader, market, rules)
+      const unchanged = phase(db, reader, market, rules)
       db.prepare('INSERT INTO market_trust (truster, trusted, id) VALUES (?, ?, ?)').run(roots[0], key(11), key(-1e9))
-      const changes = db.prepare('SELECT total_changes()').pluck()
-      const before = changes.get() as number
-      const oneTrustMs = timed(db, () => market.computeStanding(rules))
-      const rowsWritten = (changes.get() as number) - before
+      const oneTrust = phase(db, reader, market, rules)
       const keysWithStanding = db.prepare('SELECT COUNT(*) FROM market_standing').pluck().get() as number
       db.close()
-      runs.push({ firstMs, unchangedMs, oneTrustMs, rowsWritten, keysWithStanding })
-      ctx.log(
-        `run ${r + 1}: first ${round(firstMs)} ms, unchanged ${round(unchangedMs)} ms, one trust ${round(oneTrustMs)} ms`,
-      )
+      runs.push({ first, unchanged, oneTrust, keysWithStanding })
+      ctx.log(`run ${r + 1}: ${JSON.stringify(runs.at(-1))}`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   }
-  const med = (k: keyof Run) => round(median(runs.map(x => x[k])))
-  const summary = {
-    firstMs: med('firstMs'),
-    unchangedMs: med('unchangedMs'),
-    oneTrustMs: med('oneTrustMs'),
-    rowsWritten: med('rowsWritten'),
-    keysWithStanding: med('keysWithStanding'),
-  }
+  const med = (pick: (r: Run) => number) => round(median(runs.map(pick)))
+  const phases = Object.keys(PHASES) as (keyof typeof PHASES)[]
+  const summary = Object.fromEntries(
+    phases.map(p => [
+      p,
+      { computeMs: med(r => r[p].computeMs), applyMs: med(r => r[p].applyMs), rows: med(r => r[p].rows) },
+    ]),
+  ) as Record<keyof typeof PHASES, Phase>
+  const keysWithStanding = med(r => r.keysWithStanding)
+  const rows = phases.map(p => [
+    `${o.edges} edges, ${PHASES[p]}`,
+    summary[p].computeMs,
+    summary[p].applyMs,
+    summary[p].rows,
+  ])
   return {
-    results: {
-      runs: runs.map(x => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, round(v)]))),
-      median: summary,
-    },
-    table: table(
-      ['edges', 'first (ms)', 'unchanged (ms)', 'after one trust (ms)', 'rows written', 'keys with standing'],
-      [
-        [
-          String(o.edges),
-          summary.firstMs,
-          summary.unchangedMs,
-          summary.oneTrustMs,
-          summary.rowsWritten,
-          summary.keysWithStanding,
-        ],
-      ],
-    ),
+    results: { runs, median: { ...summary, keysWithStanding } },
+    table: `${table(['computation', 'read + compute (ms)', 'write (ms)', 'rows written'], rows)}\nkeys with standing: ${keysWithStanding}`,
   }
 }

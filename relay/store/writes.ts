@@ -6,6 +6,7 @@ import { deletedAddresses, deletedIds } from '../../nips/nip09.js'
 import { expiresAt } from '../../nips/nip40.js'
 import type { WriteNote } from '../../policies/types.js'
 import { makeMarket, type MarketRules, type StoredKey, type Touched } from '../../market/fold.js'
+import type { StandingDiff } from '../../market/fold/standing.js'
 import type { Db } from './db.js'
 
 /** What happened to one event handed to the writer. */
@@ -153,8 +154,12 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
 
   /** True when the market's standing should be computed again (its inputs changed). */
   const standingDue = () => market?.standingDue() ?? false
-  /** Computes the market's standing and reputation; must run inside a transaction of the writer's. */
+  /** A computation of standing starts elsewhere (the publisher thread): the inputs changed until now are its. */
+  const standingStarted = () => market?.standingStarted()
+  /** Computes the market's standing and reputation here; must run inside a transaction of the writer's. */
   const computeStanding = () => rules && market?.computeStanding(rules.standing)
+  /** Writes what a computation elsewhere found; must run inside a transaction of the writer's. */
+  const applyStanding = (diff: StandingDiff) => market?.applyStanding(diff)
 
-  return { save, sweepExpired, drainTouched, standingDue, computeStanding }
+  return { save, sweepExpired, drainTouched, standingDue, standingStarted, computeStanding, applyStanding }
 }

@@ -1,11 +1,11 @@
 // The market publisher on its own thread (the default when the relay runs threads): outputs are built
 // and signed there, stored through the writer, and reach subscribers; a close publishes what is pending
-// first.
+// first. Standing is computed there too, and the writer only writes it.
 import t from 'tap'
 import { verifyEvent } from 'nostr-tools/pure'
 import { connectFor } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
-import { accepted, outputWhen, request, result, tag } from '../helpers/market.js'
+import { accepted, outputWhen, rebuildsTheSame, request, result, tag, trust } from '../helpers/market.js'
 import { startTestRelay } from '../helpers/relay.js'
 
 t.test('a delivered job gets its ledger entry and the provider its assertion from the publisher thread', async t => {
@@ -32,6 +32,31 @@ t.test('a delivered job gets its ledger entry and the provider its assertion fro
     'assertion',
   )
   t.ok(verifyEvent({ ...assertion }))
+})
+
+t.test("standing computed on the publisher's thread reaches the gates, the assertions and a rebuild", async t => {
+  const [root, customer, provider] = [signer(), signer(), signer()]
+  const m = await startTestRelay(t, {
+    'store.writer_thread': true,
+    'market.publish_interval': 50,
+    'market.assertion_interval': 0,
+    'market.standing_interval': 0,
+    'market.trust_roots': [root.pubkey],
+  })
+  const c = await connectFor(t, m.url)
+  const gated = request(signer(), { bid: 1_000, tags: [['min_reputation', '100']] })
+  await accepted(t, c, gated, 'a request gated at 100')
+  await accepted(t, c, trust(root, provider.pubkey), "the root's trust in the provider")
+  await accepted(t, c, trust(customer, provider.pubkey), 'a trust declaration from a key without standing')
+  const out = await outputWhen(c, m.relay.pubkey, 30382, provider.pubkey, e => tag(e, 'score') === '100', 'score')
+  t.same(
+    out.tags.find(x => x[0] === 'input' && x[1] === 'trust'),
+    ['input', 'trust', '1', '2'],
+    'two declarations, one from a key with standing',
+  )
+  await accepted(t, c, result(provider, gated), 'the provider meets the gate, as the thread computed')
+  await m.relay.close()
+  rebuildsTheSame(t, m)
 })
 
 t.test('closing the relay publishes the outputs still waiting for their interval', async t => {

@@ -253,7 +253,9 @@ export async function run(
   io.print(
     [
       '',
-      `${scenario} against ${report.relay.url}${report.relay.local ? ` (local agora ${report.relay.commit ?? ''}, verifier ${report.relay.verifier ?? '?'})` : ''}`,
+      report.relay.url === 'in-process'
+        ? `${scenario} in this process (agora ${report.relay.commit ?? ''})`
+        : `${scenario} against ${report.relay.url}${report.relay.local ? ` (local agora ${report.relay.commit ?? ''}, verifier ${report.relay.verifier ?? '?'})` : ''}`,
       `machine: ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB, node ${m.node}, load ${m.loadavg.start.join(' ')} at start, ${m.loadavg.end.join(' ')} at end`,
       '',
       outcome.table,

@@ -60,7 +60,7 @@ export function makeOutputs(db: Db) {
       'SELECT ref, via, evidence, msats FROM market_payments WHERE job = ? AND provider = ? ORDER BY ref',
     ),
     delivered: db.prepare(
-      'SELECT SUM(delivered) AS n, SUM(response_s) * 1.0 / SUM(delivered) AS response FROM market_pairs WHERE provider = ?',
+      'SELECT delivered AS n, response_s * 1.0 / delivered AS response FROM market_deliveries WHERE provider = ?',
     ),
     reputation: db.prepare('SELECT * FROM market_reputation WHERE pubkey = ?'),
     weight: db.prepare('SELECT weight FROM market_standing WHERE pubkey = ?').pluck(),
@@ -176,14 +176,14 @@ export function makeOutputs(db: Db) {
       const r = (q.reputation.get(pubkey) as Reputation | undefined) ?? NO_REPUTATION
       const frauds = q.frauds.get(pubkey) as number
       const flagged = r.reports >= flagThreshold || frauds > 0
-      const done = q.delivered.get(pubkey) as { n: number | null; response: number | null }
+      const done = (q.delivered.get(pubkey) as { n: number; response: number } | undefined) ?? { n: 0, response: null }
       const lastSeen = q.lastSeen.get(pubkey) as number | null
       const tags = [
         ['d', pubkey],
         ['p', pubkey],
         ['rank', str(rank(r.score, flagged))],
         ['score', str(r.score)],
-        ['jobs_delivered', str(done.n ?? 0)],
+        ['jobs_delivered', str(done.n)],
         ['jobs_paid', counted(r.jobs_paid)],
         ['jobs_refunded', counted(r.jobs_refunded)],
         ['avg_rating', (r.avg_rating ?? 0).toFixed(2)],

@@ -34,8 +34,8 @@ function fill(db: Db, edges: number, seed: number): string[] {
   const q = {
     trust: db.prepare('INSERT OR IGNORE INTO market_trust (truster, trusted, id) VALUES (?, ?, ?)'),
     pair: db.prepare(
-      `INSERT INTO market_pairs (provider, customer, delivered, paid, refunded, response_s) VALUES (?, ?, ?, ?, 0, 10)
-       ON CONFLICT DO UPDATE SET delivered = delivered + excluded.delivered, paid = paid + excluded.paid`,
+      `INSERT INTO market_pairs (provider, customer, paid, refunded) VALUES (?, ?, ?, 0)
+       ON CONFLICT DO UPDATE SET paid = paid + excluded.paid`,
     ),
     pay: db.prepare(
       "INSERT INTO market_payments (ref, via, evidence, provider, payer, job, msats, at) VALUES (?, 'zap', ?, ?, ?, NULL, ?, 0)",
@@ -59,7 +59,7 @@ function fill(db: Db, edges: number, seed: number): string[] {
     for (let i = 0; i < edges * 0.2; i++) q.trust.run(anyone(), anyone(), id())
     for (let i = 0; i < edges * 0.7; i++) {
       const [p, c] = [provider(), anyone()]
-      q.pair.run(p, c, 1, 1)
+      q.pair.run(p, c, 1)
       q.pay.run(id(), id(), p, c, 1000 + r.int(100_000))
     }
     for (let i = 0; i < edges * 0.1; i++) {

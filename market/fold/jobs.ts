@@ -1,4 +1,5 @@
-// Jobs (DESIGN §7.2): the only writer of market_jobs, market_implied, market_pairs and market_quotes. Other
+// Jobs (DESIGN §7.2): the only writer of market_jobs, market_implied, market_deliveries, market_pairs and
+// market_quotes. Other
 // concerns move a job through these functions (lock it, deliver it, mark it paid or cancelled), never by SQL of
 // their own. Quotes (feedback with an amount) live here too: what a provider asks for a job.
 import { reject, type NostrEvent, type Rejection } from '../../nips/nip01.js'
@@ -27,9 +28,8 @@ export function makeJobs(ctx: Ctx) {
       )
       .pluck(),
     delivered: db.prepare(
-      `INSERT INTO market_pairs (provider, customer, delivered, paid, refunded, response_s) VALUES (?, ?, 1, 0, 0, ?)
-       ON CONFLICT (provider, customer) DO UPDATE SET delivered = delivered + 1,
-         response_s = response_s + excluded.response_s`,
+      `INSERT INTO market_deliveries (provider, delivered, response_s) VALUES (?, 1, ?)
+       ON CONFLICT (provider) DO UPDATE SET delivered = delivered + 1, response_s = response_s + excluded.response_s`,
     ),
     lock: db.prepare("UPDATE market_jobs SET state = 'locked', provider = ? WHERE seq = ? AND state = 'open'"),
     unlock: db.prepare("UPDATE market_jobs SET state = 'open', provider = NULL WHERE seq = ? AND state = 'locked'"),
@@ -47,8 +47,11 @@ export function makeJobs(ctx: Ctx) {
       "UPDATE market_jobs SET state = 'expired' WHERE state IN ('open', 'locked') AND received_at <= ? RETURNING id, workflow",
     ),
     setPaid: db.prepare('UPDATE market_jobs SET paid_msats = ?, state = ?, paid_at = ? WHERE seq = ?'),
-    paidCount: db.prepare('UPDATE market_pairs SET paid = paid + ? WHERE provider = ? AND customer = ?'),
-    refundedCount: db.prepare('UPDATE market_pairs SET refunded = refunded + 1 WHERE provider = ? AND customer = ?'),
+    pair: db.prepare(
+      `INSERT INTO market_pairs (provider, customer, paid, refunded) VALUES (@provider, @customer, @paid, @refunded)
+       ON CONFLICT (provider, customer) DO UPDATE SET paid = paid + @paid, refunded = refunded + @refunded`,
+    ),
+    dropPair: db.prepare('DELETE FROM market_pairs WHERE provider = ? AND customer = ? AND paid = 0 AND refunded = 0'),
     quote: db.prepare(
       'INSERT INTO market_quotes (seq, job_seq, provider, amount_msats, created_at) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -68,9 +71,17 @@ export function makeJobs(ctx: Ctx) {
     dropOpenJob: db.prepare("DELETE FROM market_jobs WHERE seq = ? AND state IN ('open', 'expired')"),
     dropJobQuotes: db.prepare('DELETE FROM market_quotes WHERE job_seq = ?'),
     dropQuote: db.prepare('DELETE FROM market_quotes WHERE seq = ?'),
-    // A delivery is never undone: a delivered job's request and result stay as its record.
+    // A report counts when its author was the customer of a delivered job of the reported provider. Reports are
+    // rare: this walks the reporter's job requests, the jobs it posted elsewhere, and its workflows' steps.
     counterparty: db
-      .prepare('SELECT 1 FROM market_pairs WHERE provider = ? AND customer = ? AND delivered > 0')
+      .prepare(
+        `SELECT 1 FROM events e JOIN market_jobs j ON j.seq = e.seq
+         WHERE e.pubkey = @customer AND e.kind BETWEEN 5000 AND 5999 AND j.provider = @provider AND j.state IN ('delivered', 'paid')
+         UNION ALL SELECT 1 FROM market_implied i JOIN market_jobs j ON j.seq = i.seq
+         WHERE i.customer = @customer AND j.provider = @provider AND j.state IN ('delivered', 'paid')
+         UNION ALL SELECT 1 FROM market_workflows w JOIN market_jobs j ON j.workflow = w.id
+         WHERE w.customer = @customer AND j.provider = @provider AND j.state IN ('delivered', 'paid') LIMIT 1`,
+      )
       .pluck(),
   }
 
@@ -123,7 +134,7 @@ export function makeJobs(ctx: Ctx) {
     markDelivered(j: DeliverableJob, provider: string, result: Delivery): boolean {
       const response = q.deliver.get(provider, result.id, result.msats, result.createdAt, j.seq) as number | undefined
       if (response === undefined) return false
-      q.delivered.run(provider, j.customer, response)
+      q.delivered.run(provider, response)
       ctx.touchJob(j.id)
       ctx.touchProvider(provider)
       return true
@@ -139,7 +150,7 @@ export function makeJobs(ctx: Ctx) {
     expire: (receivedBy: number) => q.expire.all(receivedBy) as { id: string; workflow: string | null }[],
     /** A delivered escrowed job's payment went back to its customer (a dispute lost). */
     refunded(j: HeldJob): void {
-      q.refundedCount.run(j.provider, j.customer)
+      q.pair.run({ provider: j.provider, customer: j.customer, paid: 0, refunded: 1 })
       ctx.inputsChanged()
     },
 
@@ -147,7 +158,8 @@ export function makeJobs(ctx: Ctx) {
     setPaid(j: HeldJob, paidMsats: number, state: JobState, paidAt: number | null): void {
       q.setPaid.run(paidMsats, state, paidAt, j.seq)
       if (state === j.state || !j.provider) return
-      q.paidCount.run(state === 'paid' ? 1 : -1, j.provider, j.customer)
+      q.pair.run({ provider: j.provider, customer: j.customer, paid: state === 'paid' ? 1 : -1, refunded: 0 })
+      q.dropPair.run(j.provider, j.customer)
       ctx.inputsChanged()
     },
 
@@ -157,7 +169,7 @@ export function makeJobs(ctx: Ctx) {
     quoteOf: (eventId: string, provider: string) => q.quoteOf.get(eventId, provider) as string | undefined,
     deliveredBy,
     /** True when `customer` had a job delivered by `provider` (the report rule). */
-    deliveredFor: (customer: string, provider: string) => q.counterparty.get(provider, customer) !== undefined,
+    deliveredFor: (customer: string, provider: string) => q.counterparty.get({ customer, provider }) !== undefined,
 
     /** Feedback with an amount from a provider the job is open to is a quote: what that provider asks. */
     quote(e: NostrEvent, seq: number): void {

@@ -310,6 +310,9 @@ t.test("nobody deals with itself: a workflow's customer is its steps' customer, 
   )
   await accepted(t, c, result(provider, step!), "another provider's delivery")
   await accepted(t, c, review(customer, step!, provider.pubkey, 4), "the workflow's customer reviews the step")
+  await accepted(t, c, report(customer, provider.pubkey), "and reports the step's provider")
+  const reported = await assertion(m, provider.pubkey, e => input(e, 'reports')?.[1] === '1', 'the step’s provider')
+  t.same(input(reported, 'reports'), ['0', '1'], "the report counts as a customer's (of no standing)")
   await refused(
     t,
     c,

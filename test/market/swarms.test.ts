@@ -100,7 +100,7 @@ t.test('a swarm collects one submission per provider up to its size, then judges
   t.equal(tag(winner, 'jobs_delivered'), '1', 'the winner delivered the job')
   const deliveries = new Database(databaseFile(m.dataDir), { readonly: true })
   t.equal(
-    deliveries.prepare('SELECT delivered FROM market_pairs WHERE provider = ?').get(a.pubkey),
+    deliveries.prepare('SELECT delivered FROM market_deliveries WHERE provider = ?').get(a.pubkey),
     undefined,
     'a rejected submission counts as no delivery',
   )

@@ -41,9 +41,11 @@ export type Reputation = {
   readonly reports_raw: number
 }
 
-/** A key nothing counts for yet (a provider that only delivered, or announced itself). */
-export const NO_REPUTATION: Reputation = {
-  score: 0,
+/** The counts of a Reputation: what its inputs add up to. */
+export type Counts = { -readonly [K in Exclude<keyof Reputation, 'score' | 'avg_rating' | 'attestation'>]: number }
+
+/** Every count at 0, as a fresh object of one literal shape (it is summed into, fast). */
+export const zeroCounts = (): Counts => ({
   trusted_by: 0,
   trusted_by_raw: 0,
   jobs_paid: 0,
@@ -53,14 +55,15 @@ export const NO_REPUTATION: Reputation = {
   received_msats: 0,
   received_msats_raw: 0,
   reviews: 0,
-  avg_rating: null,
   reviews_raw: 0,
   attestations: 0,
-  attestation: null,
   attestations_raw: 0,
   reports: 0,
   reports_raw: 0,
-}
+})
+
+/** A key nothing counts for yet (a provider that only delivered, or announced itself). */
+export const NO_REPUTATION: Reputation = { ...zeroCounts(), score: 0, avg_rating: null, attestation: null }
 
 /**
  * The score: `trusted_by×100 + jobs_paid×5 − jobs_refunded×10` (floored together), plus `floor(log10(sats)×10)`

@@ -64,7 +64,6 @@ export function makeMarket(db: Db) {
       payments.settleIfPaid(j.id, provider)
       return true
     },
-    settle: id => payments.settle(id),
     eligibility: (j, provider, rules) => reports.eligibility(j, provider, rules),
   }
   const jobs = makeJobs(ctx)
@@ -105,6 +104,16 @@ export function makeMarket(db: Db) {
   }
 
   const request: Handler = { ...delivery.request, keeps: k => jobs.keepsRequest(k) || escrow.keepsRequest(k) }
+
+  /**
+   * Writes what a computation of standing found (market/fold/standing.ts), inside the caller's transaction: the
+   * keys whose assertion changed are touched, and the flags follow the reporters' new standing.
+   */
+  function applyStanding(diff: StandingDiff): void {
+    standing.writer.apply(diff)
+    diff.changed.forEach(ctx.touchProvider)
+    reports.computed(new Map(diff.reported))
+  }
 
   const table = new Map<number, Handler>([
     [WORKFLOW, workflows.handler],
@@ -177,15 +186,11 @@ export function makeMarket(db: Db) {
      * Writes what a computation of standing found (market/fold/standing.ts), inside the caller's transaction: the
      * keys whose assertion changed are touched, and the flags follow the reporters' new standing.
      */
-    applyStanding(diff: StandingDiff): void {
-      standing.writer.apply(diff)
-      diff.changed.forEach(ctx.touchProvider)
-      reports.computed(new Map(diff.reported))
-    },
+    applyStanding,
     /** Computes standing and reputation here and writes them, inside the caller's transaction. */
     computeStanding(rules: StandingRules): void {
       base.inputsPending(true)
-      this.applyStanding(standing.reader.compute(rules))
+      applyStanding(standing.reader.compute(rules))
     },
   }
 }

@@ -78,8 +78,6 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
   let publisher: Publisher | undefined
   let arbiter: ReturnType<typeof startEscrowArbiter> | undefined
   let runner: ReturnType<typeof startWorkflowRunner> | undefined
-  // A computation of standing the writer asked for before the publisher was up.
-  let standingAsked = false
   // The writer creates the database, so it starts before the reader opens it.
   const writer = await openWriter({
     file: databaseFile(dataDir),
@@ -93,10 +91,9 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       arbiter?.touch(t.jobs)
       if (t.jobs.length > 0) runner?.touch()
     },
-    // With threads, the publisher's thread computes standing and the writer only writes it (DESIGN §7.7).
-    ...(cfg.store.writer_thread && cfg.market.enabled
-      ? { onStandingDue: () => (publisher ? publisher.standing?.() : (standingAsked = true)) }
-      : {}),
+    // With threads, the publisher's thread computes standing and the writer only writes it (DESIGN §7.7). The
+    // writer asks only after a commit, and events come only once the server listens, after the publisher is up.
+    ...(cfg.store.writer_thread && cfg.market.enabled ? { onStandingDue: () => publisher?.standing?.() } : {}),
   })
   const readDb = openReadDb(databaseFile(dataDir))
   const reader = createReader(readDb)
@@ -120,7 +117,6 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       standing: standingRules(cfg, identity.pubkey),
       applyStanding: (diff, tookMs) => writer.applyStanding(diff, tookMs),
     })
-  if (standingAsked) publisher?.standing?.()
   const arbiterSettings = (c: Config) => ({
     jobTtl: c.market.job_ttl,
     disputeWindow: c.market.dispute_window,

@@ -1,7 +1,6 @@
 // What the market's concerns share inside the writer's transaction (market/fold.ts builds them): the types the
-// writer and the admission hand in, the job lookup, what a batch changed, and the three steps that cross
-// concerns (delivering a job, settling its payments, a provider's right to deliver), which the dispatcher wires
-// once every concern exists.
+// writer and the admission hand in, the job lookup, what a batch changed, and the two steps that cross concerns
+// (delivering a job, a provider's right to deliver), which the dispatcher wires once every concern exists.
 import type { Config } from '../../config/schema.js'
 import type { NostrEvent, Rejection } from '../../nips/nip01.js'
 import type { Db } from '../../relay/store/db.js'
@@ -135,19 +134,21 @@ export type Ctx = {
   /** The job a request id names, as the market holds it. */
   job(id: string): HeldJob | undefined
   touchJob(id: string): void
+  /** The provider's assertion changed outside its reputation (a delivery, a fraud, its announcements). */
   touchProvider(pubkey: string | null | undefined): void
-  /** Something standing or reputation is computed from changed (a trust, a paid job, a review, a payment...). */
+  /**
+   * Something standing or reputation is computed from changed (a trust, a paid job, a review, a payment...): the
+   * next computation touches the keys whose reputation moved.
+   */
   inputsChanged(): void
   /** Delivers a job by a provider's result; false when the job is not deliverable. */
   deliver(j: DeliverableJob, provider: string, result: Delivery, receivedAt: number): boolean
-  /** Recomputes what a job's provider has been paid for it, and its paid state. */
-  settle(id: string): void
   /** Why this provider may not deliver this job now: flagged, or below its gates (admission only). */
   eligibility(j: Job, provider: string, rules: MarketRules): Rejection | undefined
 }
 
 /** What delivering needs to know of a job. */
-export type DeliverableJob = Pick<HeldJob, 'id' | 'seq' | 'state' | 'customer' | 'workflow' | 'step'>
+export type DeliverableJob = Pick<HeldJob, 'id' | 'seq' | 'state' | 'workflow' | 'step'>
 
 type JobRowSql = {
   seq: number

@@ -170,7 +170,6 @@ export function makeEscrow(ctx: Ctx, jobs: Jobs, payments: Payments) {
       } else if (isDelivered(j.state) && j.provider === x.provider) jobs.refunded(j)
     }
     ctx.touchJob(j.id)
-    ctx.touchProvider(x.provider)
   }
 
   /** Records an escrow lock the admission proved: the job is locked to its provider. */

@@ -1,7 +1,6 @@
 // Jobs (DESIGN §7.2): the only writer of market_jobs, market_implied, market_deliveries, market_pairs and
-// market_quotes. Other
-// concerns move a job through these functions (lock it, deliver it, mark it paid or cancelled), never by SQL of
-// their own. Quotes (feedback with an amount) live here too: what a provider asks for a job.
+// market_quotes. Other concerns move a job through these functions (lock it, deliver it, mark it paid or
+// cancelled), never by SQL of their own. Quotes (feedback with an amount) live here too: what a provider asks.
 import { reject, type NostrEvent, type Rejection } from '../../nips/nip01.js'
 import { amountMsats, isJobResultKind, jobIdOf, type JobRequest } from '../../nips/nip90.js'
 import { feedbackCounts, isDelivered, shortId, type JobState } from '../jobs.js'
@@ -100,7 +99,6 @@ export function makeJobs(ctx: Ctx) {
   }
 
   return {
-    isImplied: (id: string) => q.implied.get(id) !== undefined,
     imply: (id: string, seq: number, customer: string) => void q.imply.run(id, seq, customer),
 
     /** Opens a job keyed by `seq`: its stored request's, or for an implied job the result's. */

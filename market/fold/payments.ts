@@ -48,7 +48,6 @@ export function makePayments(ctx: Ctx, jobs: Jobs) {
     const state: JobState = isDelivered(j.state) ? (paidAt !== null ? 'paid' : 'delivered') : j.state
     jobs.setPaid(j, paid, state, state === 'paid' ? paidAt : null)
     ctx.touchJob(id)
-    ctx.touchProvider(j.provider)
   }
 
   /** The job a payment is for: the one whose result, or whose quote in feedback, the recipient sent. */
@@ -82,7 +81,6 @@ export function makePayments(ctx: Ctx, jobs: Jobs) {
         if (q.pay.run(p.ref, p.via, e.id, p.recipient, p.payer, jobId ?? null, p.msats, receivedAt).changes === 0)
           continue
         ctx.inputsChanged()
-        ctx.touchProvider(p.recipient)
         if (jobId) paid.add(jobId)
       }
       for (const id of paid) settle(id)
@@ -90,7 +88,6 @@ export function makePayments(ctx: Ctx, jobs: Jobs) {
     removed: gone => {
       for (const p of q.dropPayments.all(gone.id) as { job: string | null; provider: string }[]) {
         ctx.inputsChanged()
-        ctx.touchProvider(p.provider)
         if (p.job) settle(p.job)
       }
     },

@@ -29,13 +29,9 @@ export function makeReports(ctx: Ctx, jobs: Jobs, sealed: Sealed) {
       if (provider === undefined || !jobs.deliveredFor(e.pubkey, provider)) return
       q.report.run(e.id, provider, e.pubkey)
       ctx.inputsChanged()
-      ctx.touchProvider(provider)
     },
     removed: gone => {
-      const provider = q.dropReport.get(gone.id) as string | undefined
-      if (!provider) return
-      ctx.inputsChanged()
-      ctx.touchProvider(provider)
+      if (q.dropReport.get(gone.id) !== undefined) ctx.inputsChanged()
     },
   }
 

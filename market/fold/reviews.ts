@@ -33,12 +33,8 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       .pluck(),
     dropAttestation: db.prepare('DELETE FROM market_attestations WHERE id = ? RETURNING subject').pluck(),
   }
-  // Every change here is an input of standing and reputation.
-  const changed = (who: string | undefined) => {
-    ctx.inputsChanged()
-    ctx.touchProvider(who)
-  }
-  const dropped = (who: unknown) => who !== undefined && changed(who as string)
+  // Every change here is an input of standing: the computation touches the keys whose reputation it moves.
+  const dropped = (who: unknown) => who !== undefined && ctx.inputsChanged()
   // By author and `d` (the job reviewed, the key trusted), with the id checked.
   const byAddress = (st: typeof q.dropReview) => (r: StoredKey) => dropped(st.get(r.pubkey, r.addr ?? '', r.id))
 
@@ -62,7 +58,7 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       if (!j || reviewRefusal(j, e, review) !== undefined) return
       const role = roleOf(j, e.pubkey)
       q.review.run(j.id, j.seq, e.pubkey, e.id, review.reviewed!, review.rating!, role, e.created_at)
-      changed(review.reviewed)
+      ctx.inputsChanged()
     },
     removed: byAddress(q.dropReview),
   }
@@ -76,7 +72,7 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       const t = readTrust(e)
       if (!t || trustRefusal(e, t.trusted) !== undefined) return
       q.trust.run(e.pubkey, t.trusted, e.id)
-      changed(t.trusted)
+      ctx.inputsChanged()
     },
     removed: byAddress(q.dropTrust),
   }
@@ -90,7 +86,7 @@ export function makeReviews(ctx: Ctx, sealed: Sealed) {
       const a = readAttestation(e)
       if (!a || 'prefix' in a) return
       q.attestation.run(e.id, e.pubkey, a.subject, a.rating, a.confidence, Math.min(e.created_at, receivedAt))
-      changed(a.subject)
+      ctx.inputsChanged()
     },
     removed: gone => dropped(q.dropAttestation.get(gone.id)),
   }

@@ -1,5 +1,33 @@
 // NIP-11: the relay information document, derived from the effective config (never a hand-kept list).
 import type { Config } from '../config/schema.js'
+import { mintUrl } from './nip61.js'
+
+/**
+ * One entry of the `pow_by_kind` extension: `kinds` is "*", "N" or "LO-HI" as configured, `bits` the NIP-13 work
+ * an event of those kinds must commit to in its nonce tag. The first entry that matches a kind wins.
+ */
+export type PowRule = { readonly kinds: string; readonly bits: number }
+
+/**
+ * The `market` extension: the terms an escrow lock (7117) must meet and the market's clocks, so a client picks a
+ * locktime and a mint the relay accepts before it locks (a refused lock's proofs stay locked). Times in seconds.
+ */
+export type MarketInfo = {
+  /** A lock's locktime must be at least request received + job_ttl + dispute_window + escrow_margin. */
+  readonly job_ttl: number
+  readonly dispute_window: number
+  readonly escrow_margin: number
+  /** Mints a lock may use, normalised as the relay compares them; [] = any mint the provider's 10019 names. */
+  readonly mints: readonly string[]
+  /** Seconds after its last heartbeat (relay clock) that a provider counts as offline. */
+  readonly offline_after: number
+  /** Summed reporter standing that flags a provider. */
+  readonly flag_threshold: number
+  /** Seconds between two computations of standing at least. */
+  readonly standing_interval: number
+  /** The relay arbitrates escrows (co-signs 2-of-3 Cashu locks). */
+  readonly escrow: boolean
+}
 
 export type InfoInputs = {
   readonly pubkey: string
@@ -9,6 +37,8 @@ export type InfoInputs = {
   readonly authRequired?: boolean
   /** The strictest proof of work any kind needs. */
   readonly minPow?: number
+  /** The per-kind proof-of-work rules in order, first match wins; empty when none are enforced. */
+  readonly powByKind?: readonly PowRule[]
   readonly restrictedWrites?: boolean
   /** The publication fee, when writes of some kinds must be paid for. */
   readonly payment?: { readonly kinds: readonly number[]; readonly msats: number; readonly description: string }
@@ -43,6 +73,9 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
       created_at_lower_limit: L.created_at_lower_limit,
       created_at_upper_limit: L.created_at_upper_limit,
     },
+    // Extension beside min_pow_difficulty (only the strictest rule), so a client mines exactly what a kind
+    // needs. Allowlisted pubkeys authenticated with NIP-42 are exempt from every rule.
+    pow_by_kind: x.powByKind ?? [],
     ...(x.payment
       ? {
           fees: {
@@ -52,5 +85,24 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
           },
         }
       : {}),
+    // A refused lock cannot be redone (its proofs are locked), so a client reads the terms here first.
+    ...(cfg.market.enabled ? { market: marketInfo(cfg) } : {}),
+  }
+}
+
+/** The `market` extension of a config whose market is on (the effective config, so it follows reloads). */
+function marketInfo(cfg: Config): MarketInfo {
+  const m = cfg.market
+  return {
+    job_ttl: m.job_ttl,
+    dispute_window: m.dispute_window,
+    escrow_margin: m.escrow_margin,
+    // The form the lock check compares, dropping what it drops (a list left empty lets any mint through).
+    mints: m.mints.flatMap(u => mintUrl(u) ?? []),
+    offline_after: m.offline_after,
+    flag_threshold: m.flag_threshold,
+    standing_interval: m.standing_interval,
+    // The escrow arbiter runs whenever the market does.
+    escrow: true,
   }
 }

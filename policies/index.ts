@@ -94,6 +94,7 @@ export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
     nips: active.flatMap(p => p.nips),
     info: {
       minPow: Math.max(0, ...parts.map(p => p.minPow ?? 0)),
+      powByKind: parts.flatMap(p => p.powByKind ?? []),
       restrictedWrites: parts.some(p => p.restrictedWrites),
       authRequired: parts.some(p => p.authRequired),
       ...(parts.find(p => p.payment) ?? {}),

@@ -8,6 +8,7 @@ import type { MarketFacts } from '../market/fold.js'
 import type { KeysetCache } from '../market/keysets.js'
 import type { CachedLnurlResolver } from '../market/lnurl.js'
 import type { NutzapInfo } from '../nips/nip61.js'
+import type { PowRule } from '../nips/nip11.js'
 
 /** Read-only facts from the store that checks may consult. */
 export type StoreViews = {
@@ -86,6 +87,8 @@ export type PolicyDeps = {
 /** NIP-11 facts a policy contributes when it is active. */
 export type InfoPart = {
   readonly minPow?: number
+  /** Per-kind proof-of-work rules in configured order (NIP-11 `pow_by_kind`). */
+  readonly powByKind?: readonly PowRule[]
   readonly restrictedWrites?: boolean
   readonly authRequired?: boolean
   readonly payment?: { readonly kinds: readonly number[]; readonly msats: number; readonly description: string }

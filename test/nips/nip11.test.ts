@@ -86,3 +86,43 @@ t.test('buildInfo limitation takes pow, auth and restricted-writes from the poli
   t.equal(L.auth_required, true)
   t.equal(L.restricted_writes, true)
 })
+
+t.test('buildInfo states the per-kind PoW rules as pow_by_kind, beside min_pow_difficulty', async t => {
+  const powByKind = [
+    { kinds: '5000-5999', bits: 10 },
+    { kinds: '0', bits: 20 },
+  ]
+  const info = buildInfo(custom, { ...inputs, minPow: 20, powByKind })
+  t.same(info.pow_by_kind, powByKind)
+  t.equal((info.limitation as Record<string, unknown>).min_pow_difficulty, 20, 'min_pow_difficulty is kept')
+  t.notOk('pow_by_kind' in (info.limitation as object), 'the extension is top-level, not inside limitation')
+})
+
+t.test('buildInfo gives pow_by_kind as [] when no rules are passed', async t => {
+  t.strictSame(buildInfo(custom, inputs).pow_by_kind, [])
+})
+
+t.test('buildInfo states the market terms as market when the market is on, mints normalised', async t => {
+  const cfg = loadConfig({
+    env: {},
+    flags: {
+      'market.enabled': true,
+      'market.job_ttl': 100,
+      'market.dispute_window': 20,
+      'market.escrow_margin': 3,
+      'market.mints': ['https://Mint.Example.com/'],
+    },
+  })
+  t.match(buildInfo(cfg, inputs).market, {
+    job_ttl: 100,
+    dispute_window: 20,
+    escrow_margin: 3,
+    mints: ['https://mint.example.com'],
+    escrow: true,
+  })
+})
+
+t.test('buildInfo has no market field when the market is off', async t => {
+  const cfg = loadConfig({ env: {}, flags: { 'market.enabled': false } })
+  t.notOk('market' in buildInfo(cfg, inputs))
+})

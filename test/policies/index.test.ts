@@ -267,9 +267,22 @@ t.test('the connection cap comes from the rate limit while it is active', async 
   t.equal(build({ 'policies.rate_limit.enabled': false }).connectionsPerIp, undefined)
 })
 
-t.test('info by default: min_pow is the strictest PoW rule and writes are restricted', async t => {
-  t.strictSame(build().info, { minPow: 20, restrictedWrites: true, authRequired: false })
-})
+t.test(
+  'info by default: min_pow is the strictest PoW rule, the rules are listed and writes are restricted',
+  async t => {
+    t.strictSame(build().info, {
+      minPow: 20,
+      powByKind: [
+        { kinds: '5000-5999', bits: 10 },
+        { kinds: '0', bits: 20 },
+        { kinds: '1', bits: 20 },
+        { kinds: '3', bits: 20 },
+      ],
+      restrictedWrites: true,
+      authRequired: false,
+    })
+  },
+)
 
 t.test('info min_pow follows the configured rules and is 0 without PoW', async t => {
   t.equal(build({ 'policies.pow.rules': ['5000-5999:10', '7000:16', '*:4'] }).info.minPow, 16)
@@ -277,8 +290,18 @@ t.test('info min_pow follows the configured rules and is 0 without PoW', async t
   t.equal(build({ 'policies.open': true }).info.minPow, 0)
 })
 
+t.test('info lists no PoW rules while PoW is disabled or the relay is open', async t => {
+  t.strictSame(build({ 'policies.pow.enabled': false }).info.powByKind, [])
+  t.strictSame(build({ 'policies.open': true }).info.powByKind, [])
+})
+
 t.test('info of an open relay without auth writes restricts nothing', async t => {
-  t.strictSame(build({ 'policies.open': true }).info, { minPow: 0, restrictedWrites: false, authRequired: false })
+  t.strictSame(build({ 'policies.open': true }).info, {
+    minPow: 0,
+    powByKind: [],
+    restrictedWrites: false,
+    authRequired: false,
+  })
 })
 
 t.test('info carries the payment with kinds and msats while the zap gate is on', async t => {

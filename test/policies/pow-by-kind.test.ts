@@ -122,16 +122,49 @@ t.test('a rule of 0 bits exempts its kinds from a later catch-all', async t => {
   t.same(check(ev(7001, 0), ctx), pow(7001, 8, 0))
 })
 
+const infoWith = (rules?: string[]) =>
+  powByKind.info!(loadConfig({ env: {}, flags: rules === undefined ? {} : { 'policies.pow.rules': rules } }))
+
 t.test('info advertises the strictest rule as min_pow_difficulty', async t => {
-  t.same(powByKind.info!(loadConfig({ env: {} })), { minPow: 20, restrictedWrites: true })
-  t.same(powByKind.info!(loadConfig({ env: {}, flags: { 'policies.pow.rules': ['5000-5999:10', '*:3'] } })), {
-    minPow: 10,
-    restrictedWrites: true,
-  })
-  t.same(powByKind.info!(loadConfig({ env: {}, flags: { 'policies.pow.rules': [] } })), {
-    minPow: 0,
-    restrictedWrites: true,
-  })
+  t.equal(infoWith().minPow, 20)
+  t.equal(infoWith(['5000-5999:10', '*:3']).minPow, 10)
+  t.equal(infoWith([]).minPow, 0)
+  t.equal(infoWith().restrictedWrites, true)
+})
+
+t.test('info lists the default rules as pow_by_kind in configured order', async t => {
+  t.strictSame(infoWith().powByKind, [
+    { kinds: '5000-5999', bits: 10 },
+    { kinds: '0', bits: 20 },
+    { kinds: '1', bits: 20 },
+    { kinds: '3', bits: 20 },
+  ])
+})
+
+t.test('info keeps "*" and single kinds as written, and lists nothing without rules', async t => {
+  t.strictSame(infoWith(['5100:4', '*:2']).powByKind, [
+    { kinds: '5100', bits: 4 },
+    { kinds: '*', bits: 2 },
+  ])
+  t.strictSame(infoWith([]).powByKind, [])
+})
+
+t.test('info leaves out rules of 0 bits that no later rule overrides', async t => {
+  t.strictSame(infoWith(['7000:0', '5000-5999:10', '6000-6999:0']).powByKind, [
+    { kinds: '7000', bits: 0 },
+    { kinds: '5000-5999', bits: 10 },
+  ])
+  t.strictSame(infoWith(['1:0', '7:0']).powByKind, [], 'all zero: nothing to mine')
+})
+
+t.test('a 0-bit rule listed before a catch-all is kept, so first match still exempts its kind', async t => {
+  const rules = ['7000:0', '*:8']
+  const listed = infoWith(rules).powByKind!
+  t.strictSame(listed, [
+    { kinds: '7000', bits: 0 },
+    { kinds: '*', bits: 8 },
+  ])
+  t.equal(checkWith({ 'policies.pow.rules': rules })(ev(7000, 0), ctx), undefined, 'the relay agrees: 7000 is free')
 })
 
 t.test('pow-by-kind is an anti-spam policy declaring NIP-13, enabled by default', async t => {

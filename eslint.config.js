@@ -1,6 +1,7 @@
 // Lint rules: typescript-eslint's recommended set, a ban on process.env outside config/ (STYLE §2.7), and the
 // dependency direction of DESIGN §1: config/ and nips/ import nothing of policies/, market/ or relay/; market/
-// takes only types from relay/, besides the store's and the key's owners, which its publisher thread opens.
+// takes only types from relay/, besides the store's and the key's owners, which its publisher thread opens; client/
+// imports none of the server (relay/, market/, policies/, config/).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
@@ -18,6 +19,24 @@ export default tseslint.config(
     },
   },
   { files: ['config/**', 'test/**', 'bench/**'], rules: { 'no-restricted-properties': 'off' } },
+  // The client commands' own settings (AGORA_CLIENT_*), read in one place.
+  { files: ['client/cli/options.ts'], rules: { 'no-restricted-properties': 'off' } },
+  {
+    files: ['client/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/relay/*', '**/market/*', '**/policies/*', '**/config/*'],
+              message: 'the client speaks to relays like any client: it never imports server internals',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['config/**', 'nips/**'],
     rules: {

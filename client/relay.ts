@@ -1,0 +1,239 @@
+// One client connection to one relay: reconnects with backoff, re-sends its subscriptions, answers NIP-42 AUTH,
+// and matches each OK to its publish. Everything else in the client talks to relays through this.
+import WebSocket from 'ws'
+import type { Filter } from 'nostr-tools/filter'
+import type { NostrEvent } from '../nips/nip01.js'
+import { ClientError } from './errors.js'
+import type { Signer } from './keys.js'
+
+export type { Filter }
+
+/** The relay's answer to a publish: its OK flag and message (a refusal starts with its prefix). */
+export type PublishResult = { readonly ok: boolean; readonly message: string }
+
+export type SubHandlers = {
+  onevent(e: NostrEvent): void
+  /** The first EOSE of this subscription (not repeated after a reconnect). */
+  oneose?(): void
+  /** The relay closed the subscription with this reason. */
+  onclosed?(reason: string): void
+}
+
+export type Subscription = { close(): void }
+
+export type RelayOptions = {
+  /** Answers AUTH challenges (NIP-42) with this key. */
+  readonly signer?: Signer
+  /** Told each connect, disconnect and NOTICE, as one line. */
+  readonly log?: (line: string) => void
+  /** First and largest wait between reconnects, in ms; 250 and 30,000 by default. */
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number }
+}
+
+type Sub = { filters: Filter[]; h: SubHandlers; eosed: boolean; seen: Set<string> }
+type Pending = { event: NostrEvent; resolve(r: PublishResult): void; retried: boolean }
+
+/** A relay connection that keeps itself open until close(). */
+export class RelayClient {
+  private ws: WebSocket | undefined
+  private closed = false
+  private wait: number
+  private timer: NodeJS.Timeout | undefined
+  private lastError = 'not connected yet'
+  private nextSub = 0
+  private authId: string | undefined
+  private readonly subs = new Map<string, Sub>()
+  private readonly pending = new Map<string, Pending>()
+  private readonly openers = new Set<() => void>()
+
+  constructor(
+    readonly url: string,
+    private readonly opts: RelayOptions = {},
+  ) {
+    if (!/^wss?:\/\//.test(url)) throw new ClientError(`relay URL ${url} must start with ws:// or wss://`)
+    this.wait = opts.backoff?.minMs ?? 250
+    this.connect()
+  }
+
+  /** True while the socket is open. */
+  get isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN
+  }
+
+  /** Resolves once connected; rejects with the last connection error after `ms`. */
+  waitOpen(ms = 10_000): Promise<void> {
+    if (this.isOpen) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(t)
+        this.openers.delete(done)
+        resolve()
+      }
+      const t = setTimeout(() => {
+        this.openers.delete(done)
+        reject(new ClientError(`cannot reach ${this.url}: ${this.lastError}`))
+      }, ms)
+      this.openers.add(done)
+    })
+  }
+
+  /** Sends an event and resolves with the relay's OK; re-sent after a reconnect until answered or `ms` passes. */
+  publish(event: NostrEvent, ms = 30_000): Promise<PublishResult> {
+    return new Promise(resolve => {
+      const t = setTimeout(() => {
+        this.pending.delete(event.id)
+        resolve({ ok: false, message: `error: no answer from ${this.url} within ${ms / 1000} s (${this.lastError})` })
+      }, ms)
+      this.pending.set(event.id, {
+        event,
+        retried: false,
+        resolve: r => {
+          clearTimeout(t)
+          this.pending.delete(event.id)
+          resolve(r)
+        },
+      })
+      this.send(['EVENT', event])
+    })
+  }
+
+  /** Opens a subscription, kept across reconnects; each event id is delivered once. */
+  subscribe(filters: Filter[], h: SubHandlers): Subscription {
+    const id = `s${++this.nextSub}`
+    this.subs.set(id, { filters, h, eosed: false, seen: new Set() })
+    this.send(['REQ', id, ...filters])
+    return {
+      close: () => {
+        if (this.subs.delete(id)) this.send(['CLOSE', id])
+      },
+    }
+  }
+
+  /** The stored events matching `filters`, up to the relay's EOSE. */
+  query(filters: Filter[], ms = 30_000): Promise<NostrEvent[]> {
+    return new Promise((resolve, reject) => {
+      const out: NostrEvent[] = []
+      const t = setTimeout(() => {
+        sub.close()
+        reject(new ClientError(`${this.url} did not answer a query within ${ms / 1000} s (${this.lastError})`))
+      }, ms)
+      const sub = this.subscribe(filters, {
+        onevent: e => out.push(e),
+        oneose: () => {
+          clearTimeout(t)
+          sub.close()
+          resolve(out)
+        },
+        onclosed: reason => {
+          clearTimeout(t)
+          reject(new ClientError(`${this.url} refused the query: ${reason}`))
+        },
+      })
+    })
+  }
+
+  /** Closes the connection for good; unanswered publishes resolve as failed. */
+  close(): void {
+    this.closed = true
+    clearTimeout(this.timer)
+    for (const p of [...this.pending.values()]) p.resolve({ ok: false, message: 'error: connection closed' })
+    this.ws?.terminate()
+  }
+
+  private connect(): void {
+    const ws = new WebSocket(this.url, { handshakeTimeout: 10_000 })
+    this.ws = ws
+    ws.on('open', () => {
+      this.wait = this.opts.backoff?.minMs ?? 250
+      this.opts.log?.(`connected to ${this.url}`)
+      for (const [id, s] of this.subs) this.send(['REQ', id, ...s.filters])
+      for (const p of this.pending.values()) this.send(['EVENT', p.event])
+      for (const f of [...this.openers]) f()
+    })
+    ws.on('message', data => this.onMessage(String(data)))
+    ws.on('error', err => (this.lastError = (err as NodeJS.ErrnoException).code ?? err.message))
+    ws.on('close', () => {
+      if (this.closed) return
+      this.opts.log?.(`disconnected from ${this.url} (${this.lastError}); retrying in ${this.wait} ms`)
+      this.timer = setTimeout(() => this.connect(), this.wait * (0.75 + Math.random() / 2))
+      this.wait = Math.min(this.wait * 2, this.opts.backoff?.maxMs ?? 30_000)
+    })
+  }
+
+  private send(frame: unknown[]): void {
+    if (this.isOpen) this.ws!.send(JSON.stringify(frame))
+  }
+
+  private onMessage(text: string): void {
+    let m: unknown
+    try {
+      m = JSON.parse(text)
+    } catch {
+      return
+    }
+    if (!Array.isArray(m)) return
+    const [verb, a, b, c] = m as [string, unknown, unknown, unknown]
+    if (verb === 'EVENT' && typeof a === 'string') {
+      const s = this.subs.get(a)
+      const e = b as NostrEvent
+      if (!s || typeof e?.id !== 'string' || s.seen.has(e.id)) return
+      if (s.seen.size > 100_000) s.seen.clear() // bounded: a long-lived subscription sees each id once per 100k
+      s.seen.add(e.id)
+      s.h.onevent(e)
+    } else if (verb === 'EOSE' && typeof a === 'string') {
+      const s = this.subs.get(a)
+      if (s && !s.eosed) {
+        s.eosed = true
+        s.h.oneose?.()
+      }
+    } else if (verb === 'OK' && typeof a === 'string') this.onOk(a, b === true, String(c ?? ''))
+    else if (verb === 'CLOSED' && typeof a === 'string') {
+      const s = this.subs.get(a)
+      if (!s) return
+      // NIP-42: an auth-required CLOSED is retried once the AUTH answer has been sent.
+      if (String(b).startsWith('auth-required:') && this.opts.signer) return
+      this.subs.delete(a)
+      s.h.onclosed?.(String(b ?? ''))
+    } else if (verb === 'AUTH' && typeof a === 'string') this.auth(a)
+    else if (verb === 'NOTICE') this.opts.log?.(`${this.url} says: ${String(a)}`)
+  }
+
+  private onOk(id: string, ok: boolean, message: string): void {
+    if (id === this.authId) {
+      if (ok) this.afterAuth()
+      else this.opts.log?.(`${this.url} refused our AUTH: ${message}`)
+      return
+    }
+    const p = this.pending.get(id)
+    if (!p) return
+    // NIP-42: an auth-required refusal is worth one retry after authenticating.
+    if (!ok && message.startsWith('auth-required:') && this.opts.signer && !p.retried) {
+      p.retried = true
+      return
+    }
+    // A duplicate is an event the relay already has: for the sender, that is success.
+    p.resolve({ ok: ok || message.startsWith('duplicate:'), message })
+  }
+
+  private auth(challenge: string): void {
+    const signer = this.opts.signer
+    if (!signer) return
+    const e = signer.sign({
+      kind: 22242,
+      created_at: Math.floor(Date.now() / 1000),
+      tags: [
+        ['relay', this.url],
+        ['challenge', challenge],
+      ],
+      content: '',
+    })
+    this.authId = e.id
+    this.send(['AUTH', e])
+  }
+
+  /** Whatever waited on AUTH is asked again once the relay accepted the answer. */
+  private afterAuth(): void {
+    for (const [id, s] of this.subs) this.send(['REQ', id, ...s.filters])
+    for (const p of this.pending.values()) if (p.retried) this.send(['EVENT', p.event])
+  }
+}

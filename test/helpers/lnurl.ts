@@ -1,6 +1,7 @@
 // Test-only LNURL-pay server on loopback (LUD-06, LUD-16, NIP-57 fields): answers
 // /.well-known/lnurlp/<name> for configured users with its own nostr key as receipt signer, counts requests
-// per path, and can be told per name to hang, fail or send a broken answer.
+// per path, and can be told per name to hang, fail or send a broken answer. A caller may answer the names'
+// callbacks (`/lnurlp/<name>/callback`), as the zap server fixture (test/fixtures/lightning/lnurl-zap.ts) does.
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
@@ -22,6 +23,9 @@ export type LnurlUser = {
   readonly hang?: boolean
 }
 
+/** Answers a configured name's LNURL-pay callback (its query: `amount`, `nostr`...) with an HTTP status and JSON. */
+export type LnurlCallback = (name: string, query: URLSearchParams) => Promise<{ status: number; body: unknown }>
+
 export type LnurlServer = {
   /** Base URL, `http://127.0.0.1:<port>`. */
   readonly url: string
@@ -41,19 +45,32 @@ export type LnurlServer = {
 }
 
 const PREFIX = '/.well-known/lnurlp/'
+const CALLBACK = /^\/lnurlp\/([^/]+)\/callback$/
 
 const send = (res: ServerResponse, status: number, body: string) =>
   res.writeHead(status, { 'content-type': 'application/json' }).end(body)
 
-/** Starts the server on 127.0.0.1, port 0, with the given users (name -> options; {} for a well-behaved one). */
-export async function startLnurlServer(users: Record<string, LnurlUser> = {}): Promise<LnurlServer> {
+/**
+ * Starts the server on 127.0.0.1, port 0, with the given users (name -> options; {} for a well-behaved one); a
+ * callback, when given, answers their callback URLs (otherwise those are 404s).
+ */
+export async function startLnurlServer(
+  users: Record<string, LnurlUser> = {},
+  o: { callback?: LnurlCallback } = {},
+): Promise<LnurlServer> {
   const sk = generateSecretKey()
   const pubkey = getPublicKey(sk)
   const table = new Map(Object.entries(users))
   const counts = new Map<string, number>()
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!
+    const [path = '/', query = ''] = (req.url ?? '/').split('?')
     counts.set(path, (counts.get(path) ?? 0) + 1)
+    const callback = CALLBACK.exec(path)?.[1]
+    if (callback !== undefined && o.callback && table.has(callback))
+      return void o.callback(callback, new URLSearchParams(query)).then(
+        r => send(res, r.status, JSON.stringify(r.body)),
+        (err: unknown) => send(res, 500, JSON.stringify({ status: 'ERROR', reason: String(err) })),
+      )
     const name = path.startsWith(PREFIX) ? path.slice(PREFIX.length) : ''
     const user = table.get(name)
     if (!user) return send(res, 404, JSON.stringify({ status: 'ERROR', reason: `no user ${name}` }))

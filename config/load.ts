@@ -114,7 +114,8 @@ export function loadConfig(src: ConfigSources = {}): Config {
   }
   if (src.file) mergeFile(out, src.file)
   for (const [name, v] of Object.entries(src.env ?? process.env)) {
-    if (!name.startsWith('AGORA_') || v === undefined) continue
+    // AGORA_CLIENT_* belong to the client commands (agent, job, wallet...), which share a shell with the relay.
+    if (!name.startsWith('AGORA_') || name.startsWith('AGORA_CLIENT_') || v === undefined) continue
     const path = byEnv.get(name)
     if (!path) throw new ConfigError(`environment: unknown variable ${name}`)
     setPath(out, path, fromText(`environment ${name} (${path})`, FIELDS.get(path)!, v))

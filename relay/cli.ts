@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | keygen | market rebuild | escrow list | escrow rule.
-// Flags override AGORA_* env, which overrides the config file.
+// agora CLI: start | import | export | keygen | market rebuild | escrow list | escrow rule, the relay's commands,
+// whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
+// workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.js'
 import { exportEvents } from './commands/export.js'
@@ -17,7 +18,9 @@ const USAGE = `usage:
   agora keygen [--config FILE] [--data DIR] [--force]
   agora market rebuild [--config FILE] [--data DIR]
   agora escrow list [--config FILE] [--data DIR]
-  agora escrow rule JOB --release|--refund [--config FILE] [--data DIR] [--url ws://HOST:PORT]`
+  agora escrow rule JOB --release|--refund [--config FILE] [--data DIR] [--url ws://HOST:PORT]
+client commands (see docs/agents.md):
+  agora agent|job|workflow|review|trust|report|providers|wallet … --help`
 
 const options = {
   config: { type: 'string' },
@@ -60,7 +63,10 @@ function kindList(v: string | undefined): number[] | undefined {
   })
 }
 
+const CLIENT = new Set(['agent', 'job', 'workflow', 'review', 'trust', 'report', 'providers', 'wallet'])
+
 async function main(): Promise<void> {
+  if (CLIENT.has(process.argv[2] ?? '')) return (await import('../client/cli/main.js')).runClient(process.argv.slice(2))
   let parsed
   try {
     parsed = parseArgs({ options, allowPositionals: true })

@@ -82,26 +82,38 @@ export type CliRelay = {
   waitForLine(re: RegExp, from: number, timeoutMs?: number): Promise<number>
 }
 
-/** Starts `agora start --port 0 --data DIR --open` and waits for its `listening ws://HOST:PORT` line. */
-export const startCli = (t: Teardown, dataDir: string, timeoutMs = 20_000) =>
-  spawnRelay(t, ['start', '--port', '0', '--data', dataDir, '--open'], timeoutMs)
+/** Starts `agora start --port PORT --data DIR --open` (port 0 by default) and waits for its `listening` line. */
+export const startCli = (t: Teardown, dataDir: string, timeoutMs = 20_000, port = 0) =>
+  spawnRelay(t, ['start', '--port', String(port), '--data', dataDir, '--open'], timeoutMs)
 
 /** Starts `agora start --config FILE`: the file decides everything, including port and data dir. */
 export const startCliWithConfig = (t: Teardown, file: string, timeoutMs = 20_000) =>
   spawnRelay(t, ['start', '--config', file], timeoutMs)
 
-/** Runs the CLI with `args` and waits for its listening line. A process still running at teardown is killed. */
-async function spawnRelay(t: Teardown, args: string[], timeoutMs: number): Promise<CliRelay> {
+/** A running `agora` process, with its stderr split into lines. */
+export type CliProcess = Omit<CliRelay, 'url'> & {
+  /** Everything written to stdout so far. */
+  stdout(): string
+  /** Sends `signal` and resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Starts `agora ARGS` (with `env` added); a process still running at teardown is killed. */
+export function spawnCli(t: Teardown, args: string[], env: Record<string, string> = {}): CliProcess {
   ensureBuilt()
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
-    env: cleanEnv(),
+    env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
   let stdout = ''
   const lines: string[] = []
   const listeners = new Set<() => void>()
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s
+    for (const l of [...listeners]) l()
+  })
   child.stderr!.setEncoding('utf8').on('data', (s: string) => {
     stderr += s
     const parts = stderr.split('\n')
@@ -117,24 +129,6 @@ async function spawnRelay(t: Teardown, args: string[], timeoutMs: number): Promi
       child.kill('SIGKILL')
       await exited
     }
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`agora start did not listen in ${timeoutMs} ms; stderr: ${stderr}`)),
-      timeoutMs,
-    )
-    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s
-      const m = /^listening (ws:\/\/\S+)$/m.exec(stdout)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1]!)
-      }
-    })
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`agora start exited (code ${code}, signal ${signal}) before listening; stderr: ${stderr}`))
-    })
   })
 
   const waitForLine = (re: RegExp, from: number, ms = 5000) =>
@@ -161,5 +155,40 @@ async function spawnRelay(t: Teardown, args: string[], timeoutMs: number): Promi
       check()
     })
 
-  return { child, url, exited, stderr: () => stderr, lines: () => [...lines], waitForLine }
+  const stop = (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    return exited
+  }
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    stdout: () => stdout,
+    lines: () => [...lines],
+    waitForLine,
+    stop,
+  }
+}
+
+/** Runs the CLI with `args` and waits for its listening line. A process still running at teardown is killed. */
+async function spawnRelay(t: Teardown, args: string[], timeoutMs: number): Promise<CliRelay> {
+  const p = spawnCli(t, args)
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`agora start did not listen in ${timeoutMs} ms; stderr: ${p.stderr()}`)),
+      timeoutMs,
+    )
+    p.child.stdout!.on('data', () => {
+      const m = /^listening (ws:\/\/\S+)$/m.exec(p.stdout())
+      if (m) {
+        clearTimeout(timer)
+        resolve(m[1]!)
+      }
+    })
+    void p.exited.then(({ code, signal }) => {
+      clearTimeout(timer)
+      reject(new Error(`agora start exited (code ${code}, signal ${signal}) before listening; stderr: ${p.stderr()}`))
+    })
+  })
+  return { child: p.child, url, exited: p.exited, stderr: p.stderr, lines: p.lines, waitForLine: p.waitForLine }
 }

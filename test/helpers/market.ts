@@ -190,6 +190,7 @@ export async function outputWhen(
   d: string,
   cond: (e: NostrEvent) => boolean,
   what: string,
+  timeoutMs = 5000,
 ): Promise<NostrEvent> {
   let last: NostrEvent | undefined
   let polling = false
@@ -207,7 +208,7 @@ export async function outputWhen(
     }
     return last !== undefined && cond(last)
   }
-  await waitFor(poll, `${what} (last: ${JSON.stringify(last?.tags)})`, 5000)
+  await waitFor(poll, `${what} (last: ${JSON.stringify(last?.tags)})`, timeoutMs)
   return last!
 }
 

@@ -1,0 +1,32 @@
+// The client commands of the `agora` CLI: the provider agent, the customer's job verbs, the wallet, and the
+// market's social verbs. Every failure a user can act on is one line and an exit code, never a stack trace.
+import { ClientError } from '../errors.js'
+import { agentCommand } from './agent.js'
+import { jobCommand, workflowCommand } from './job.js'
+import { providersCommand, reportCommand, reviewCommand, trustCommand } from './social.js'
+import { walletCommand } from './wallet.js'
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  agent: agentCommand,
+  job: jobCommand,
+  workflow: workflowCommand,
+  review: reviewCommand,
+  trust: trustCommand,
+  report: reportCommand,
+  providers: providersCommand,
+  wallet: walletCommand,
+}
+
+/** Runs one client command and exits with its code. */
+export async function runClient(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv
+  let code: number
+  try {
+    code = await COMMANDS[name!]!(rest)
+  } catch (err) {
+    if (!(err instanceof ClientError)) throw err
+    process.stderr.write(`agora ${name}: ${err.message}\n`)
+    code = err.exitCode
+  }
+  process.exit(code)
+}

@@ -1,26 +1,15 @@
-// `agora job post|pay|release|dispute|cancel|pick|status` and `agora workflow post`: the customer's verbs.
+// `agora job post|pay|release|dispute|cancel|pick|status`: the customer's verbs, and following a posted job.
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { NostrEvent } from '../../nips/nip01.js'
-import {
-  fetchEvent,
-  ledgerOf,
-  ledgerState,
-  postJob,
-  publishOrThrow,
-  relayKeys,
-  waitFor,
-  watchJob,
-} from '../customer.js'
+import { fetchEvent, ledgerOf, postJob, publishOrThrow, relayKeys, watchJob } from '../customer.js'
 import { ClientError } from '../errors.js'
 import { parsePubkey } from '../keys.js'
-import { ESCROW_ACTION, ESCROW_LOCK, escrowAction, swarmPick, tagOf, tagsOf, workflow, LEDGER } from '../market.js'
-import { connectNwc } from '../nwc.js'
-import type { Pool } from '../pool.js'
-import { openWallet, proofsFromTags } from '../wallet.js'
+import { ESCROW_LOCK, swarmPick, tagOf, tagsOf } from '../market.js'
 import { connect, CONNECTION, logger } from './common.js'
-import { lockFor, payJob, revealSealed } from './payments.js'
-import { HOME, int, list, readOptions, str, type Values } from './options.js'
+import type { Ctx } from './context.js'
+import { lockFor, refund, release } from './escrow.js'
+import { payJob, revealSealed } from './lightning.js'
+import { int, list, readOptions, str } from './options.js'
 
 export const JOB_USAGE = `agora job post --kind N [--bid SATS] INPUT|- [--provider KEY...] [--escrow] [--sealed]
     [--swarm N] [--min-reputation N] [--param NAME=VALUE...] [--input-type T] [--wait] [--pay] [--timeout S]
@@ -50,16 +39,6 @@ const SPEC = {
   result: { type: 'string' },
 } as const
 
-export type Ctx = { pool: Pool; v: Values; log: (l: string) => void; timeoutMs: number }
-
-const walletOf = (v: Values) => openWallet(str(v, 'wallet') ?? join(HOME, 'wallet.json'))
-const nwcOf = (v: Values) => {
-  const uri = str(v, 'nwc')
-  if (!uri) throw new ClientError('a Lightning payment needs a wallet: pass --nwc nostr+walletconnect://…', 2)
-  return connectNwc(uri)
-}
-export { walletOf, nwcOf }
-
 /** Runs `agora job VERB …`. */
 export async function jobCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = readOptions(argv, SPEC)
@@ -72,7 +51,7 @@ export async function jobCommand(argv: string[]): Promise<number> {
     post,
     pay: (c, job) => payJob(c, job),
     release,
-    dispute,
+    dispute: (c, job) => refund(c, job, 'dispute'),
     cancel,
     pick,
     status,
@@ -192,58 +171,6 @@ async function delivered(c: Ctx, request: NostrEvent, result: NostrEvent): Promi
   return 0
 }
 
-/** The customer's lock of a job, from the relays. */
-async function lockOf(c: Ctx, job: string): Promise<NostrEvent> {
-  const [lock] = await c.pool.query([{ kinds: [ESCROW_LOCK], authors: [c.pool.signer.pubkey], '#e': [job] }])
-  if (!lock) throw new ClientError(`job ${job} has no escrow lock of yours`)
-  return lock
-}
-
-async function release(c: Ctx, job: string): Promise<number> {
-  const lock = await lockOf(c, job)
-  const provider = tagOf(lock, 'p')!
-  const claims = await c.pool.query([{ kinds: [ESCROW_ACTION], authors: [provider], '#e': [job] }])
-  const claim = claims.find(e => tagOf(e, 'action') === 'claim' && tagOf(e, 'package'))
-  if (!claim) throw new ClientError(`the provider of job ${job} has not claimed its escrow yet`)
-  const wallet = await walletOf(c.v)
-  const pkg = await wallet.coSignRelease(tagOf(claim, 'package')!, c.pool.signer.secretHex)
-  const e = await publishOrThrow(c.pool, escrowAction(job, 'release', pkg), 'release')
-  console.log(e.id)
-  return 0
-}
-
-/** Disputes a delivered job (or, via cancel, refunds an undelivered one) with a refund package, and with --wait redeems the ruling. */
-async function refund(c: Ctx, job: string, action: 'dispute' | 'refund'): Promise<number> {
-  const lock = await lockOf(c, job)
-  const wallet = await walletOf(c.v)
-  const pkg = await wallet.prepareRefund(job, tagOf(lock, 'u')!, proofsFromTags(lock.tags), c.pool.signer.secretHex)
-  const e = await publishOrThrow(c.pool, escrowAction(job, action, pkg, str(c.v, 'reason') ?? ''), action)
-  console.log(e.id)
-  if (!c.v['wait']) return 0
-  return redeemRuling(c, job)
-}
-
-/** Waits for the relay's refund ruling of a job and redeems it into the wallet. */
-export async function redeemRuling(c: Ctx, job: string): Promise<number> {
-  const keys = await relayKeys(c.pool)
-  const ruling = await waitFor(
-    c.pool,
-    [{ kinds: [ESCROW_ACTION], authors: keys, '#e': [job] }],
-    e => (tagOf(e, 'action') === 'ruling' ? e : undefined),
-    c.timeoutMs,
-    `ruling on job ${job}`,
-  )
-  if (tagOf(ruling, 'ruling') !== 'refund') {
-    c.log(`the relay ruled for the provider: ${ruling.content}`)
-    return 1
-  }
-  const sats = await (await walletOf(c.v)).redeem(job, tagOf(ruling, 'package')!)
-  c.log(`refunded ${sats} sats into the wallet`)
-  return 0
-}
-
-const dispute = (c: Ctx, job: string) => refund(c, job, 'dispute')
-
 async function cancel(c: Ctx, job: string): Promise<number> {
   const [lock] = await c.pool.query([{ kinds: [ESCROW_LOCK], authors: [c.pool.signer.pubkey], '#e': [job] }])
   if (lock) return refund(c, job, 'refund')
@@ -279,66 +206,4 @@ async function status(c: Ctx, job: string): Promise<number> {
     JSON.stringify(Object.fromEntries(entry.tags.filter(t => t[0] !== 'd').map(t => [t[0], t.slice(1).join(' ')]))),
   )
   return 0
-}
-
-/** `agora workflow post FILE`: a 5117 from a JSON file, followed to its end with --wait. */
-export async function workflowCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = readOptions(argv, SPEC)
-  const [verb, file] = positionals
-  if (v['help'] || verb !== 'post' || !file) throw new ClientError(`usage: agora workflow post FILE [--wait]`, 2)
-  let spec: {
-    input?: string
-    input_type?: string
-    bid_sats?: number
-    steps?: { kind: number; provider?: string; description?: string }[]
-  }
-  try {
-    spec = JSON.parse(readFileSync(file, 'utf8'))
-  } catch (err) {
-    throw new ClientError(`${file}: ${(err as Error).message}`, 2)
-  }
-  if (typeof spec.input !== 'string' || !Array.isArray(spec.steps))
-    throw new ClientError(`${file}: needs "input" (text) and "steps" ([{"kind": 5100}, ...])`, 2)
-  const log = logger(v, 'workflow')
-  const pool = await connect(v, log)
-  try {
-    const steps = spec.steps.map(s => ({ ...s, ...(s.provider ? { provider: parsePubkey(s.provider) } : {}) }))
-    const w = await publishOrThrow(
-      pool,
-      workflow({
-        input: spec.input,
-        ...(spec.input_type ? { inputType: spec.input_type } : {}),
-        ...(spec.bid_sats ? { bid: spec.bid_sats * 1000 } : {}),
-        steps,
-      }),
-      'workflow',
-    )
-    log(`workflow ${w.id} posted`)
-    if (!v['wait']) {
-      console.log(w.id)
-      return 0
-    }
-    const keys = await relayKeys(pool)
-    if (!keys.length) throw new ClientError('this relay states no key (NIP-11 self): it runs no workflows')
-    const end = await waitFor(
-      pool,
-      [{ kinds: [LEDGER], authors: keys, '#d': [w.id] }],
-      e => {
-        log(
-          `workflow ${ledgerState(e)}: ${tagsOf(e, 'step')
-            .map(s => `${s[1]}:${s[4]}`)
-            .join(' ')}`,
-        )
-        return ['completed', 'failed', 'cancelled'].includes(ledgerState(e) ?? '') ? e : undefined
-      },
-      int(v, 'timeout', { min: 1, fallback: 600 })! * 1000,
-      `end of workflow ${w.id}`,
-    )
-    if (ledgerState(end) !== 'completed') return 1
-    const last = tagsOf(end, 'step').at(-1)!
-    console.log((await fetchEvent(pool, last[6]!, 'result')).content)
-    return 0
-  } finally {
-    pool.close()
-  }
 }

@@ -2,7 +2,8 @@
 // market's social verbs. Every failure a user can act on is one line and an exit code, never a stack trace.
 import { ClientError } from '../errors.js'
 import { agentCommand } from './agent.js'
-import { jobCommand, workflowCommand } from './job.js'
+import { jobCommand } from './job.js'
+import { workflowCommand } from './workflow.js'
 import { providersCommand, reportCommand, reviewCommand, trustCommand } from './social.js'
 import { walletCommand } from './wallet.js'
 

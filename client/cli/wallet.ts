@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { ClientError } from '../errors.js'
 import { openWallet } from '../wallet.js'
 import { connect, CONNECTION, logger } from './common.js'
-import { redeemRuling } from './job.js'
+import { redeemRuling } from './escrow.js'
 import { HOME, int, readOptions, str, type Spec } from './options.js'
 
 export const WALLET_USAGE = `agora wallet mint SATS --mint URL [--timeout S] | balance | send SATS --mint URL | receive TOKEN

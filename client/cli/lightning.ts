@@ -1,54 +1,13 @@
-// How a customer pays from the CLI: a zap through its Lightning wallet (NIP-47) to the provider's lightning
-// address, a Cashu lock of the quoted price for an escrowed job, or buying the key of a sealed result.
+// The customer's Lightning payments from the CLI: a zap through its NIP-47 wallet to the provider's lightning
+// address, and buying the key of a sealed result (pay-to-decrypt), which it then opens and publishes.
 import type { NostrEvent } from '../../nips/nip01.js'
+import { readInvoice } from '../../nips/nip57.js'
 import { fetchEvent, ledgerOf, publishOrThrow } from '../customer.js'
 import { ClientError } from '../errors.js'
-import { escrowLock, HANDLER, keyReveal, NUTZAP_INFO, tagOf, tagsOf } from '../market.js'
+import { HANDLER, keyReveal, tagOf } from '../market.js'
 import { openResult } from '../sealed.js'
 import { zap } from '../zap.js'
-import { readInvoice } from '../../nips/nip57.js'
-import { nwcOf, walletOf, type Ctx } from './job.js'
-import { str } from './options.js'
-
-/** The market's windows a lock must outlast, from the relay's NIP-11 `market` (the defaults otherwise). */
-async function lockRoom(c: Ctx): Promise<number> {
-  const infos = await Promise.all(c.pool.relays.map(r => c.pool.info(r.url)))
-  const m = (infos.find(i => i?.doc['market'])?.doc['market'] ?? {}) as Record<string, number>
-  return (m['job_ttl'] ?? 86_400) + (m['dispute_window'] ?? 86_400) + (m['escrow_margin'] ?? 3600)
-}
-
-/** Locks the quoted price of `quote`'s provider at a mint both accept, and publishes the 7117. */
-export async function lockFor(c: Ctx, request: NostrEvent, quote: NostrEvent): Promise<void> {
-  const msats = Number(quote.tags.find(t => t[0] === 'amount')![1])
-  const bid = Number(tagOf(request, 'bid') ?? 0)
-  if (msats > bid) throw new ClientError(`the quote of ${msats} msats is over the bid of ${bid} msats`)
-  const provider = quote.pubkey
-  const [info] = await c.pool.query([{ kinds: [NUTZAP_INFO], authors: [provider] }])
-  if (!info) throw new ClientError(`provider ${provider} publishes no 10019: it cannot take an escrow`)
-  const theirs = tagsOf(info, 'mint').map(t => t[1]!)
-  const wanted = str(c.v, 'mint')
-  const wallet = await walletOf(c.v)
-  const held = wallet.balance()
-  const mint = wanted ?? theirs.find(u => (held[u] ?? 0) > 0)
-  if (!mint || !theirs.includes(mint))
-    throw new ClientError(
-      `no mint both you and the provider use: it accepts ${theirs.join(', ')}; you hold ${Object.keys(held).join(', ') || 'nothing'}`,
-    )
-  const relay = (await c.pool.info(c.pool.relays[0]!.url))?.pubkey
-  if (!relay) throw new ClientError('the relay states no key (NIP-11 self): it cannot arbitrate an escrow')
-  const sats = Math.ceil(msats / 1000)
-  const locktime = Math.max(request.created_at, Math.floor(Date.now() / 1000)) + (await lockRoom(c)) + 600
-  const { tags } = await wallet.lockEscrow({
-    mint,
-    sats,
-    providerCashuKey: tagOf(info, 'pubkey')!,
-    customer: c.pool.signer.pubkey,
-    relay,
-    locktime,
-  })
-  await publishOrThrow(c.pool, escrowLock(request.id, provider, mint, tags), 'escrow lock')
-  c.log(`locked ${sats} sats for ${provider.slice(0, 8)} at ${mint} until ${locktime}`)
-}
+import { nwcOf, type Ctx } from './context.js'
 
 /** The provider's lightning address: its 31990 content's lud16 (or lightning_address), else its kind 0's. */
 async function addressOf(c: Ctx, provider: string): Promise<string> {

@@ -131,7 +131,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   /** One job, from quote to delivery; throws what goes wrong, which becomes its `error` feedback. */
   async function work(j: JobRequest, signal: AbortSignal): Promise<void> {
-    const refused = checkInputs(o.skill, j.inputs) ?? checkParams(o.skill, { ...j.params })
+    const refused = checkInputs(o.skill, j.inputs) ?? checkParams(o.skill, jobParams(j))
     if (refused) throw new Error(refused)
     const msats = o.priceSats * 1000
     if (msats > 0 && !j.swarm) await say('quote', o.pool.publish(feedback(j, 'payment-required', { msats })))
@@ -202,6 +202,11 @@ async function resolveInputs(pool: Pool, input: JobInput): Promise<JobInput> {
   return { ...input, input: e.content }
 }
 
+/** The job's own params: the market's (`escrow`, `sealed`, read by the runtime) are no business of the skill's. */
+function jobParams(j: JobRequest): Record<string, string> {
+  return Object.fromEntries(Object.entries(j.params).filter(([name]) => name !== 'escrow' && name !== 'sealed'))
+}
+
 /** What the processor gets: the request's first input as its text, every input, and the params. */
 function inputOf(j: JobRequest): JobInput {
   return {
@@ -209,7 +214,7 @@ function inputOf(j: JobRequest): JobInput {
     kind: j.swarm?.kind ?? j.kind,
     input: j.inputs[0]?.value ?? '',
     inputs: j.inputs,
-    params: j.params,
+    params: jobParams(j),
     customer: j.customer,
   }
 }

@@ -36,21 +36,8 @@ export function powRules(doc: Record<string, unknown>): PowRule[] {
   return min > 0 ? [{ lo: 0, hi: 65535, bits: min }] : []
 }
 
-/** The relay's NIP-11 document, fetched over HTTP(S) from its WebSocket URL. */
-export async function fetchRelayInfo(url: string, timeoutMs = 10_000): Promise<RelayInfo> {
-  const http = url.replace(/^ws/, 'http')
-  let doc: Record<string, unknown>
-  try {
-    const res = await fetch(http, {
-      headers: { accept: 'application/nostr+json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    })
-    if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    doc = (await res.json()) as Record<string, unknown>
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-    throw new ClientError(`cannot read ${url}'s NIP-11 document: ${cause}`)
-  }
+/** What a NIP-11 document fetched from `url` says, as a RelayInfo. */
+export function readRelayInfo(url: string, doc: Record<string, unknown>): RelayInfo {
   const rules = powRules(doc)
   const key = doc['self'] ?? doc['pubkey']
   return {
@@ -60,6 +47,27 @@ export async function fetchRelayInfo(url: string, timeoutMs = 10_000): Promise<R
     powFor: kind => rules.find(r => kind >= r.lo && kind <= r.hi)?.bits ?? 0,
     doc,
   }
+}
+
+/** The relay's NIP-11 document, fetched over HTTP(S) from its WebSocket URL. */
+export async function fetchRelayInfo(url: string, timeoutMs = 10_000): Promise<RelayInfo> {
+  const http = url.replace(/^ws/, 'http')
+  let doc: unknown
+  try {
+    const res = await fetch(http, {
+      headers: { accept: 'application/nostr+json' },
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    if (!res.ok) throw new Error(`HTTP ${res.status}`)
+    doc = await res.json()
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+    throw new ClientError(`cannot read ${url}'s NIP-11 document: ${cause}`)
+  }
+  // A document that is JSON but no object (null, a list) holds nothing a client can read.
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ClientError(`cannot read ${url}'s NIP-11 document: not a JSON object`)
+  return readRelayInfo(url, doc as Record<string, unknown>)
 }
 
 /** The bits a `pow:` refusal says are needed ("needs 10 bits"), or undefined. */

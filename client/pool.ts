@@ -58,7 +58,8 @@ export class Pool {
     let answers = await this.send(event, this.relays)
     // A relay that states no rule (or another) says what it needs in its refusal: mine that and send again.
     const asked = Math.max(0, ...answers.map(a => (a.ok ? 0 : (bitsFromRefusal(a.message) ?? 0))))
-    if (asked > bits) {
+    // Only when no relay took it: a relay that did would otherwise hold two versions of the same request.
+    if (asked > bits && !answers.some(a => a.ok)) {
       bits = asked
       event = await this.sign(t, bits)
       answers = await this.send(event, this.relays)
@@ -114,7 +115,10 @@ export class Pool {
   }
 }
 
-/** The refusals of a publish that no relay stored, as one line: "url: prefix: reason; ...". */
+/** The refused answers of a publish, as one line: "url: prefix: reason; ...". */
 export function refusals(p: Published): string {
-  return p.answers.map(a => `${a.url}: ${a.message}`).join('; ')
+  return p.answers
+    .filter(a => !a.ok)
+    .map(a => `${a.url}: ${a.message}`)
+    .join('; ')
 }

@@ -30,8 +30,9 @@ export type RelayOptions = {
   readonly backoff?: { readonly minMs: number; readonly maxMs: number }
 }
 
-type Sub = { filters: Filter[]; h: SubHandlers; eosed: boolean; seen: Set<string> }
-type Pending = { event: NostrEvent; resolve(r: PublishResult): void; retried: boolean }
+// authRefusal: the relay's auth-required answer, held while our AUTH answer is pending (NIP-42).
+type Sub = { filters: Filter[]; h: SubHandlers; eosed: boolean; seen: Set<string>; authRefusal?: string }
+type Pending = { event: NostrEvent; resolve(r: PublishResult): void; authRefusal?: string }
 
 /** A relay connection that keeps itself open until close(). */
 export class RelayClient {
@@ -51,6 +52,8 @@ export class RelayClient {
     private readonly opts: RelayOptions = {},
   ) {
     if (!/^wss?:\/\//.test(url)) throw new ClientError(`relay URL ${url} must start with ws:// or wss://`)
+    // ws throws a bare SyntaxError on a malformed URL (a space, a port out of range): say which URL instead.
+    if (!URL.canParse(url)) throw new ClientError(`relay URL ${url} is not a valid URL`)
     this.wait = opts.backoff?.minMs ?? 250
     this.connect()
   }
@@ -86,7 +89,6 @@ export class RelayClient {
       }, ms)
       this.pending.set(event.id, {
         event,
-        retried: false,
         resolve: r => {
           clearTimeout(t)
           this.pending.delete(event.id)
@@ -191,7 +193,10 @@ export class RelayClient {
       const s = this.subs.get(a)
       if (!s) return
       // NIP-42: an auth-required CLOSED is retried once the AUTH answer has been sent.
-      if (String(b).startsWith('auth-required:') && this.opts.signer) return
+      if (String(b).startsWith('auth-required:') && this.opts.signer) {
+        s.authRefusal = String(b)
+        return
+      }
       this.subs.delete(a)
       s.h.onclosed?.(String(b ?? ''))
     } else if (verb === 'AUTH' && typeof a === 'string') this.auth(a)
@@ -201,14 +206,14 @@ export class RelayClient {
   private onOk(id: string, ok: boolean, message: string): void {
     if (id === this.authId) {
       if (ok) this.afterAuth()
-      else this.opts.log?.(`${this.url} refused our AUTH: ${message}`)
+      else this.authRefused(message)
       return
     }
     const p = this.pending.get(id)
     if (!p) return
     // NIP-42: an auth-required refusal is worth one retry after authenticating.
-    if (!ok && message.startsWith('auth-required:') && this.opts.signer && !p.retried) {
-      p.retried = true
+    if (!ok && message.startsWith('auth-required:') && this.opts.signer && p.authRefusal === undefined) {
+      p.authRefusal = message
       return
     }
     // A duplicate is an event the relay already has: for the sender, that is success.
@@ -233,7 +238,23 @@ export class RelayClient {
 
   /** Whatever waited on AUTH is asked again once the relay accepted the answer. */
   private afterAuth(): void {
-    for (const [id, s] of this.subs) this.send(['REQ', id, ...s.filters])
-    for (const p of this.pending.values()) if (p.retried) this.send(['EVENT', p.event])
+    for (const [id, s] of this.subs) {
+      s.authRefusal = undefined
+      this.send(['REQ', id, ...s.filters])
+    }
+    for (const p of this.pending.values()) if (p.authRefusal !== undefined) this.send(['EVENT', p.event])
+  }
+
+  /** A refused AUTH answer ends what waited on it with the relay's auth-required refusal, not with a timeout. */
+  private authRefused(message: string): void {
+    this.opts.log?.(`${this.url} refused our AUTH: ${message}`)
+    const why = (refusal: string) => `${refusal} (our AUTH was refused: ${message})`
+    for (const p of [...this.pending.values()])
+      if (p.authRefusal !== undefined) p.resolve({ ok: false, message: why(p.authRefusal) })
+    for (const [id, s] of [...this.subs])
+      if (s.authRefusal !== undefined) {
+        this.subs.delete(id)
+        s.h.onclosed?.(why(s.authRefusal))
+      }
   }
 }

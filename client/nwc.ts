@@ -141,7 +141,12 @@ function requester(o: {
       const timer = setTimeout(() => {
         waiting.delete(request.id)
         const where = o.relays.map(r => r.url).join(', ')
-        reject(new ClientError(`the wallet did not answer ${method} within ${o.timeoutMs / 1000} s on ${where}`))
+        // An unanswered payment may still go through: paying again at once could pay twice.
+        const unsure =
+          method === 'pay_invoice' ? ' (the payment may still go through: check the wallet before paying again)' : ''
+        reject(
+          new ClientError(`the wallet did not answer ${method} within ${o.timeoutMs / 1000} s on ${where}${unsure}`),
+        )
       }, o.timeoutMs)
       waiting.set(request.id, { method, resolve, reject, timer })
       void send(o.relays, request, method, o.timeoutMs).catch(err => {

@@ -15,8 +15,24 @@ export function sealingKey(): { key: string; keyHash: string } {
   return { key: key.toString('hex'), keyHash: sha256(key) }
 }
 
+/** NIP-44 v2 seals 1 to 65535 bytes. */
+const MAX_SEALED_BYTES = 65_535
+
+/**
+ * A teaser of the plaintext: at most a quarter of its characters (and 64), so a short result is not given away
+ * before it is paid; whole code points, so the cut never splits a character.
+ */
+function previewOf(plaintext: string): string[][] {
+  const chars = Array.from(plaintext)
+  const n = Math.min(64, Math.floor(chars.length / 4))
+  return n > 0 ? [['preview', `${chars.slice(0, n).join('')}…`]] : []
+}
+
 /** The 21117 of a result sealed under `key`, sold for `msats` by `bolt11` (payment hash = sha256(K)). */
 export function sealResult(j: JobRequest, plaintext: string, key: string, msats: number, bolt11: string): Template {
+  const bytes = Buffer.byteLength(plaintext)
+  if (bytes < 1 || bytes > MAX_SEALED_BYTES)
+    throw new ClientError(`a sealed result holds 1 to ${MAX_SEALED_BYTES} bytes (NIP-44 v2); this one has ${bytes}`)
   return {
     kind: SEALED_RESULT,
     tags: [
@@ -24,7 +40,7 @@ export function sealResult(j: JobRequest, plaintext: string, key: string, msats:
       ['p', j.customer],
       ['hash', sha256(plaintext)],
       ['key_hash', sha256(Buffer.from(key, 'hex'))],
-      ['preview', plaintext.slice(0, 64)],
+      ...previewOf(plaintext),
       ['amount', String(msats), bolt11],
     ],
     content: nip44.encrypt(plaintext, Buffer.from(key, 'hex')),

@@ -41,7 +41,15 @@ export type InfoInputs = {
   readonly powByKind?: readonly PowRule[]
   readonly restrictedWrites?: boolean
   /** The publication fee, when writes of some kinds must be paid for. */
-  readonly payment?: { readonly kinds: readonly number[]; readonly msats: number; readonly description: string }
+  readonly payment?: Payment
+}
+
+/** A publication fee: a zap of at least `msats` to the relay's lightning address unlocks the kinds. */
+export type Payment = {
+  readonly kinds: readonly number[]
+  readonly msats: number
+  readonly description: string
+  readonly lightningAddress: string
 }
 
 /** The NIP-11 document. */
@@ -83,6 +91,8 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
               { kinds: x.payment.kinds, amount: x.payment.msats, unit: 'msats', description: x.payment.description },
             ],
           },
+          // Extension: where to zap, for a client that pays the gate itself (NIP-57 to the relay's pubkey).
+          zap_gate: { lightning_address: x.payment.lightningAddress, min_sats: x.payment.msats / 1000 },
         }
       : {}),
     // A refused lock cannot be redone (its proofs are locked), so a client reads the terms here first.

@@ -8,7 +8,7 @@ import type { MarketFacts } from '../market/fold.js'
 import type { KeysetCache } from '../market/keysets.js'
 import type { CachedLnurlResolver } from '../market/lnurl.js'
 import type { NutzapInfo } from '../nips/nip61.js'
-import type { PowRule } from '../nips/nip11.js'
+import type { Payment, PowRule } from '../nips/nip11.js'
 
 /** Read-only facts from the store that checks may consult. */
 export type StoreViews = {
@@ -91,7 +91,7 @@ export type InfoPart = {
   readonly powByKind?: readonly PowRule[]
   readonly restrictedWrites?: boolean
   readonly authRequired?: boolean
-  readonly payment?: { readonly kinds: readonly number[]; readonly msats: number; readonly description: string }
+  readonly payment?: Payment
 }
 
 export type Policy = {

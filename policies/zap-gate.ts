@@ -46,6 +46,7 @@ export const zapGate: Policy = {
         kinds: expandKinds(z.kinds),
         msats: z.min_sats * 1000,
         description: `zap ${z.lightning_address} at least ${z.min_sats} sats once to post these kinds`,
+        lightningAddress: z.lightning_address,
       },
     }
   },

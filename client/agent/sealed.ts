@@ -3,7 +3,7 @@
 // key itself only when the customer has not within a grace period, so the job is recorded as delivered anyway.
 import { tagOf, keyReveal, FEEDBACK, type JobRequest } from '../market.js'
 import type { Nwc } from '../nwc.js'
-import type { Pool } from '../pool.js'
+import { refusals, type Pool } from '../pool.js'
 import { sealingKey, sealResult } from '../sealed.js'
 import { waitFor } from '../customer.js'
 
@@ -13,14 +13,11 @@ export type SealedSide = ReturnType<typeof makeSealedSide>
 const POLL_MS = 1000
 const GRACE_MS = 60_000
 
+/** The sealed side of an agent: delivers sealed results and sells their keys through its Lightning wallet. */
 export function makeSealedSide(pool: Pool, nwc: Nwc, log: (l: string) => void, saleMs = 3_600_000) {
   /** Sells the key: waits for the payment to be held, settles it, then makes sure the key is published. */
   async function sell(j: JobRequest, key: string, keyHash: string): Promise<void> {
-    const until = Date.now() + saleMs
-    while ((await nwc.lookupInvoice(keyHash)).state !== 'accepted') {
-      if (Date.now() > until) return log(`job ${j.id.slice(0, 8)}: the sealed result was not bought`)
-      await new Promise(r => setTimeout(r, POLL_MS))
-    }
+    if (!(await held(j, keyHash))) return
     await nwc.settleHoldInvoice(key)
     log(`job ${j.id.slice(0, 8)}: key sold`)
     const revealed = await waitFor(
@@ -30,7 +27,36 @@ export function makeSealedSide(pool: Pool, nwc: Nwc, log: (l: string) => void, s
       GRACE_MS,
       'key published by the customer',
     ).catch(() => undefined)
-    if (!revealed) await pool.publish(keyReveal(j, key))
+    if (revealed) return
+    const r = await pool.publish(keyReveal(j, key))
+    log(`job ${j.id.slice(0, 8)}: key published${r.ok ? '' : ` nowhere: ${refusals(r)}`}`)
+  }
+
+  /**
+   * Whether a payment to the hold invoice is held (accepted) before the sale ends. A failed lookup is tried again
+   * (one lost wallet answer must not lose the sale), and told once until one succeeds; an invoice that expired or
+   * failed ends the sale.
+   */
+  async function held(j: JobRequest, keyHash: string): Promise<boolean> {
+    const until = Date.now() + saleMs
+    let failing = false
+    for (;;) {
+      let state = 'pending'
+      try {
+        state = (await nwc.lookupInvoice(keyHash)).state
+        failing = false
+      } catch (err) {
+        if (!failing)
+          log(`job ${j.id.slice(0, 8)}: the wallet's lookup of the key's invoice failed: ${(err as Error).message}`)
+        failing = true
+      }
+      if (state === 'accepted') return true
+      if (state !== 'pending' || Date.now() > until) {
+        log(`job ${j.id.slice(0, 8)}: the sealed result was not bought (its invoice is ${state})`)
+        return false
+      }
+      await new Promise(r => setTimeout(r, POLL_MS))
+    }
   }
 
   return {

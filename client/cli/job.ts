@@ -4,15 +4,16 @@ import type { NostrEvent } from '../../nips/nip01.js'
 import { fetchEvent, ledgerOf, postJob, publishOrThrow, relayKeys, watchJob } from '../customer.js'
 import { ClientError } from '../errors.js'
 import { parsePubkey } from '../keys.js'
-import { ESCROW_LOCK, swarmPick, tagOf, tagsOf } from '../market.js'
+import { ESCROW_LOCK, jobRequest, swarmPick, tagOf, tagsOf, type RequestOptions } from '../market.js'
 import { connect, CONNECTION, logger } from './common.js'
 import type { Ctx } from './context.js'
 import { lockFor, refund, release } from './escrow.js'
+import { isGateRefusal, payGateAndPublish } from './gate.js'
 import { payJob, revealSealed } from './lightning.js'
 import { int, list, readOptions, str } from './options.js'
 
 export const JOB_USAGE = `agora job post --kind N [--bid SATS] INPUT|- [--provider KEY...] [--escrow] [--sealed]
-    [--swarm N] [--min-reputation N] [--param NAME=VALUE...] [--input-type T] [--wait] [--pay] [--timeout S]
+    [--swarm N] [--min-reputation N] [--param NAME=VALUE...] [--input-type T] [--wait] [--pay] [--pay-gate] [--timeout S]
     [--mint URL] [--wallet FILE] [--nwc URI]
   agora job pay|release|dispute|cancel|status JOB [--reason TEXT] [--wait] [--nwc URI] [--wallet FILE]
   agora job pick SWARM --provider KEY [--result ID]
@@ -31,6 +32,7 @@ const SPEC = {
   'input-type': { type: 'string' },
   wait: { type: 'boolean' },
   pay: { type: 'boolean' },
+  'pay-gate': { type: 'boolean' },
   timeout: { type: 'string' },
   mint: { type: 'string' },
   wallet: { type: 'string' },
@@ -89,7 +91,14 @@ async function post(c: Ctx, input: string): Promise<number> {
     }),
   )
   if (v['escrow'] && bid === undefined) throw new ClientError('an escrowed job needs --bid', 2)
-  const request = await postJob(pool, {
+  if (v['sealed'] && bid === undefined) throw new ClientError('a sealed job needs --bid (the most its key costs)', 2)
+  // Checked before posting: the job would otherwise be done and left unpaid.
+  if ((v['pay'] || v['sealed']) && !str(v, 'nwc'))
+    throw new ClientError(
+      `--${v['sealed'] ? 'sealed' : 'pay'} pays through a Lightning wallet: pass --nwc nostr+walletconnect://…`,
+      2,
+    )
+  const opts: RequestOptions = {
     kind,
     input: readInput(input),
     ...(str(v, 'input-type') ? { inputType: str(v, 'input-type')! } : {}),
@@ -100,6 +109,10 @@ async function post(c: Ctx, input: string): Promise<number> {
     sealed: v['sealed'] === true,
     ...(minReputation !== undefined ? { minReputation } : {}),
     ...(swarm !== undefined ? { swarm } : {}),
+  }
+  const request = await postJob(pool, opts).catch(err => {
+    if (!(err instanceof ClientError) || !v['pay-gate'] || !isGateRefusal(err.message)) throw err
+    return payGateAndPublish(c, jobRequest(opts), 'job request')
   })
   log(`job ${request.id} posted`)
   if (!v['wait']) {
@@ -123,10 +136,14 @@ async function follow(c: Ctx, request: NostrEvent, swarm: number | undefined): P
       if (swarm !== undefined && submissions.length) return resolve(0)
       reject(new ClientError(`no result for job ${request.id} within ${c.timeoutMs / 1000} s`, 3))
     }, c.timeoutMs)
-    const end = (p: Promise<number>) => {
+    // Once: a second result (or sealed result) arriving before the subscription closes must not be paid too.
+    let ended = false
+    const end = (run: () => Promise<number>) => {
+      if (ended) return
+      ended = true
       clearTimeout(timer)
       sub.close()
-      p.then(resolve, reject)
+      run().then(resolve, reject)
     }
     const sub = watchJob(pool, request, keys, {
       onFeedback: e => {
@@ -137,22 +154,22 @@ async function follow(c: Ctx, request: NostrEvent, swarm: number | undefined): P
         )
         // A direct request has no one else to deliver it once each of its providers gave up.
         if (targets.length && failed.size === targets.length)
-          end(Promise.reject(new ClientError(`job ${request.id} failed: ${e.content || 'error'}`, 1)))
+          end(() => Promise.reject(new ClientError(`job ${request.id} failed: ${e.content || 'error'}`, 1)))
         if (v['escrow'] && !locking && tagOf(e, 'status') === 'payment-required' && amount)
-          locking = lockFor(c, request, e).catch(err => end(Promise.reject(err)))
+          locking = lockFor(c, request, e).catch(err => end(() => Promise.reject(err)))
       },
       onSealed: e => {
-        if (v['sealed']) end(revealSealed(c, request, e))
+        if (v['sealed']) end(() => revealSealed(c, request, e))
       },
       onResult: e => {
         if (swarm !== undefined) {
           submissions.push(e)
           console.log(JSON.stringify({ provider: e.pubkey, result: e.id, content: e.content }))
-          if (submissions.length >= swarm) end(Promise.resolve(0))
+          if (submissions.length >= swarm) end(() => Promise.resolve(0))
           return
         }
         if (v['sealed']) return
-        end(delivered(c, request, e))
+        end(() => delivered(c, request, e))
       },
     })
   })

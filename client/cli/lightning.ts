@@ -1,10 +1,10 @@
 // The customer's Lightning payments from the CLI: a zap through its NIP-47 wallet to the provider's lightning
 // address, and buying the key of a sealed result (pay-to-decrypt), which it then opens and publishes.
 import type { NostrEvent } from '../../nips/nip01.js'
-import { readInvoice } from '../../nips/nip57.js'
-import { fetchEvent, ledgerOf, publishOrThrow } from '../customer.js'
+import { readInvoice, ZapReceipt } from '../../nips/nip57.js'
+import { fetchEvent, ledgerOf, ledgerState, publishOrThrow } from '../customer.js'
 import { ClientError } from '../errors.js'
-import { HANDLER, keyReveal, tagOf } from '../market.js'
+import { HANDLER, keyReveal, SEALED_RESULT, tagOf } from '../market.js'
 import { openResult } from '../sealed.js'
 import { zap } from '../zap.js'
 import { nwcOf, type Ctx } from './context.js'
@@ -23,13 +23,16 @@ async function addressOf(c: Ctx, provider: string): Promise<string> {
   throw new ClientError(`provider ${provider} announces no lightning address (lud16)`)
 }
 
-/** Zaps the result that delivered `job` (from the ledger, else the first result) by what its provider asked. */
+/** Zaps the result (or buys the sealed result) that delivered `job`, unless it is paid or asks more than the bid. */
 export async function payJob(c: Ctx, job: string, known?: NostrEvent): Promise<number> {
   const entry = await ledgerOf(c.pool, job)
-  const result = known ?? (await resultOf(c, job, entry && tagOf(entry, 'result')))
-  const amount =
-    result.tags.find(t => t[0] === 'amount')?.[1] ?? (entry && tagOf(entry, 'amount')) ?? (entry && tagOf(entry, 'bid'))
-  if (!amount) throw new ClientError(`the result of job ${job} names no amount; nothing to pay`)
+  if (ledgerState(entry) === 'paid')
+    throw new ClientError(`job ${job} is already paid (the relay's ledger records ${tagOf(entry!, 'paid')} msats)`)
+  const [request] = await c.pool.query([{ ids: [job] }])
+  const result = known ?? (await resultOf(c, job, request, entry && tagOf(entry, 'result')))
+  if (result.kind === SEALED_RESULT) return revealSealed(c, request ?? (await fetchEvent(c.pool, job, 'job')), result)
+  const msats = askedBy(result, entry, request)
+  await refuseZapped(c, job, result, msats)
   const nwc = await nwcOf(c.v)
   try {
     const r = await zap({
@@ -37,40 +40,94 @@ export async function payJob(c: Ctx, job: string, known?: NostrEvent): Promise<n
       signer: c.pool.signer,
       recipient: result.pubkey,
       address: await addressOf(c, result.pubkey),
-      msats: Number(amount),
+      msats,
       event: result,
       relays: c.pool.relays.map(x => x.url),
     })
-    c.log(`paid ${amount} msats to ${result.pubkey.slice(0, 8)} (preimage ${r.preimage})`)
+    c.log(`paid ${msats} msats to ${result.pubkey.slice(0, 8)} (preimage ${r.preimage})`)
   } finally {
     nwc.close()
   }
   return 0
 }
 
-/** The result that delivered a job: the ledger's, else the first on the relays. */
-async function resultOf(c: Ctx, job: string, id: string | undefined): Promise<NostrEvent> {
+/** What the provider asks for a result (its amount, else the ledger's, else the bid), refused above the bid. */
+function askedBy(result: NostrEvent, entry: NostrEvent | undefined, request: NostrEvent | undefined): number {
+  const bidTag = (entry && tagOf(entry, 'bid')) ?? (request && tagOf(request, 'bid'))
+  const amount = tagOf(result, 'amount') ?? (entry && tagOf(entry, 'amount')) ?? bidTag
+  if (!amount || !/^\d+$/.test(amount) || amount === '0')
+    throw new ClientError(`result ${result.id} names no amount to pay (${amount ?? 'none'})`)
+  if (bidTag !== undefined && Number(amount) > Number(bidTag))
+    throw new ClientError(`result ${result.id} asks ${amount} msats, more than the bid of ${bidTag}: not paid`)
+  return Number(amount)
+}
+
+/** Refuses to zap a result again whose receipts on the relays already show this key paid what it asks. */
+async function refuseZapped(c: Ctx, job: string, result: NostrEvent, msats: number): Promise<void> {
+  const receipts = (await c.pool.query([{ kinds: [ZapReceipt], '#e': [result.id] }])).filter(
+    r => payerOf(r) === c.pool.signer.pubkey,
+  )
+  const paid = receipts.reduce((sum, r) => sum + Number(readInvoice(tagOf(r, 'bolt11') ?? '')?.msats ?? 0), 0)
+  if (receipts.length && paid >= msats)
+    throw new ClientError(`job ${job} is already paid (zap receipt ${receipts[0]!.id} for ${paid} msats)`)
+}
+
+/** Who paid a zap receipt: the signer of the zap request in its description. */
+function payerOf(receipt: NostrEvent): string | undefined {
+  try {
+    return (JSON.parse(tagOf(receipt, 'description') ?? '') as { pubkey?: string }).pubkey
+  } catch {
+    return undefined
+  }
+}
+
+/** The result that delivered a job: the ledger's, else the first on the relays, else a sealed one to buy. */
+async function resultOf(c: Ctx, job: string, request: NostrEvent | undefined, id: string | undefined) {
   if (id) return fetchEvent(c.pool, id, 'result')
-  const request = await fetchEvent(c.pool, job, 'job')
-  const [r] = await c.pool.query([{ kinds: [request.kind + 1000], '#e': [job] }])
+  if (!request) throw new ClientError(`job ${job} is not on ${c.pool.relays.map(r => r.url).join(', ')}`)
+  const [r] = await c.pool.query([{ kinds: [request.kind + 1000, SEALED_RESULT], '#e': [job] }])
   if (!r) throw new ClientError(`job ${job} has no result to pay yet`)
   return r
 }
 
-/** Buys the key of a sealed result through the Lightning wallet, opens it, prints it and publishes the key. */
+/**
+ * Buys the key of a sealed result through the Lightning wallet, opens it, prints it and publishes the key. A key
+ * that does not open the result is published too: it is the relay's proof of the provider's fraud.
+ */
 export async function revealSealed(c: Ctx, request: NostrEvent, sealed: NostrEvent): Promise<number> {
-  const [, amount, bolt11] = sealed.tags.find(t => t[0] === 'amount') ?? []
-  const bid = Number(tagOf(request, 'bid') ?? 0)
-  if (!bolt11 || readInvoice(bolt11)?.msats !== BigInt(amount ?? -1) || Number(amount) > bid)
-    throw new ClientError(`sealed result ${sealed.id} asks ${amount} msats: not a valid price under the bid of ${bid}`)
-  c.log(`buying the key of sealed result ${sealed.id} (${amount} msats)`)
+  const { bolt11, msats } = saleOf(request, sealed)
+  c.log(`buying the key of sealed result ${sealed.id} (${msats} msats)`)
   const nwc = await nwcOf(c.v)
+  let key: string
   try {
-    const { preimage } = await nwc.payInvoice(bolt11)
-    console.log(openResult(sealed, preimage))
-    await publishOrThrow(c.pool, keyReveal({ id: request.id, customer: sealed.pubkey }, preimage), 'key reveal')
+    key = (await nwc.payInvoice(bolt11)).preimage
   } finally {
     nwc.close()
   }
+  const reveal = () => publishOrThrow(c.pool, keyReveal({ id: request.id, customer: sealed.pubkey }, key), 'key reveal')
+  let plaintext: string
+  try {
+    plaintext = openResult(sealed, key)
+  } catch (err) {
+    await reveal().catch(() => undefined)
+    throw err
+  }
+  console.log(plaintext)
+  await reveal()
   return 0
+}
+
+/** The invoice and price of a sealed result; refused unless it sells the committed key for at most the bid. */
+function saleOf(request: NostrEvent, sealed: NostrEvent): { bolt11: string; msats: number } {
+  const [, amount = '', bolt11 = ''] = sealed.tags.find(t => t[0] === 'amount') ?? []
+  const bid = Number(tagOf(request, 'bid') ?? 0)
+  const invoice = readInvoice(bolt11)
+  if (!invoice || !/^\d+$/.test(amount) || invoice.msats !== BigInt(amount) || Number(amount) > bid)
+    throw new ClientError(
+      `sealed result ${sealed.id} asks ${amount || 'no'} msats: not a valid price under the bid of ${bid}`,
+    )
+  // Paying an invoice for another hash would not reveal the key (the relay refuses such a 21117; others may not).
+  if (invoice.paymentHash !== tagOf(sealed, 'key_hash'))
+    throw new ClientError(`sealed result ${sealed.id}: its invoice's payment hash is not its key_hash; not paid`)
+  return { bolt11, msats: Number(amount) }
 }

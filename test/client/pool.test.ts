@@ -1,22 +1,19 @@
 import t, { type Test } from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { bytesToHex } from '@noble/curves/utils.js'
 import { getPow } from 'nostr-tools/nip13'
 import { generateSecretKey } from 'nostr-tools/pure'
-import { loadConfig, type ConfigSources } from '../../config/load.js'
 import { ClientError } from '../../client/errors.js'
 import { signerFrom } from '../../client/keys.js'
 import { jobRequest } from '../../client/market.js'
 import { fetchRelayInfo } from '../../client/nip11.js'
 import { Pool, refusals, type Published } from '../../client/pool.js'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { startRelay } from '../../relay/app.js'
 import { connectFor, putAll } from '../helpers/client.js'
 import { now, signer } from '../helpers/events.js'
 import { freeLowPort } from '../helpers/ports.js'
-import { INLINE, startTestRelay, tempDir } from '../helpers/relay.js'
+import { startTestRelay } from '../helpers/relay.js'
 import { storedIds } from '../helpers/stored.js'
+import { startPowFileRelay } from '../helpers/config-file.js'
 import { sleep, waitFor } from '../helpers/wait.js'
 
 /** A Pool on `urls` with a fresh key, closed at teardown. */
@@ -61,26 +58,7 @@ t.test(
   'a Pool whose NIP-11 read shows no rule learns the bits from the pow: refusal and its retry is accepted',
   async t => {
     // The relay starts without PoW, the Pool reads (and keeps) that NIP-11, then a reload turns a rule on.
-    const dir = tempDir(t, 'agora-pool-')
-    const file = join(dir, 'agora.toml')
-    const write = (pow: string) =>
-      writeFileSync(
-        file,
-        [
-          '[relay]',
-          'host = "127.0.0.1"',
-          'port = 0',
-          `data_dir = ${JSON.stringify(join(dir, 'data'))}`,
-          '[policies]',
-          'open = false',
-          '[policies.pow]',
-          pow,
-        ].join('\n'),
-      )
-    write('enabled = false')
-    const sources: ConfigSources = { file, env: {}, flags: INLINE }
-    const relay = await startRelay(loadConfig(sources), sources)
-    t.teardown(() => relay.close())
+    const { relay, write } = await startPowFileRelay(t, 'enabled = false')
     const p = pool(t, [relay.url])
     t.equal((await p.info(relay.url))?.powFor(5100), 0, 'the Pool read no rule for kind 5100')
 

@@ -1,14 +1,11 @@
 import t from 'tap'
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { loadConfig, type ConfigSources } from '../../config/load.js'
 import type { PowRule } from '../../nips/nip11.js'
-import { startRelay } from '../../relay/app.js'
 import { connectFor } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { mined } from '../helpers/pow.js'
-import { INLINE, startTestRelay, tempDir } from '../helpers/relay.js'
+import { startTestRelay } from '../helpers/relay.js'
 import { storedIds } from '../helpers/stored.js'
+import { startPowFileRelay } from '../helpers/config-file.js'
 
 type Info = { pow_by_kind: PowRule[]; limitation: { min_pow_difficulty: number } }
 
@@ -68,26 +65,7 @@ t.test('NIP-11 pow_by_kind is [] when the relay is open (--open sets policies.op
 })
 
 t.test('NIP-11 pow_by_kind and the refusal follow a config reload', async t => {
-  const dir = tempDir(t, 'agora-pow-reload-')
-  const file = join(dir, 'agora.toml')
-  const write = (pow: string) =>
-    writeFileSync(
-      file,
-      [
-        '[relay]',
-        'host = "127.0.0.1"',
-        'port = 0',
-        `data_dir = ${JSON.stringify(join(dir, 'data'))}`,
-        '[policies]',
-        'open = false',
-        '[policies.pow]',
-        pow,
-      ].join('\n'),
-    )
-  write('rules = ["5000-5999:3"]')
-  const sources: ConfigSources = { file, env: {}, flags: INLINE }
-  const relay = await startRelay(loadConfig(sources), sources)
-  t.teardown(() => relay.close())
+  const { relay, write } = await startPowFileRelay(t, 'rules = ["5000-5999:3"]')
   t.strictSame((await info(relay.url)).pow_by_kind, [{ kinds: '5000-5999', bits: 3 }], 'before the reload')
 
   write('rules = ["5100:6", "*:1"]')

@@ -78,8 +78,8 @@ export const reportCommand = (argv: string[]) =>
     return 0
   })
 
-/** A provider as the list shows it. */
-type Row = {
+/** A provider as the list shows it (one JSON line each with --json). */
+export type ProviderRow = {
   pubkey: string
   name: string
   kinds: number[]
@@ -108,7 +108,7 @@ export const providersCommand = (argv: string[]) =>
       keys.length ? pool.query([{ kinds: [ASSERTION], authors: keys, '#d': authors }]) : Promise.resolve([]),
     ])
     const now = Math.floor(Date.now() / 1000)
-    const rows: Row[] = authors.map(pubkey => {
+    const rows: ProviderRow[] = authors.map(pubkey => {
       const h = handlers.find(e => e.pubkey === pubkey)!
       const beat = beats.find(e => e.pubkey === pubkey)
       const a = assertions.find(e => tagOf(e, 'd') === pubkey)

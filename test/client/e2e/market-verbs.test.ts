@@ -6,22 +6,14 @@ import { join } from 'node:path'
 import { customer, keyFile, startAgentCli } from '../../helpers/agents.js'
 import { connectFor, queryIds } from '../../helpers/client.js'
 import { outputWhen, roots, startMarket, tag } from '../../helpers/market.js'
+import type { ProviderRow } from '../../../client/cli/social.js'
 
-type Row = {
-  pubkey: string
-  name: string
-  kinds: number[]
-  price: string
-  online: boolean
-  rank: number
-  features: string[]
-}
 const rows = (stdout: string) =>
   stdout
     .trim()
     .split('\n')
     .filter(Boolean)
-    .map(l => JSON.parse(l) as Row)
+    .map(l => JSON.parse(l) as ProviderRow)
 
 t.test('agora providers lists agents by kind and feature, with price, online and the relay’s rank', async t => {
   const me = keyFile(t)

@@ -225,6 +225,7 @@ type Info = {
   supported_nips: number[]
   limitation: Record<string, unknown>
   fees?: { publication: { kinds: number[]; amount: number; unit: string }[] }
+  zap_gate?: { lightning_address: string; min_sats: number }
 }
 
 async function info(url: string): Promise<Info> {
@@ -249,6 +250,7 @@ t.test('NIP-11 shows the zap fee, restricted writes and the strictest PoW while 
   )
   t.ok(doc.supported_nips.includes(13), 'NIP-13 listed')
   t.ok(doc.supported_nips.includes(57), 'NIP-57 listed')
+  t.same(doc.zap_gate, { lightning_address: ADDRESS, min_sats: 21 }, 'where and how much to zap')
 })
 
 t.test('NIP-11 drops the fee, PoW and NIPs 13 and 57 when policies.open is on', async t => {
@@ -257,6 +259,7 @@ t.test('NIP-11 drops the fee, PoW and NIPs 13 and 57 when policies.open is on', 
   const doc = await info(url)
   t.equal(doc.limitation.payment_required, false, 'payment_required')
   t.equal(doc.fees, undefined, 'no fees')
+  t.equal(doc.zap_gate, undefined, 'no zap gate')
   t.equal(doc.limitation.min_pow_difficulty, 0, 'no PoW')
   t.equal(doc.limitation.restricted_writes, false, 'restricted_writes')
   t.notOk(doc.supported_nips.includes(13), 'NIP-13 not listed')

@@ -61,6 +61,8 @@ export type LocalWallet = {
   pendingJobs(): string[]
   /** Redeems the job's prepared swap with a package carrying the second signature; returns the sats added. */
   redeem(job: string, wire: string): Promise<number>
+  /** Drops the job's prepared swap once its escrow went to the other side (it can never be redeemed). */
+  forget(job: string): Promise<void>
   /** Nutzap proofs worth exactly `sats`, locked to `recipientCashuKey` alone, with DLEQs, as `proof` tag JSON. */
   nutzapProofs(mint: string, sats: number, recipientCashuKey: string): Promise<string[]>
   /** Swaps nutzap proofs locked to this wallet's key into its balance; returns the sats added. */
@@ -118,6 +120,10 @@ function walletOps(ctx: WalletCtx): LocalWallet {
     prepareClaim: async (job, mint, proofs) => prepareSwap(ctx, job, mint, proofs, secret),
     pendingJobs: () => Object.keys(readWalletFile(ctx.file).swaps),
     redeem: async (job, wire) => redeem(ctx, job, wire),
+    forget: job =>
+      ctx.update(async d => {
+        delete d.swaps[job]
+      }),
     nutzapProofs: async (mint, sats, key) => nutzapProofs(ctx, normaliseMint(mint), checkSats(sats), key),
     receiveNutzap: async (mint, jsons) => receiveProofs(ctx, normaliseMint(mint), proofsFromJson(jsons)),
   }

@@ -1,19 +1,54 @@
 // The provider's side of an escrowed job (docs/market-protocol.md, Escrow): wait for the customer's lock before
 // working, claim right after delivering (a provider that never claims is never paid), and redeem at the mint
 // whatever second signature comes: the customer's release or the relay's ruling.
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { waitFor } from '../customer.js'
 import { ESCROW_ACTION, ESCROW_LOCK, escrowAction, tagOf, type JobRequest } from '../market.js'
-import type { Pool } from '../pool.js'
+import { refusals, type Pool } from '../pool.js'
 import type { Subscription } from '../relay.js'
 import { proofsFromTags, type LocalWallet } from '../wallet.js'
 
 export type EscrowSide = ReturnType<typeof makeEscrowSide>
 
+// A claim or a redemption that fails (the mint or the relays down) is tried again after 5 s, doubling, for about
+// ten minutes; after a restart, `resume` takes up what the wallet still holds.
+const RETRY_FIRST_MS = 5000
+const RETRIES = 7
+
+/** The escrow side of an agent: its pool publishes the claims, its wallet prepares and redeems them. */
 export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string) => void) {
   const me = pool.signer.pubkey
   const locks = new Map<string, NostrEvent>()
   const watching = new Map<string, Subscription>()
+  const redeeming = new Set<string>()
+  const closing = new AbortController()
+  const say = (job: string, line: string) => log(`job ${job.slice(0, 8)}: ${line}`)
+
+  /** Runs `fn`, trying again with backoff while it fails and the job is watched. */
+  async function retrying(job: string, what: string, fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; watching.has(job); attempt++) {
+      try {
+        return await fn()
+      } catch (err) {
+        const wait = RETRY_FIRST_MS * 2 ** attempt
+        const again = attempt < RETRIES
+        say(job, `${what} failed: ${(err as Error).message}${again ? `; trying again in ${wait / 1000} s` : ''}`)
+        if (!again) return
+        await sleep(wait, undefined, { signal: closing.signal }).catch(() => undefined)
+      }
+    }
+  }
+
+  /** Publishes the claim of `job` from its lock (the wallet keeps the prepared swap to redeem later). */
+  async function claimOnce(job: string, lock: NostrEvent): Promise<void> {
+    const pkg = await wallet.prepareClaim(job, tagOf(lock, 'u')!, proofsFromTags(lock.tags))
+    const r = await pool.publish(escrowAction(job, 'claim', pkg))
+    if (r.ok) return say(job, 'escrow claimed')
+    // Only `error:` (no answer, or the relay failed) is worth trying again; another refusal is the relay's answer.
+    if (r.answers.some(a => a.message.startsWith('error:'))) throw new Error(refusals(r))
+    say(job, `the escrow claim was refused: ${refusals(r)}`)
+  }
 
   /** Redeems the claim of `job` once a release or a ruling for it carries the second signature. */
   function watch(job: string): void {
@@ -22,22 +57,34 @@ export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string)
       onevent: e => {
         const action = tagOf(e, 'action')
         const pkg = tagOf(e, 'package')
-        const forMe = action === 'release' || (action === 'ruling' && tagOf(e, 'ruling') === 'claim')
         if (action === 'ruling' && tagOf(e, 'ruling') === 'refund') {
-          log(`job ${job.slice(0, 8)}: the escrow was ruled a refund to the customer`)
-          return stopWatching(job)
+          say(job, 'the escrow was ruled a refund to the customer')
+          stopWatching(job)
+          // The prepared claim can never be redeemed now: dropped, or every restart would watch it again.
+          return void wallet.forget(job).catch(err => say(job, (err as Error).message))
         }
-        if (!forMe || !pkg) return
-        void wallet.redeem(job, pkg).then(
-          sats => {
-            log(`job ${job.slice(0, 8)}: redeemed ${sats} sats from the escrow (${action})`)
-            stopWatching(job)
-          },
-          err => log(`job ${job.slice(0, 8)}: redeeming the ${action} failed: ${(err as Error).message}`),
-        )
+        const forMe = action === 'release' || (action === 'ruling' && tagOf(e, 'ruling') === 'claim')
+        if (forMe && pkg && !redeeming.has(job)) void redeem(job, action, pkg)
       },
     })
     watching.set(job, sub)
+  }
+
+  async function redeem(job: string, action: string, pkg: string): Promise<void> {
+    redeeming.add(job)
+    await retrying(job, `redeeming the ${action}`, async () => {
+      say(job, `redeemed ${await wallet.redeem(job, pkg)} sats from the escrow (${action})`)
+    })
+    redeeming.delete(job)
+    stopWatching(job)
+  }
+
+  /** After a restart: claims again what was prepared but never claimed (the relay or the agent went down). */
+  async function reclaim(job: string): Promise<void> {
+    const mine = await pool.query([{ kinds: [ESCROW_ACTION], authors: [me], '#e': [job] }])
+    if (mine.some(e => tagOf(e, 'action') === 'claim')) return
+    const [lock] = await pool.query([{ kinds: [ESCROW_LOCK], '#e': [job], '#p': [me] }])
+    if (lock) await retrying(job, 'the escrow claim', () => claimOnce(job, lock))
   }
 
   function stopWatching(job: string): void {
@@ -56,27 +103,30 @@ export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string)
         'escrow lock from the customer',
       )
       locks.set(j.id, lock)
-      log(`job ${j.id.slice(0, 8)}: escrow locked at ${tagOf(lock, 'u')}`)
+      say(j.id, `escrow locked at ${tagOf(lock, 'u')}`)
     },
 
-    /** Claims the escrow of a delivered job, and redeems it when released or ruled. */
+    /** Claims the escrow of a delivered job (trying again while that fails), and redeems it when released or ruled. */
     async claim(j: JobRequest): Promise<void> {
       const lock = locks.get(j.id)
       if (!lock) throw new Error(`no escrow lock known for job ${j.id}`)
-      const pkg = await wallet.prepareClaim(j.id, tagOf(lock, 'u')!, proofsFromTags(lock.tags))
-      const r = await pool.publish(escrowAction(j.id, 'claim', pkg))
-      if (!r.ok) throw new Error(`the escrow claim was refused: ${r.answers.map(a => a.message).join('; ')}`)
-      log(`job ${j.id.slice(0, 8)}: escrow claimed`)
       locks.delete(j.id)
+      // Watched first: a release that follows the claim at once is not missed.
       watch(j.id)
+      await retrying(j.id, 'the escrow claim', () => claimOnce(j.id, lock))
     },
 
-    /** After a restart: watches every claim the wallet still holds. */
+    /** After a restart: watches every claim the wallet still holds, and claims those never claimed. */
     async resume(): Promise<void> {
-      for (const job of wallet.pendingJobs()) watch(job)
+      for (const job of wallet.pendingJobs()) {
+        watch(job)
+        void reclaim(job).catch(err => say(job, `the escrow claim failed: ${(err as Error).message}`))
+      }
     },
 
+    /** Stops watching and retrying. */
     close(): void {
+      closing.abort()
       for (const job of [...watching.keys()]) stopWatching(job)
     },
   }

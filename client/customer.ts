@@ -49,28 +49,39 @@ export function watchJob(pool: Pool, request: NostrEvent, relayKeys: readonly st
   })
 }
 
-/** The first event matching `filters` for which `pick` returns a value, stored or live, within `ms`. */
+/** The first event matching `filters` for which `pick` returns a value, stored or live, within `ms` (or until `signal` aborts). */
 export function waitFor<T>(
   pool: Pool,
   filters: Filter[],
   pick: (e: NostrEvent) => T | undefined,
   ms: number,
   what: string,
+  signal?: AbortSignal,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
+    const end = () => {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', stopped)
       sub.close()
+    }
+    const stopped = () => {
+      end()
+      reject(new ClientError(`stopped waiting for ${what}`))
+    }
+    const t = setTimeout(() => {
+      end()
       reject(new ClientError(`no ${what} within ${Math.round(ms / 1000)} s`, 3))
     }, ms)
     const sub = pool.subscribe(filters, {
       onevent: e => {
         const v = pick(e)
         if (v === undefined) return
-        clearTimeout(t)
-        sub.close()
+        end()
         resolve(v)
       },
     })
+    if (signal?.aborted) stopped()
+    else signal?.addEventListener('abort', stopped)
   })
 }
 

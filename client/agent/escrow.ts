@@ -94,13 +94,14 @@ export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string)
 
   return {
     /** Waits for the customer's lock of this job to this provider (the relay stores only valid locks). */
-    async awaitLock(j: JobRequest, _msats: number, _signal: AbortSignal, ms: number): Promise<void> {
+    async awaitLock(j: JobRequest, signal: AbortSignal, ms: number): Promise<void> {
       const lock = await waitFor(
         pool,
         [{ kinds: [ESCROW_LOCK], authors: [j.customer], '#e': [j.id] }],
         e => (tagOf(e, 'p') === me ? e : undefined),
         ms,
         'escrow lock from the customer',
+        signal,
       )
       locks.set(j.id, lock)
       say(j.id, `escrow locked at ${tagOf(lock, 'u')}`)

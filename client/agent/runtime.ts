@@ -135,7 +135,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     if (refused) throw new Error(refused)
     const msats = o.priceSats * 1000
     if (msats > 0 && !j.swarm) await say('quote', o.pool.publish(feedback(j, 'payment-required', { msats })))
-    if (j.escrow) await escrow!.awaitLock(j, msats, signal, o.timeoutMs)
+    if (j.escrow) await escrow!.awaitLock(j, signal, o.timeoutMs)
     await say('processing feedback', o.pool.publish(feedback(j, 'processing')))
     o.log(`job ${short(j.id)} (kind ${j.kind}) processing`)
     const input = o.subKind === undefined ? await resolveInputs(o.pool, inputOf(j)) : await delegate(j, signal)
@@ -164,6 +164,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       e => e,
       o.timeoutMs,
       `result to sub-job ${short(sub.id)}`,
+      signal,
     )
     return { ...inputOf(j), input: result.content, inputs: [{ value: result.id, type: 'job' }] }
   }

@@ -15,16 +15,11 @@ import {
 } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import type { SerializedOutputData } from '@cashu/cashu-ts'
+import type { CashuProof } from '../../nips/nip61.js'
 import { ClientError } from '../errors.js'
 
-/** A proof as the file keeps it (NUT-00, amount as a number, the NUT-12 DLEQ with its r). */
-export type StoredProof = {
-  readonly id: string
-  readonly amount: number
-  readonly secret: string
-  readonly C: string
-  readonly dleq?: { readonly e: string; readonly s: string; readonly r?: string }
-}
+/** A proof as the file keeps it: as a `proof` tag carries it (NUT-00, amount as a number, the NUT-12 DLEQ with its r). */
+export type StoredProof = CashuProof
 
 /** An escrow swap prepared by this wallet: the escrowed inputs and its outputs' blinding data, to redeem later. */
 export type StoredSwap = {

@@ -38,6 +38,7 @@ type Pending = { event: NostrEvent; resolve(r: PublishResult): void; authRefusal
 export class RelayClient {
   private ws: WebSocket | undefined
   private closed = false
+  private wasOpen = false
   private wait: number
   private timer: NodeJS.Timeout | undefined
   private lastError = 'not connected yet'
@@ -146,6 +147,7 @@ export class RelayClient {
     const ws = new WebSocket(this.url, { handshakeTimeout: 10_000 })
     this.ws = ws
     ws.on('open', () => {
+      this.wasOpen = true
       this.wait = this.opts.backoff?.minMs ?? 250
       this.opts.log?.(`connected to ${this.url}`)
       for (const [id, s] of this.subs) this.send(['REQ', id, ...s.filters])
@@ -156,7 +158,9 @@ export class RelayClient {
     ws.on('error', err => (this.lastError = (err as NodeJS.ErrnoException).code ?? err.message))
     ws.on('close', () => {
       if (this.closed) return
-      this.opts.log?.(`disconnected from ${this.url} (${this.lastError}); retrying in ${this.wait} ms`)
+      // Before the first connection, waitOpen reports the failure once; retries after a loss are worth a line each.
+      if (this.wasOpen)
+        this.opts.log?.(`disconnected from ${this.url} (${this.lastError}); retrying in ${this.wait} ms`)
       this.timer = setTimeout(() => this.connect(), this.wait * (0.75 + Math.random() / 2))
       this.wait = Math.min(this.wait * 2, this.opts.backoff?.maxMs ?? 30_000)
     })

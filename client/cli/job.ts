@@ -61,6 +61,7 @@ export async function jobCommand(argv: string[]): Promise<number> {
   const run = verbs[verb]
   if (!run) throw new ClientError(`unknown job verb "${verb}"\n${JOB_USAGE}`, 2)
   if (verb !== 'post' && !arg) throw new ClientError(`job ${verb} needs the job id`, 2)
+  if (verb === 'post' && arg === undefined) throw new ClientError('job post needs an input (or - to read stdin)', 2)
   const log = logger(v, 'job')
   const pool = await connect(v, log)
   try {

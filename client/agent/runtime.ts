@@ -111,6 +111,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     const why = declines(j)
     if (why) return o.log(`skip ${short(j.id)}: ${why}`)
     taken.add(e.id)
+    // Bounded for an agent that runs for months: a request this old is past any relay's job_ttl anyway.
+    if (taken.size > MAX_REMEMBERED) taken.delete(taken.values().next().value!)
     if (e.created_at < started && (await progress(j)) === 'done') return
     while (inFlight.size >= o.concurrency) await freed.next()
     const ctl = new AbortController()
@@ -221,6 +223,9 @@ function inputOf(j: JobRequest): JobInput {
 }
 
 const short = (id: string) => id.slice(0, 8)
+
+/** How many request ids an agent remembers having taken (a re-sent request is not worked twice). */
+const MAX_REMEMBERED = 100_000
 
 /** A moment many can wait for: `next()` resolves at the following `fire()`. */
 function signal() {

@@ -6,6 +6,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Ctx, Outcome } from './scenario.js'
+import { agent } from './scenarios/agent.js'
 import { connections } from './scenarios/connections.js'
 import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
@@ -22,6 +23,8 @@ scenarios (defaults in brackets):
   query        -n STORE_EVENTS [1000000] -k QUERIES per shape [100] [--data DIR] [--load]
   connections  -c CONNECTIONS [10000]
   standing     -n EDGES [100000] -r RUNS [3]   (agora's own computation of standing, in this process; no --url)
+  agent        -n JOBS [500] -w WINDOW [16] -k JOBS one at a time [50] --concurrency N [8]
+               (one \`agora agent\` process with exec:cat; this process is its customer)
 
 common options:
   --url URL        benchmark a running relay instead of starting agora (loopback only)
@@ -43,6 +46,7 @@ const options = {
   'subs-per-conn': { type: 'string' },
   publishers: { type: 'string', short: 'p' },
   queries: { type: 'string', short: 'k' },
+  concurrency: { type: 'string' },
   data: { type: 'string' },
   load: { type: 'boolean' },
   set: { type: 'string', multiple: true },
@@ -55,7 +59,7 @@ const options = {
 
 export class UsageError extends Error {}
 
-export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing'] as const
+export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing', 'agent'] as const
 
 export type Report = {
   scenario: string
@@ -220,6 +224,15 @@ export async function run(
     const o = { edges: int('events', v.events, 100_000), runs: int('runs', v.runs, 3) }
     opts = o
     outcome = await standing(ctx, o)
+  } else if (scenario === 'agent') {
+    const o = {
+      jobs: int('events', v.events, 500),
+      window: int('window', v.window, 16),
+      sequential: int('queries', v.queries, 50),
+      concurrency: int('concurrency', v.concurrency, 8),
+    }
+    opts = o
+    outcome = await agent(ctx, o)
   } else {
     const o = { connections: int('connections', v.connections, 10_000) }
     opts = o

@@ -3,7 +3,7 @@
 import type { EventTemplate } from 'nostr-tools/pure'
 import type { NostrEvent } from '../nips/nip01.js'
 import { ClientError } from './errors.js'
-import type { Signer } from './keys.js'
+import { signingReady, type Signer } from './keys.js'
 import { bitsFromRefusal, fetchRelayInfo, type RelayInfo } from './nip11.js'
 import { minePow } from './pow.js'
 import { RelayClient, type Filter, type SubHandlers, type Subscription } from './relay.js'
@@ -34,7 +34,7 @@ export class Pool {
 
   /** Resolves when every relay is connected; rejects naming the first that is not within the wait. */
   async connect(): Promise<void> {
-    await Promise.all(this.relays.map(r => r.waitOpen(this.opts.connectMs ?? 10_000)))
+    await Promise.all([signingReady, ...this.relays.map(r => r.waitOpen(this.opts.connectMs ?? 10_000))])
   }
 
   /** A relay's NIP-11 document, fetched once; undefined when it has none. */

@@ -138,7 +138,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     const msats = o.priceSats * 1000
     if (msats > 0 && !j.swarm) await say('quote', o.pool.publish(feedback(j, 'payment-required', { msats })))
     if (j.escrow) await escrow!.awaitLock(j, signal, o.timeoutMs)
-    await say('processing feedback', o.pool.publish(feedback(j, 'processing')))
+    // Not awaited: the relay keeps a connection's events in order, so it still comes before the result.
+    void say('processing feedback', o.pool.publish(feedback(j, 'processing')))
     o.log(`job ${short(j.id)} (kind ${j.kind}) processing`)
     const input = o.subKind === undefined ? await resolveInputs(o.pool, inputOf(j)) : await delegate(j, signal)
     const output = await o.processor.run(input, { timeoutMs: o.timeoutMs, signal })

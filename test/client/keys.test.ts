@@ -1,11 +1,11 @@
 import t from 'tap'
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { bytesToHex } from '@noble/curves/utils.js'
+import { bytesToHex, hexToBytes } from '@noble/curves/utils.js'
 import { npubEncode, nsecEncode } from 'nostr-tools/nip19'
-import { generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure'
+import { finalizeEvent, generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure'
 import { ClientError } from '../../client/errors.js'
-import { loadKeyFile, parsePubkey, signerFrom } from '../../client/keys.js'
+import { loadKeyFile, parsePubkey, signerFrom, signingReady } from '../../client/keys.js'
 import { tempDir } from '../helpers/relay.js'
 
 /** A secret key, its hex, its nsec and its pubkey. */
@@ -80,6 +80,15 @@ t.test('a signer signs events that verify under its pubkey', async t => {
   t.equal(e.pubkey, k.pubkey)
   t.ok(verifyEvent(e), 'the signature verifies')
   t.throws(() => signerFrom('npub1' + 'q'.repeat(58)), ClientError, 'an npub is no secret')
+})
+
+t.test('once the fast signer has loaded, its events verify and carry the same id as pure JS gives', async t => {
+  await signingReady
+  const k = key()
+  const template = { kind: 5100, created_at: 1_700_000_000, tags: [['i', 'ünïcode ✓', 'text']], content: 'x' }
+  const fast = signerFrom(k.nsec).sign(template)
+  t.ok(verifyEvent(fast), 'the signature verifies')
+  t.equal(fast.id, finalizeEvent(template, hexToBytes(signerFrom(k.nsec).secretHex)).id, 'the same id')
 })
 
 t.test('parsePubkey reads hex and npub and refuses anything else with a clear message', async t => {

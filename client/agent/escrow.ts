@@ -16,8 +16,12 @@ export type EscrowSide = ReturnType<typeof makeEscrowSide>
 const RETRY_FIRST_MS = 5000
 const RETRIES = 7
 
-/** The escrow side of an agent: its pool publishes the claims, its wallet prepares and redeems them. */
-export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string) => void) {
+/**
+ * The escrow side of an agent: its pool publishes the claims, its wallet prepares and redeems them. `arbiters` are
+ * the keys of the relays that arbitrate escrows (NIP-11 `market.escrow`): only their rulings, and only the job's
+ * customer's release, are redeemed, so a stranger's action on another relay cannot make it stop watching.
+ */
+export function makeEscrowSide(pool: Pool, wallet: LocalWallet, arbiters: readonly string[], log: (l: string) => void) {
   const me = pool.signer.pubkey
   const locks = new Map<string, NostrEvent>()
   const watching = new Map<string, Subscription>()
@@ -50,13 +54,14 @@ export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string)
     say(job, `the escrow claim was refused: ${refusals(r)}`)
   }
 
-  /** Redeems the claim of `job` once a release or a ruling for it carries the second signature. */
-  function watch(job: string): void {
+  /** Redeems the claim of `job` once its customer's release or an arbiter's ruling carries the second signature. */
+  function watch(job: string, customer: string): void {
     if (watching.has(job)) return
-    const sub = pool.subscribe([{ kinds: [ESCROW_ACTION], '#e': [job] }], {
+    const sub = pool.subscribe([{ kinds: [ESCROW_ACTION], authors: [customer, ...arbiters], '#e': [job] }], {
       onevent: e => {
         const action = tagOf(e, 'action')
         const pkg = tagOf(e, 'package')
+        if (action === 'release' ? e.pubkey !== customer : !arbiters.includes(e.pubkey)) return
         if (action === 'ruling' && tagOf(e, 'ruling') === 'refund') {
           say(job, 'the escrow was ruled a refund to the customer')
           stopWatching(job)
@@ -72,19 +77,27 @@ export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string)
 
   async function redeem(job: string, action: string, pkg: string): Promise<void> {
     redeeming.add(job)
+    let done = false
     await retrying(job, `redeeming the ${action}`, async () => {
       say(job, `redeemed ${await wallet.redeem(job, pkg)} sats from the escrow (${action})`)
+      done = true
     })
     redeeming.delete(job)
-    stopWatching(job)
+    // A redemption that never went through leaves the job watched: another release or ruling may still come.
+    if (done) stopWatching(job)
   }
 
-  /** After a restart: claims again what was prepared but never claimed (the relay or the agent went down). */
-  async function reclaim(job: string): Promise<void> {
-    const mine = await pool.query([{ kinds: [ESCROW_ACTION], authors: [me], '#e': [job] }])
-    if (mine.some(e => tagOf(e, 'action') === 'claim')) return
+  /**
+   * After a restart: watches a claim the wallet still holds, and claims again one prepared but never published
+   * (the relay or the agent went down).
+   */
+  async function resumeJob(job: string): Promise<void> {
     const [lock] = await pool.query([{ kinds: [ESCROW_LOCK], '#e': [job], '#p': [me] }])
-    if (lock) await retrying(job, 'the escrow claim', () => claimOnce(job, lock))
+    if (!lock) return say(job, 'the lock of a claim in the wallet is not on the relays')
+    watch(job, lock.pubkey)
+    const mine = await pool.query([{ kinds: [ESCROW_ACTION], authors: [me], '#e': [job] }])
+    if (!mine.some(e => tagOf(e, 'action') === 'claim'))
+      await retrying(job, 'the escrow claim', () => claimOnce(job, lock))
   }
 
   function stopWatching(job: string): void {
@@ -113,16 +126,14 @@ export function makeEscrowSide(pool: Pool, wallet: LocalWallet, log: (l: string)
       if (!lock) throw new Error(`no escrow lock known for job ${j.id}`)
       locks.delete(j.id)
       // Watched first: a release that follows the claim at once is not missed.
-      watch(j.id)
+      watch(j.id, j.customer)
       await retrying(j.id, 'the escrow claim', () => claimOnce(j.id, lock))
     },
 
     /** After a restart: watches every claim the wallet still holds, and claims those never claimed. */
     async resume(): Promise<void> {
-      for (const job of wallet.pendingJobs()) {
-        watch(job)
-        void reclaim(job).catch(err => say(job, `the escrow claim failed: ${(err as Error).message}`))
-      }
+      for (const job of wallet.pendingJobs())
+        void resumeJob(job).catch(err => say(job, `resuming the escrow failed: ${(err as Error).message}`))
     },
 
     /** Stops watching and retrying. */

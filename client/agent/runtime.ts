@@ -64,7 +64,13 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const counts = { finished: 0, errored: 0 }
   let stopping = false
   const freed = signal()
-  const escrow: EscrowSide | undefined = o.wallet && makeEscrowSide(o.pool, o.wallet, o.log)
+  // Escrow needs a relay that arbitrates (NIP-11 `market.escrow`): elsewhere a lock is not checked and no one rules.
+  const infos = await Promise.all(o.pool.relays.map(r => o.pool.info(r.url)))
+  const arbiters = infos.flatMap(i =>
+    (i?.doc['market'] as { escrow?: unknown })?.escrow === true && i?.pubkey ? [i.pubkey] : [],
+  )
+  const escrow: EscrowSide | undefined =
+    o.wallet && arbiters.length ? makeEscrowSide(o.pool, o.wallet, arbiters, o.log) : undefined
   const sealed: SealedSide | undefined = o.nwc && makeSealedSide(o.pool, o.nwc, o.log)
   const prices = new Map(o.kinds.map(k => [k, o.priceSats]))
 
@@ -92,7 +98,8 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     if (!o.kinds.includes(kind)) return `kind ${kind} is not served`
     if (o.priceSats > 0 && (j.bid ?? 0) < o.priceSats * 1000)
       return `the bid ${j.bid ?? 0} msats is under the price ${o.priceSats * 1000} msats`
-    if (j.escrow && !escrow) return 'escrow asked, and this agent has no wallet (--wallet)'
+    if (j.escrow && !o.wallet) return 'escrow asked, and this agent has no Cashu mint (--mint)'
+    if (j.escrow && !escrow) return 'escrow asked, and no relay here arbitrates escrows (NIP-11 market.escrow)'
     if (j.sealed && !sealed) return 'a sealed result asked, and this agent has no Lightning wallet (--nwc)'
     if (j.sealed && o.priceSats === 0) return 'a sealed result asked, and this agent sells at no price (--price)'
     return undefined

@@ -1,6 +1,7 @@
 // `agora agent` and `agora job` as separate processes against a real relay: the plain NIP-90 round trip, on the
 // market and on relays that know nothing of it, and what a user sees when something is wrong.
 import t from 'tap'
+import { join } from 'node:path'
 import { customer, keyFile, startAgentCli, startPeerRelay } from '../../helpers/agents.js'
 import { outputWhen, startMarket, tag } from '../../helpers/market.js'
 import { startTestRelay } from '../../helpers/relay.js'
@@ -73,6 +74,24 @@ t.test('the runtime speaks plain NIP-90 on a relay with the market off', async t
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'NO MARKET HERE\n')
   t.match(r.stderr, /feedback processing/)
+})
+
+t.test('an agent with a mint skips escrowed requests where no relay arbitrates escrows', async t => {
+  const r0 = await startTestRelay(t, { 'market.enabled': false })
+  const agent = await startAgentCli(
+    t,
+    [r0.url],
+    [...ECHO, '--mint', 'http://127.0.0.1:1', '--wallet', join(keyFile(t).dir, 'w.json')],
+  )
+  const me = keyFile(t)
+  const r = await customer([r0.url], me.file, ['job', 'post', '--kind', '5100', '--escrow', '--bid', '10', 'locked?'])
+  t.equal(r.code, 0, r.stderr)
+  const job = r.stdout.trim()
+  await agent.waitForLine(
+    new RegExp(`skip ${job.slice(0, 8)}: escrow asked, and no relay here arbitrates escrows`),
+    0,
+    30_000,
+  )
 })
 
 t.test('the runtime speaks plain NIP-90 on @nostr-relay/core', async t => {

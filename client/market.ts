@@ -17,6 +17,7 @@ export const ASSERTION = 30382
 export const HANDLER = 31990
 export const HEARTBEAT = 30333
 export const NUTZAP_INFO = 10019
+export const NUTZAP = 9321
 export const REVIEW = 31117
 export const REPORT = 1984
 
@@ -150,6 +151,13 @@ export const heartbeat = (d: string, capacity: number, prices: ReadonlyMap<numbe
 export const nutzapInfo = (cashuPubkey: string, mints: readonly string[]): Template => ({
   kind: NUTZAP_INFO,
   tags: [['pubkey', cashuPubkey], ...mints.map(u => ['mint', u, 'sat'])],
+  content: '',
+})
+
+/** A 9321 nutzap of `proofs` (JSON, locked to the recipient's 10019 key) at `mint`, on the event it pays for. */
+export const nutzap = (paid: Pick<NostrEvent, 'id' | 'pubkey'>, mint: string, proofs: readonly string[]): Template => ({
+  kind: NUTZAP,
+  tags: [...proofs.map(p => ['proof', p]), ['u', mint], ['e', paid.id], ['p', paid.pubkey]],
   content: '',
 })
 

@@ -18,6 +18,7 @@ import type { Pool, Published } from '../pool.js'
 import type { Subscription } from '../relay.js'
 import { makeEscrowSide, type EscrowSide } from './escrow.js'
 import type { JobInput, Processor } from './processors.js'
+import { receiveNutzaps } from './nutzaps.js'
 import { makeSealedSide, type SealedSide } from './sealed.js'
 import { checkInputs, checkParams, handlerContent, type Skill } from './skill.js'
 import type { LocalWallet } from '../wallet.js'
@@ -181,7 +182,10 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
 
   const onRequest = (e: NostrEvent) => void take(e)
   const kinds = [...o.kinds, ...(o.kinds.length ? [SWARM] : [])]
-  const subs: Subscription[] = [o.pool.subscribe([{ kinds, since: started - o.lookbackS }], { onevent: onRequest })]
+  const subs: Subscription[] = [
+    o.pool.subscribe([{ kinds, since: started - o.lookbackS }], { onevent: onRequest }),
+    ...(o.wallet ? [receiveNutzaps(o.pool, o.wallet, o.mints, started - o.lookbackS, o.log)] : []),
+  ]
   o.log(`agent ${me} serving kinds ${o.kinds.join(', ')} at ${o.priceSats} sats with ${o.processor.describe}`)
 
   return {

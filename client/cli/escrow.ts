@@ -34,21 +34,21 @@ async function arbiter(c: Ctx): Promise<Arbiter> {
 }
 
 /**
- * The mint to lock `sats` at: --mint, else the first of those both sides take where the wallet holds enough; a
- * ClientError saying what to mint where otherwise (checked before anything is locked).
+ * The mint to pay or lock `sats` at: --mint, else the first of those both sides take where the wallet holds enough;
+ * a ClientError saying what to mint where otherwise (checked before anything is spent).
  */
-function pickMint(c: Ctx, usable: readonly string[], held: Record<string, number>, sats: number): string {
+export function pickMint(c: Ctx, usable: readonly string[], held: Record<string, number>, sats: number): string {
   const wanted = str(c.v, 'mint')
   if (wanted !== undefined) {
     const mint = mintUrl(wanted)
     if (mint && usable.includes(mint)) return mint
-    throw new ClientError(`--mint ${wanted} is not among the mints this escrow can use: ${usable.join(', ')}`, 2)
+    throw new ClientError(`--mint ${wanted} is not among the mints the provider takes: ${usable.join(', ')}`, 2)
   }
   const mint = usable.find(u => (held[u] ?? 0) >= sats)
   if (mint) return mint
   const most = Math.max(0, ...usable.map(u => held[u] ?? 0))
   throw new ClientError(
-    `the wallet holds ${most} sats at the escrow's mints (${usable.join(', ')}); ${sats} needed: ` +
+    `the wallet holds ${most} sats at the provider's mints (${usable.join(', ')}); ${sats} needed: ` +
       `run agora wallet mint ${sats} --mint ${usable[0]}`,
   )
 }

@@ -13,9 +13,11 @@ import { payJob, revealSealed } from './lightning.js'
 import { int, list, readOptions, str } from './options.js'
 
 export const JOB_USAGE = `agora job post --kind N [--bid SATS] INPUT|- [--provider KEY...] [--escrow] [--sealed]
-    [--swarm N] [--min-reputation N] [--param NAME=VALUE...] [--input-type T] [--wait] [--pay] [--pay-gate] [--timeout S]
+    [--swarm N] [--min-reputation N] [--param NAME=VALUE...] [--input-type T] [--wait] [--pay [--nutzap]] [--pay-gate]
+    [--timeout S]
     [--mint URL] [--wallet FILE] [--nwc URI]
-  agora job pay|release|dispute|cancel|status JOB [--reason TEXT] [--wait] [--nwc URI] [--wallet FILE]
+  agora job pay JOB [--nwc URI | --nutzap [--mint URL] [--wallet FILE]]
+  agora job release|dispute|cancel|status JOB [--reason TEXT] [--wait] [--wallet FILE]
   agora job pick SWARM --provider KEY [--result ID]
   agora workflow post FILE [--wait] [--timeout S]`
 
@@ -33,6 +35,7 @@ const SPEC = {
   wait: { type: 'boolean' },
   pay: { type: 'boolean' },
   'pay-gate': { type: 'boolean' },
+  nutzap: { type: 'boolean' },
   timeout: { type: 'string' },
   mint: { type: 'string' },
   wallet: { type: 'string' },
@@ -94,9 +97,10 @@ async function post(c: Ctx, input: string): Promise<number> {
   if (v['escrow'] && bid === undefined) throw new ClientError('an escrowed job needs --bid', 2)
   if (v['sealed'] && bid === undefined) throw new ClientError('a sealed job needs --bid (the most its key costs)', 2)
   // Checked before posting: the job would otherwise be done and left unpaid.
-  if ((v['pay'] || v['sealed']) && !str(v, 'nwc'))
+  if (((v['pay'] && !v['nutzap']) || v['sealed']) && !str(v, 'nwc'))
     throw new ClientError(
-      `--${v['sealed'] ? 'sealed' : 'pay'} pays through a Lightning wallet: pass --nwc nostr+walletconnect://…`,
+      `--${v['sealed'] ? 'sealed' : 'pay'} pays through a Lightning wallet: pass --nwc nostr+walletconnect://…` +
+        (v['sealed'] ? '' : ' (or --nutzap to pay from the Cashu wallet)'),
       2,
     )
   const opts: RequestOptions = {

@@ -1,5 +1,6 @@
-// The customer's Lightning payments from the CLI: a zap through its NIP-47 wallet to the provider's lightning
-// address, and buying the key of a sealed result (pay-to-decrypt), which it then opens and publishes.
+// The customer's payments for a delivered job from the CLI: a zap through its NIP-47 wallet to the provider's
+// lightning address (or, with --nutzap, Cashu proofs from its local wallet), and buying the key of a sealed result
+// (pay-to-decrypt), which it then opens and publishes.
 import type { NostrEvent } from '../../nips/nip01.js'
 import { readInvoice, ZapReceipt } from '../../nips/nip57.js'
 import { fetchEvent, ledgerOf, ledgerState, publishOrThrow } from '../customer.js'
@@ -8,6 +9,7 @@ import { HANDLER, keyReveal, SEALED_RESULT, tagOf } from '../market.js'
 import { openResult } from '../sealed.js'
 import { zap } from '../zap.js'
 import { nwcOf, type Ctx } from './context.js'
+import { nutzapResult } from './nutzap.js'
 
 /** The provider's lightning address: its 31990 content's lud16 (or lightning_address), else its kind 0's. */
 async function addressOf(c: Ctx, provider: string): Promise<string> {
@@ -32,6 +34,7 @@ export async function payJob(c: Ctx, job: string, known?: NostrEvent): Promise<n
   const result = known ?? (await resultOf(c, job, request, entry && tagOf(entry, 'result')))
   if (result.kind === SEALED_RESULT) return revealSealed(c, request ?? (await fetchEvent(c.pool, job, 'job')), result)
   const msats = askedBy(result, entry, request)
+  if (c.v['nutzap']) return nutzapResult(c, result, msats)
   await refuseZapped(c, job, result, msats)
   const nwc = await nwcOf(c.v)
   try {

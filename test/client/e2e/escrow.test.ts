@@ -193,3 +193,39 @@ t.test(
     t.same(await queryIds(m.c, { kinds: [7117], authors: [me.pubkey] }), [], 'no lock was stored')
   },
 )
+
+t.test(
+  'a job paid by nutzap from the customer’s Cashu wallet: the agent redeems it and the ledger says paid',
+  async t => {
+    const { m, agent, providerWallet, me, wallet } = await escrowSetup(t, 600)
+    const r = await customer([m.url], me.file, [
+      'job',
+      'post',
+      '--kind',
+      '5100',
+      '--bid',
+      '30',
+      'cashu only',
+      '--wait',
+      '--pay',
+      '--nutzap',
+      '--wallet',
+      wallet,
+      '--timeout',
+      '60',
+    ])
+    t.equal(r.code, 0, r.stderr)
+    t.equal(r.stdout, 'CASHU ONLY\n')
+    t.match(r.stderr, new RegExp(`nutzapped ${PRICE} sats to ${agent.pubkey.slice(0, 8)}`))
+    const job = /job ([0-9a-f]{64}) posted/.exec(r.stderr)![1]!
+    await agent.waitForLine(new RegExp(`received ${PRICE} sats by nutzap`), 0, 30_000)
+    const ledger = await outputWhen(m.c, m.relay.pubkey, 31118, job, e => tag(e, 'state') === 'paid', 'paid', 30_000)
+    t.equal(ledger.tags.find(x => x[0] === 'payment')?.[1], 'nutzap', 'paid by the nutzap')
+    const again = await customer([m.url], me.file, ['job', 'pay', job, '--nutzap', '--wallet', wallet])
+    t.equal(again.code, 1, 'a paid job is not paid twice')
+    t.match(again.stderr, /is already paid/)
+    t.equal(await balance(t, wallet), FUNDS - PRICE)
+    await agent.stop()
+    t.equal(await balance(t, providerWallet), PRICE)
+  },
+)

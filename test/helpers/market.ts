@@ -212,6 +212,23 @@ export async function outputWhen(
   return last!
 }
 
+/** A job's ledger entry (31118) once its `name` tag (`state` by default) reads `value`, within `timeoutMs`. */
+export const ledgerWhen = (
+  m: { c: RawClient; relay: { pubkey: string } },
+  job: string,
+  value: string,
+  o: { name?: string; timeoutMs?: number } = {},
+) =>
+  outputWhen(
+    m.c,
+    m.relay.pubkey,
+    31118,
+    job,
+    e => tag(e, o.name ?? 'state') === value,
+    `${o.name ?? 'state'} ${value}`,
+    o.timeoutMs ?? 60_000,
+  )
+
 /** The market tables rebuilt from the stored events equal the live ones, standing and reputation to the bit. */
 export function rebuildsTheSame(t: Test, m: Pick<Market, 'dataDir' | 'cfg' | 'relay'>): void {
   const db = new Database(databaseFile(m.dataDir))

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { customer, keyFile, startAgentCli, type AgentProcess } from '../../helpers/agents.js'
 import { runCli, spawnCli } from '../../helpers/cli.js'
 import { queryIds } from '../../helpers/client.js'
-import { outputWhen, startMarket, tag, type Market } from '../../helpers/market.js'
+import { ledgerWhen, type Market, startMarket, tag } from '../../helpers/market.js'
 import { startFixtureMint } from '../../fixtures/mint/index.js'
 
 // Four escrows, each with its own relay, mint, agent and a dozen customer processes: more than tap's 120 s.
@@ -79,8 +79,7 @@ async function balance(t: Test, wallet: string): Promise<number> {
 }
 
 /** The job's ledger entry once its escrow is in `state` (the reconciler may take a few seconds). */
-const escrowState = (m: Market, job: string, state: string) =>
-  outputWhen(m.c, m.relay.pubkey, 31118, job, e => tag(e, 'escrow_state') === state, `escrow ${state}`, 60_000)
+const escrowState = (m: Market, job: string, state: string) => ledgerWhen(m, job, state, { name: 'escrow_state' })
 
 /** Stops the agent (its wallet file is then free) and reads the provider's balance. */
 async function providerBalance(t: Test, agent: AgentProcess, wallet: string): Promise<number> {
@@ -219,7 +218,7 @@ t.test(
     t.match(r.stderr, new RegExp(`nutzapped ${PRICE} sats to ${agent.pubkey.slice(0, 8)}`))
     const job = /job ([0-9a-f]{64}) posted/.exec(r.stderr)![1]!
     await agent.waitForLine(new RegExp(`received ${PRICE} sats by nutzap`), 0, 30_000)
-    const ledger = await outputWhen(m.c, m.relay.pubkey, 31118, job, e => tag(e, 'state') === 'paid', 'paid', 30_000)
+    const ledger = await ledgerWhen(m, job, 'paid')
     t.equal(ledger.tags.find(x => x[0] === 'payment')?.[1], 'nutzap', 'paid by the nutzap')
     const again = await customer([m.url], me.file, ['job', 'pay', job, '--nutzap', '--wallet', wallet])
     t.equal(again.code, 1, 'a paid job is not paid twice')

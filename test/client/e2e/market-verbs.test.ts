@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { customer, keyFile, startAgentCli } from '../../helpers/agents.js'
 import { connectFor, queryIds } from '../../helpers/client.js'
-import { outputWhen, roots, startMarket, tag } from '../../helpers/market.js'
+import { ledgerWhen, outputWhen, roots, startMarket, tag } from '../../helpers/market.js'
 import type { ProviderRow } from '../../../client/cli/social.js'
 
 const rows = (stdout: string) =>
@@ -62,7 +62,7 @@ t.test('the customer reviews and reports the provider of a delivered job', async
   const posted = await customer([m.url], me.file, ['job', 'post', '--kind', '5100', 'x', '--wait', '--timeout', '60'])
   t.equal(posted.code, 0, posted.stderr)
   const job = /job ([0-9a-f]{64}) posted/.exec(posted.stderr)![1]!
-  await outputWhen(m.c, m.relay.pubkey, 31118, job, e => tag(e, 'state') === 'delivered', 'delivery', 30_000)
+  await ledgerWhen(m, job, 'delivered')
   const r = await customer([m.url], me.file, ['review', job, '--rating', '5', '--text', 'fast'])
   t.equal(r.code, 0, r.stderr)
   const c = await connectFor(t, m.url)

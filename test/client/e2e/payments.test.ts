@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import t, { type Test } from 'tap'
 import type { NostrEvent } from '../../../nips/nip01.js'
 import { customer, keyFile, startAgentCli } from '../../helpers/agents.js'
-import { outputWhen, startMarket, tag, type Market } from '../../helpers/market.js'
+import { ledgerWhen, type Market, startMarket, tag } from '../../helpers/market.js'
 import { connectFor, queryIds } from '../../helpers/client.js'
 import { startTestRelay } from '../../helpers/relay.js'
 import { sleep, waitFor } from '../../helpers/wait.js'
@@ -61,10 +61,6 @@ async function eventById(m: Market, id: string): Promise<NostrEvent | undefined>
   m.c.send(['CLOSE', `id-${id.slice(0, 8)}`])
   return r.events[0] as unknown as NostrEvent | undefined
 }
-
-/** The job's ledger entry once it reads `state`. */
-const ledgerWhen = (m: Market, job: string, state: string) =>
-  outputWhen(m.c, m.relay.pubkey, 31118, job, e => tag(e, 'state') === state, state, 60_000)
 
 t.test('a job posted with --wait --pay is zapped to the agent, and the ledger records the zap', async t => {
   const m = await startMarket(t)

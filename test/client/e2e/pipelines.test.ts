@@ -4,7 +4,7 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { customer, keyFile, startAgentCli } from '../../helpers/agents.js'
-import { outputWhen, startMarket, tag } from '../../helpers/market.js'
+import { ledgerWhen, startMarket } from '../../helpers/market.js'
 
 t.test('a 3-provider swarm collects three submissions and the customer picks the winner', async t => {
   const m = await startMarket(t)
@@ -47,15 +47,7 @@ t.test('a 3-provider swarm collects three submissions and the customer picks the
     winner.result,
   ])
   t.equal(pick.code, 0, pick.stderr)
-  const ledger = await outputWhen(
-    m.c,
-    m.relay.pubkey,
-    31118,
-    swarm,
-    e => tag(e, 'state') === 'delivered',
-    'the pick',
-    30_000,
-  )
+  const ledger = await ledgerWhen(m, swarm, 'delivered')
   const marks = ledger.tags.filter(x => x[0] === 'submission').map(x => [x[1], x[3]])
   t.same(
     new Set(marks.map(x => x.join(' '))),

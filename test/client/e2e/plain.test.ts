@@ -3,7 +3,7 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { customer, keyFile, startAgentCli, startPeerRelay } from '../../helpers/agents.js'
-import { outputWhen, startMarket, tag } from '../../helpers/market.js'
+import { ledgerWhen, startMarket, tag } from '../../helpers/market.js'
 import { startTestRelay } from '../../helpers/relay.js'
 
 const ECHO = ['--kind', '5100', '--processor', 'exec:tr a-z A-Z']
@@ -31,15 +31,7 @@ t.test('an agent delivers a job posted with agora job post --wait, on a market r
   t.match(r.stderr, /feedback processing from/, 'processing is shown')
   const job = /job ([0-9a-f]{64}) posted/.exec(r.stderr)![1]!
   await agent.waitForLine(new RegExp(`job ${job.slice(0, 8)} delivered`), 0, 30_000)
-  const ledger = await outputWhen(
-    m.c,
-    m.relay.pubkey,
-    31118,
-    job,
-    e => tag(e, 'state') === 'delivered',
-    'delivery',
-    30_000,
-  )
+  const ledger = await ledgerWhen(m, job, 'delivered')
   t.equal(tag(ledger, 'provider'), agent.pubkey, 'the relay recorded the agent’s delivery in the job ledger')
 })
 

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import { customer, keyFile, startAgentCli } from '../../helpers/agents.js'
 import { spawnCli, startCli } from '../../helpers/cli.js'
-import { outputWhen, startMarket, tag } from '../../helpers/market.js'
+import { ledgerWhen, outputWhen, startMarket, tag } from '../../helpers/market.js'
 import { tempDir } from '../../helpers/relay.js'
 import { connectFor } from '../../helpers/client.js'
 import { readFileSync } from 'node:fs'
@@ -27,15 +27,7 @@ t.test('a provider killed in the middle of a job delivers it after its restart',
     key: { file: first.key, pubkey: first.pubkey, dir: first.dir },
   })
   await second.waitForLine(new RegExp(`job ${job.slice(0, 8)} delivered`), 0, 60_000)
-  const ledger = await outputWhen(
-    m.c,
-    m.relay.pubkey,
-    31118,
-    job,
-    e => tag(e, 'state') === 'delivered',
-    'delivery',
-    30_000,
-  )
+  const ledger = await ledgerWhen(m, job, 'delivered')
   t.equal(tag(ledger, 'provider'), first.pubkey, 'the restarted agent delivered the job it had begun')
 })
 

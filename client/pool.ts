@@ -73,31 +73,50 @@ export class Pool {
     return { event, ok: answers.some(a => a.ok), answers }
   }
 
-  /** One subscription on every relay; each event is delivered once, EOSE once every relay has sent it. */
+  /**
+   * One subscription on every relay; each event is delivered once, and EOSE once every relay has sent it or
+   * closed the subscription (a relay that refuses it must not keep the others' EOSE back).
+   */
   subscribe(filters: Filter[], h: SubHandlers): Subscription {
     const seen = new Set<string>()
-    let eoses = 0
-    const subs = this.relays.map(r =>
-      r.subscribe(filters, {
+    let settled = 0
+    const settle = () => {
+      if (++settled === this.relays.length) h.oneose?.()
+    }
+    const subs = this.relays.map(r => {
+      let done = false
+      const once = () => {
+        if (!done) settle()
+        done = true
+      }
+      return r.subscribe(filters, {
         onevent: e => {
           if (seen.has(e.id)) return
           if (seen.size > 100_000) seen.clear()
           seen.add(e.id)
           h.onevent(e)
         },
-        oneose: () => {
-          if (++eoses === this.relays.length) h.oneose?.()
+        oneose: once,
+        onclosed: reason => {
+          h.onclosed?.(`${r.url}: ${reason}`)
+          once()
         },
-        onclosed: reason => h.onclosed?.(`${r.url}: ${reason}`),
-      }),
-    )
+      })
+    })
     return { close: () => subs.forEach(s => s.close()) }
   }
 
-  /** Stored events matching `filters` on every relay, each once, newest first. */
+  /**
+   * Stored events matching `filters` on the relays, each once, newest first. A relay that refuses or does not
+   * answer is left out (and logged); only when none answers does the query fail.
+   */
   async query(filters: Filter[], ms?: number): Promise<NostrEvent[]> {
-    const all = await Promise.all(this.relays.map(r => r.query(filters, ms)))
-    const byId = new Map(all.flat().map(e => [e.id, e]))
+    const all = await Promise.allSettled(this.relays.map(r => r.query(filters, ms)))
+    const answered = all.flatMap(a => (a.status === 'fulfilled' ? [a.value] : []))
+    const failed = all.flatMap(a => (a.status === 'rejected' ? [a.reason as Error] : []))
+    if (!answered.length) throw failed[0]
+    for (const err of failed) this.opts.log?.(err.message)
+    const byId = new Map(answered.flat().map(e => [e.id, e]))
     return [...byId.values()].sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : 1))
   }
 

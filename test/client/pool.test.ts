@@ -119,6 +119,28 @@ t.test('a Pool subscription delivers each event once, and query merges both rela
   )
 })
 
+t.test('a relay that refuses a REQ holds back neither the EOSE of a Pool subscription nor a query', async t => {
+  const strict = await startTestRelay(t, { 'limits.max_filters': 1 })
+  const open = await startTestRelay(t)
+  const c = await connectFor(t, open.url)
+  const s = signer()
+  const stored = s.sign({ content: 'stored on the open relay' })
+  await putAll(c, stored)
+  const p = pool(t, [strict.url, open.url])
+  const filters = [{ authors: [s.pubkey] }, { kinds: [30_000] }] // two filters: over the strict relay's limit
+  const closed: string[] = []
+  let eosed = false
+  p.subscribe(filters, { onevent: () => undefined, oneose: () => (eosed = true), onclosed: r => closed.push(r) })
+  await waitFor(() => eosed, 'the Pool EOSE', 30_000)
+  t.match(closed, [new RegExp(`^${strict.url}: `)], 'the refusal is told, named by its relay')
+  t.same(
+    (await p.query(filters)).map(e => e.id),
+    [stored.id],
+    'the query answers with what the other relay has',
+  )
+  await t.rejects(pool(t, [strict.url]).query(filters), ClientError, 'with no relay answering, the query fails')
+})
+
 t.test('refusals() names each relay that refused, with its message; accepted answers are left out', async t => {
   const open = await startTestRelay(t)
   const picky = await startTestRelay(t, { 'policies.open': false, 'policies.pow.enabled': false })

@@ -21,8 +21,10 @@ export const NUTZAP = 9321
 export const REVIEW = 31117
 export const REPORT = 1984
 
-const tag = (e: Pick<NostrEvent, 'tags'>, name: string) => e.tags.find(t => t[0] === name)?.[1]
-const tags = (e: Pick<NostrEvent, 'tags'>, name: string) => e.tags.filter(t => t[0] === name)
+/** The value of one tag of an event. */
+export const tagOf = (e: Pick<NostrEvent, 'tags'>, name: string) => e.tags.find(t => t[0] === name)?.[1]
+/** Every tag of that name of an event. */
+export const tagsOf = (e: Pick<NostrEvent, 'tags'>, name: string) => e.tags.filter(t => t[0] === name)
 
 /** A job request as a provider reads it. */
 export type JobRequest = {
@@ -47,23 +49,23 @@ export type JobRequest = {
 
 /** Reads a job request (5000-5999); a workflow step's customer is its `P`, the real customer, not the relay. */
 export function readJobRequest(e: NostrEvent): JobRequest {
-  const params = Object.fromEntries(tags(e, 'param').map(t => [t[1] ?? '', t[2] ?? '']))
-  const bid = tag(e, 'bid')
-  const size = Number(tag(e, 'swarm'))
-  const workKind = Number(tag(e, 'k'))
+  const params = Object.fromEntries(tagsOf(e, 'param').map(t => [t[1] ?? '', t[2] ?? '']))
+  const bid = tagOf(e, 'bid')
+  const size = Number(tagOf(e, 'swarm'))
+  const workKind = Number(tagOf(e, 'k'))
   return {
     id: e.id,
     kind: e.kind,
-    customer: tag(e, 'P') ?? e.pubkey,
-    inputs: tags(e, 'i').map(t => ({ value: t[1] ?? '', type: t[2] ?? 'text' })),
+    customer: tagOf(e, 'P') ?? e.pubkey,
+    inputs: tagsOf(e, 'i').map(t => ({ value: t[1] ?? '', type: t[2] ?? 'text' })),
     params,
     bid: bid !== undefined && /^\d+$/.test(bid) ? Number(bid) : undefined,
-    providers: tags(e, 'p').map(t => t[1] ?? ''),
+    providers: tagsOf(e, 'p').map(t => t[1] ?? ''),
     escrow: params['escrow'] !== undefined,
     sealed: params['sealed'] === 'true',
     swarm:
       e.kind === SWARM && Number.isInteger(size) && Number.isInteger(workKind) ? { kind: workKind, size } : undefined,
-    workflow: tag(e, 'P') !== undefined ? tag(e, 'e') : undefined,
+    workflow: tagOf(e, 'P') !== undefined ? tagOf(e, 'e') : undefined,
     event: e,
   }
 }
@@ -238,9 +240,3 @@ export function workflow(o: {
     content: '',
   }
 }
-
-/** The value of one tag of an event. */
-export const tagOf = tag
-
-/** Every tag of that name of an event. */
-export const tagsOf = tags

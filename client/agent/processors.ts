@@ -3,22 +3,10 @@
 // failure is a ClientError whose message the agent can send to the customer as `error` feedback.
 import { spawn, type ChildProcess, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { ClientError } from '../errors.js'
+import type { JobRequest } from '../market.js'
 
-/** What a processor gets for one job. */
-export type JobInput = {
-  /** The job request's event id. */
-  readonly id: string
-  /** The request's kind, e.g. 5100. */
-  readonly kind: number
-  /** The text handed to the processor, built by the runtime from the i tags. */
-  readonly input: string
-  /** Every i tag, as value and type. */
-  readonly inputs: readonly { value: string; type: string }[]
-  /** The ["param", name, value] tags. */
-  readonly params: Readonly<Record<string, string>>
-  /** The customer's hex pubkey. */
-  readonly customer: string
-}
+/** What a processor gets for one job: the request's fields, and `input`, the text it works on. */
+export type JobInput = Pick<JobRequest, 'id' | 'kind' | 'inputs' | 'params' | 'customer'> & { readonly input: string }
 
 /** How long a run may take, and a signal that stops it early. */
 export type RunOptions = { timeoutMs: number; signal?: AbortSignal }

@@ -10,7 +10,7 @@ import { stopMining } from '../pow.js'
 import { connect, CONNECTION, logger } from './common.js'
 import { HOME, int, list, readOptions, str } from './options.js'
 
-export const AGENT_USAGE = `agora agent --kind N [--kind N...] --processor exec:CMD|http(s)://URL|ollama:MODEL[@URL]
+const AGENT_USAGE = `agora agent --kind N [--kind N...] --processor exec:CMD|http(s)://URL|ollama:MODEL[@URL]
     [--relay URL...] [--key FILE] [--price SATS] [--skill FILE] [--lud16 NAME@DOMAIN] [--mint URL...]
     [--wallet FILE] [--nwc URI] [--sub-kind N] [--sub-bid SATS] [--concurrency N] [--timeout S] [--name D]
     [--lookback S] [--heartbeat S]`

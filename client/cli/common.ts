@@ -12,7 +12,7 @@ export const CONNECTION: Spec = {
   quiet: { type: 'boolean' },
 }
 
-export const DEFAULT_RELAY = 'ws://127.0.0.1:7777'
+const DEFAULT_RELAY = 'ws://127.0.0.1:7777'
 
 /** Prints a line on stderr, prefixed with the command, unless --quiet. */
 export const logger = (v: Values, name: string) => (line: string) => {

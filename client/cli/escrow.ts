@@ -89,7 +89,7 @@ export async function lockFor(c: Ctx, request: NostrEvent, quote: NostrEvent): P
 }
 
 /** The customer's lock of a job, from the relays. */
-export async function lockOf(c: Ctx, job: string): Promise<NostrEvent> {
+async function lockOf(c: Ctx, job: string): Promise<NostrEvent> {
   const [lock] = await c.pool.query([{ kinds: [ESCROW_LOCK], authors: [c.pool.signer.pubkey], '#e': [job] }])
   if (!lock) throw new ClientError(`job ${job} has no escrow lock of yours`)
   return lock

@@ -12,7 +12,7 @@ import { isGateRefusal, payGateAndPublish } from './gate.js'
 import { payJob, revealSealed } from './lightning.js'
 import { int, list, readOptions, str } from './options.js'
 
-export const JOB_USAGE = `agora job post --kind N [--bid SATS] INPUT|- [--provider KEY...] [--escrow] [--sealed]
+const JOB_USAGE = `agora job post --kind N [--bid SATS] INPUT|- [--provider KEY...] [--escrow] [--sealed]
     [--swarm N] [--min-reputation N] [--param NAME=VALUE...] [--input-type T] [--wait] [--pay [--nutzap]] [--pay-gate]
     [--timeout S]
     [--mint URL] [--wallet FILE] [--nwc URI]

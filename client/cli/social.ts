@@ -7,7 +7,7 @@ import { connect, CONNECTION, logger } from './common.js'
 import { int, readOptions, str, type Spec, type Values } from './options.js'
 import type { Pool } from '../pool.js'
 
-export const MARKET_USAGE = `agora review JOB --rating 1-5 [--text T]
+const MARKET_USAGE = `agora review JOB --rating 1-5 [--text T]
   agora trust KEY
   agora report KEY [--type spam|fraud|…] [--text T]
   agora providers [--kind N] [--feature F] [--online] [--json]`

@@ -6,7 +6,7 @@ import { connect, CONNECTION, logger } from './common.js'
 import { redeemRuling } from './escrow.js'
 import { HOME, int, readOptions, str, type Spec } from './options.js'
 
-export const WALLET_USAGE = `agora wallet mint SATS --mint URL [--timeout S] | balance | send SATS --mint URL | receive TOKEN
+const WALLET_USAGE = `agora wallet mint SATS --mint URL [--timeout S] | balance | send SATS --mint URL | receive TOKEN
     | redeem JOB | info   [--wallet FILE]`
 
 const SPEC: Spec = { ...CONNECTION, wallet: { type: 'string' }, mint: { type: 'string' }, timeout: { type: 'string' } }

@@ -18,6 +18,11 @@ export type RelayWriter = {
   sweepExpired(now: number): Promise<number>
   /** Writes the standing computed elsewhere (the publisher thread), which took `tookMs`. */
   applyStanding(diff: StandingDiff, tookMs: number): void
+  /**
+   * Resolves once every batch handed to the writer so far has been reported through `onCommitted`. Readers on
+   * other connections see a commit before the relay hears of it; a REQ waits on this before it stops deduplicating.
+   */
+  settled(): Promise<void>
   /** Commits what is queued, then closes the database. */
   close(): Promise<void>
 }
@@ -77,6 +82,8 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
       enqueue: writer.enqueue,
       sweepExpired: async now => writer.sweepExpired(now),
       applyStanding: writer.applyStanding,
+      // Inline, a batch is reported in the same turn that commits it.
+      settled: async () => {},
       close: writer.close,
     }
   }
@@ -114,6 +121,8 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
   let scheduled = false
   let dead: Error | undefined
   const writes = new Map<number, Pending[]>()
+  let lastWrite = 0
+  const settling = new Map<number, (() => void)[]>() // write seq -> waiters for its report
   const calls = new Map<number, { done(m: FromWriter): void; fail(e: Error): void }>()
 
   const die = (err: Error) => {
@@ -122,6 +131,9 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     for (const call of calls.values()) call.fail(err)
     writes.clear()
     calls.clear()
+    // Nothing more will be reported.
+    for (const waiters of settling.values()) waiters.forEach(w => w())
+    settling.clear()
   }
   worker.on('error', die)
   worker.on('exit', code => die(new Error(`writer thread exited (code ${code})`)))
@@ -140,6 +152,12 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
         if (o.status === 'saved') saved.push(p)
       })
       if (saved.length > 0) setup.onCommitted(saved)
+      // The worker answers in order, so every batch up to this one is reported.
+      for (const [n, waiters] of settling)
+        if (n <= m.seq) {
+          settling.delete(n)
+          waiters.forEach(w => w())
+        }
       return
     }
     calls.get(m.seq)?.done(m)
@@ -153,6 +171,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     queue = []
     if (dead) return batch.forEach(p => p.fail(dead!))
     const n = ++seq
+    lastWrite = n
     writes.set(n, batch)
     worker.postMessage({ op: 'write', seq: n, items: batch.map(p => [p.raw, p.note]) } satisfies ToWriter)
   }
@@ -178,6 +197,13 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     applyStanding: (diff, tookMs) => {
       if (!dead && !closing) worker.postMessage({ op: 'standing', diff, tookMs } satisfies ToWriter)
     },
+    settled: () =>
+      new Promise<void>(done => {
+        if (!writes.has(lastWrite)) return done()
+        const waiters = settling.get(lastWrite) ?? []
+        waiters.push(done)
+        settling.set(lastWrite, waiters)
+      }),
     sweepExpired: async now => {
       const m = await call({ op: 'sweep', seq: ++seq, now })
       return 'swept' in m ? m.swept : 0

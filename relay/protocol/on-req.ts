@@ -55,9 +55,14 @@ export const onReq: Handler = async (rc, conn, msg) => {
   for (const raw of raws)
     if (!visible || visible(JSON.parse(raw) as NostrEvent, conn.authed)) conn.send(eventFrame(subId, raw))
   conn.send(eoseFrame(subId))
-  // Live matches that arrived during the query, minus those the query already returned.
+  // Live matches that arrived during the query, minus those the query already returned. A commit the query saw
+  // may not be fanned out yet (the writer thread reports after readers see it), so the backlog stays until every
+  // batch in flight now has been; the connection's next messages need not wait for that.
   const sent = new Set(raws.map(idOfCanonical))
-  const backlog = sub.backlog!
-  sub.backlog = undefined
-  for (const b of backlog) if (!sent.has(b.id)) conn.send(b.frame)
+  void rc.writer.settled().then(() => {
+    const backlog = sub.backlog!
+    sub.backlog = undefined
+    if (conn.subs.get(subId) !== sub) return // closed or replaced meanwhile
+    for (const b of backlog) if (!sent.has(b.id)) conn.send(b.frame)
+  })
 }

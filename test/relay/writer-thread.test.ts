@@ -70,6 +70,19 @@ t.test('outcomes match the store rules, each OK comes after its commit, and comm
   t.equal(w.committed.flat().length, 51, 'duplicates and refusals are not reported as committed')
 })
 
+t.test('settled resolves only once every batch handed to the thread has been reported as committed', async t => {
+  const w = await threadWriter(t)
+  const alice = signer()
+  const notes = Array.from({ length: 20 }, (_, i) => alice.sign({ content: `settle ${i}` }))
+  const outcomes = Promise.all(notes.map(e => w.save(e)))
+  await new Promise(r => setImmediate(r)) // the batch is now on its way to the thread
+  t.equal(w.committed.flat().length, 0, 'not reported yet when settled is asked')
+  await w.writer.settled()
+  t.same(w.committed.flat(), notes.map(e => e.id), 'every event handed over was reported before settled resolved')
+  await outcomes
+  await w.writer.settled() // nothing in flight: resolves at once
+})
+
 t.test('expired events are swept through the thread', async t => {
   const w = await threadWriter(t)
   const at = now()

@@ -52,6 +52,13 @@ export const schema = {
     allow_scrape: bool(true, 'Serve filters with no ids, authors, kinds or tags (newest first, up to the limit).'),
     auth_window: int(600, 'How far an AUTH event created_at may be from now, in seconds.', 1, 86400),
   },
+  log: {
+    level: oneOf(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      'info',
+      'Least severe log level written to stderr (JSON lines, or readable lines on a terminal); event content appears only at debug.',
+    ),
+  },
   store: {
     synchronous: oneOf(
       ['full', 'normal'],

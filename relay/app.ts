@@ -1,4 +1,5 @@
 // Wires the relay together: store, writer, verifier, subscription index, policies and the server.
+import { createLog, type Log } from './log.js'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ConfigError, keepRestartKeys, loadConfig, type ConfigSources } from '../config/load.js'
@@ -40,6 +41,7 @@ export type Relay = {
   readonly url: string
   readonly pubkey: string
   readonly verifier: string
+  readonly log: Log
   /**
    * Re-reads the config sources and swaps the effective config and policies whole; connections stay.
    * On error the running config stays and the error says why.
@@ -50,7 +52,7 @@ export type Relay = {
 }
 
 /** Starts a relay with the given effective config; `sources` are re-read on reload. */
-export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<Relay> {
+export async function startRelay(cfg: Config, sources?: ConfigSources, log = createLog(cfg.log.level)): Promise<Relay> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
   const identity = await loadIdentity(cfg.relay.secret_key, dataDir)
@@ -130,14 +132,14 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
       mints,
       store: (e, raw) => writer.enqueue(e, raw),
       settings: () => arbiterSettings(snap.cfg),
-      log: line => console.error(line),
+      log: line => log.info({ component: 'escrow' }, line),
     })
   if (cfg.market.enabled)
     runner = startWorkflowRunner({
       db: readDb,
       identity,
       store: (e, raw, note) => writer.enqueue(e, raw, note),
-      log: line => console.error(line),
+      log: line => log.info({ component: 'workflow' }, line),
     })
   const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
   const verifier = await createVerifyPool(backend, cfg.verifier.workers)
@@ -162,6 +164,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     },
     relayUrls: conn => [normaliseRelayUrl(snap.cfg.relay.url || `ws://${conn.host}`)],
     fanout,
+    log,
   }
   const verbNips = Object.values(verbs).flatMap(v => v.nips)
   const version = packageVersion()
@@ -191,10 +194,12 @@ export async function startRelay(cfg: Config, sources?: ConfigSources): Promise<
     url: `ws://${cfg.relay.host.includes(':') ? `[${cfg.relay.host}]` : cfg.relay.host}:${server.port}`,
     pubkey: identity.pubkey,
     verifier: verifier.name,
+    log,
     reload() {
       try {
         const next = keepRestartKeys(snap.cfg, loadConfig(sources))
         snap = { cfg: next.cfg, policies: buildPolicies(next.cfg, deps) }
+        log.level = next.cfg.log.level
         publisher?.settings(publisherSettings(next.cfg))
         return { ok: true, pending: next.pending }
       } catch (err) {

@@ -8,9 +8,10 @@ import { startRelay, type Relay } from '../app.js'
 
 function reload(relay: Relay, why: string): void {
   const r = relay.reload()
-  if (!r.ok) return console.error(`agora: ${why}: config not reloaded, keeping the running one: ${r.error}`)
+  const log = relay.log.child({ component: 'config' })
+  if (!r.ok) return log.error(`${why}: config not reloaded, keeping the running one: ${r.error}`)
   const pending = r.pending.length ? `; needs a restart to change: ${r.pending.join(', ')}` : ''
-  console.error(`agora: ${why}: config reloaded${pending}`)
+  log.info(`${why}: config reloaded${pending}`)
 }
 
 /** Watches the config file's directory, since editors replace files rather than write them in place. */
@@ -26,16 +27,19 @@ function watchFile(file: string, onChange: () => void): void {
 
 export async function start(cfg: Config, sources: ConfigSources): Promise<void> {
   const relay = await startRelay(cfg, sources)
-  console.error(`agora: relay pubkey ${relay.pubkey}, verifier ${relay.verifier}, data ${cfg.relay.data_dir}`)
+  const log = relay.log.child({ component: 'relay' })
+  log.info(`relay pubkey ${relay.pubkey}, verifier ${relay.verifier}, data ${cfg.relay.data_dir}`)
   console.log(`listening ${relay.url}`)
+  log.info(`listening ${relay.url}`)
   process.on('SIGHUP', () => reload(relay, 'SIGHUP'))
   if (sources.file) watchFile(sources.file, () => reload(relay, `${sources.file} changed`))
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
     stopping = true
-    console.error(`agora: ${signal}, draining`)
+    log.info(`${signal}, draining`)
     await relay.close()
+    log.info('stopped')
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))

@@ -5,6 +5,7 @@ import type { PolicySet } from '../../policies/index.js'
 import type { PolicyCtx } from '../../policies/types.js'
 import type { Conn } from '../connection.js'
 import type { Identity } from '../identity.js'
+import type { Log } from '../log.js'
 import type { Queries } from '../reader-pool.js'
 import type { Reader } from '../store/reader.js'
 import type { SubscriptionIndex } from '../subscriptions.js'
@@ -32,6 +33,7 @@ export type RelayCtx = {
   relayUrls(conn: Conn): string[]
   /** Delivers an accepted event to matching live subscriptions. */
   fanout(event: NostrEvent, raw: string): void
+  readonly log: Log
 }
 
 /** A verb handler; messages of one connection are handed over one at a time, in order. */

@@ -44,7 +44,7 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
     const from = cli.lines().length
     writeFileSync(file, configToml(dataDir, ['0', '1', '7']))
     cli.child.kill('SIGHUP')
-    await cli.waitForLine(/^agora: SIGHUP: config reloaded$/, from)
+    await cli.waitForLine(/"msg":"SIGHUP: config reloaded"/, from)
     const e = author.sign({ kind: 1, content: 'after SIGHUP' })
     t.same(await c.publish(e), ['OK', e.id, true, ''])
     const pushed = await c.expect(m => m[0] === 'EVENT' && m[1] === 'live')
@@ -71,7 +71,7 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
 
   await t.test('a valid edit without SIGHUP is picked up by the file watcher', async t => {
     writeFileSync(file, configToml(dataDir, ['0', '7']))
-    const i = await cli.waitForLine(/: config reloaded$/, afterBroken)
+    const i = await cli.waitForLine(/: config reloaded"/, afterBroken)
     t.match(cli.lines()[i], `${file} changed: config reloaded`, 'reloaded by the watcher, not by a signal')
     const e = author.sign({ kind: 1, content: 'after the watched edit' })
     const ok = await c.publish(e)

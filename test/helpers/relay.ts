@@ -37,6 +37,7 @@ export function testConfig(
       'relay.port': 0,
       'relay.data_dir': dataDir,
       'policies.open': true,
+      'log.level': 'warn',
       ...INLINE,
       ...flags,
     },

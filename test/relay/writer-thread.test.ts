@@ -78,7 +78,11 @@ t.test('settled resolves only once every batch handed to the thread has been rep
   await new Promise(r => setImmediate(r)) // the batch is now on its way to the thread
   t.equal(w.committed.flat().length, 0, 'not reported yet when settled is asked')
   await w.writer.settled()
-  t.same(w.committed.flat(), notes.map(e => e.id), 'every event handed over was reported before settled resolved')
+  t.same(
+    w.committed.flat(),
+    notes.map(e => e.id),
+    'every event handed over was reported before settled resolved',
+  )
   await outcomes
   await w.writer.settled() // nothing in flight: resolves at once
 })

@@ -1,11 +1,11 @@
 // The relay under test: a local agora started as a child process (so its CPU and memory are measured apart
 // from the load generator), or any relay URL. Server resources come from /proc/<pid> when the pid is known.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { envName } from '../config/load.js'
+import { ownChild, ownTempDir } from './cleanup.js'
 
 /** The repository root: the nearest directory with a package.json above this file (source or dist/). */
 export const repoRoot = (() => {
@@ -47,6 +47,7 @@ export function runAgora(args: readonly string[], overrides: Overrides, timeoutM
     env: relayEnv(overrides),
     stdio: ['ignore', 'ignore', 'pipe'],
   })
+  ownChild(child)
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)))
   return new Promise((resolve, reject) => {
@@ -69,19 +70,19 @@ export function runAgora(args: readonly string[], overrides: Overrides, timeoutM
  */
 export async function startLocalRelay(opts: { dataDir?: string; overrides: Overrides }): Promise<Target> {
   requireBuilt()
-  const dir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'agora-bench-'))
+  const temp = opts.dataDir === undefined ? ownTempDir('agora-bench-') : undefined
+  const dir = opts.dataDir ?? temp!.dir
   const args = ['start', '--host', '127.0.0.1', '--port', '0', '--data', dir, '--open']
   const child: ChildProcess = spawn(process.execPath, [cliPath, ...args], {
     env: relayEnv(opts.overrides),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  ownChild(child)
   let stderr = ''
   let stdout = ''
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)))
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  const removeDir = () => {
-    if (!opts.dataDir) rmSync(dir, { recursive: true, force: true })
-  }
+  const removeDir = () => temp?.remove()
   let url: string
   try {
     url = await new Promise<string>((resolve, reject) => {

@@ -5,8 +5,7 @@
 // what one spawn costs.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { bytesToHex } from '@noble/curves/utils.js'
 import { generateSecretKey } from 'nostr-tools/pure'
@@ -19,6 +18,7 @@ import { stopMining } from '../../client/pow.js'
 import { MB, until, type Ctx, type Outcome } from '../scenario.js'
 import { percentile, round, table } from '../stats.js'
 import { meter, repoRoot } from '../target.js'
+import { ownChild, ownTempDir } from '../cleanup.js'
 
 /** -n jobs posted with -w unanswered, -k jobs one at a time, and the agent's --concurrency. */
 export type AgentOptions = { jobs: number; window: number; sequential: number; concurrency: number }
@@ -43,6 +43,7 @@ async function startAgent(url: string, dir: string, concurrency: number, timeout
   args.push('--concurrency', String(concurrency), '--lookback', '0')
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGORA_')))
   const child = spawn(process.execPath, [CLI, 'agent', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  ownChild(child)
   let tail = ''
   let ready = false
   // It logs every job: its stderr is read throughout (a full pipe would stall it), keeping the last lines.
@@ -260,7 +261,8 @@ async function meteredThroughput(
 /** Runs the scenario against ctx's relay; every process and temp dir it started is gone when it settles. */
 export async function agent(ctx: Ctx, o: AgentOptions): Promise<Outcome> {
   const target = await ctx.relay()
-  const dir = mkdtempSync(join(tmpdir(), 'agora-bench-agent-'))
+  const temp = ownTempDir('agora-bench-agent-')
+  const dir = temp.dir
   const pool = new Pool([target.url], signerFrom(bytesToHex(generateSecretKey())), { log: ctx.log })
   let proc: AgentProcess | undefined
   let l: Listener | undefined
@@ -284,7 +286,7 @@ export async function agent(ctx: Ctx, o: AgentOptions): Promise<Outcome> {
     await proc?.stop()
     await stopMining()
     await target.close()
-    rmSync(dir, { recursive: true, force: true })
+    temp.remove()
   }
 }
 

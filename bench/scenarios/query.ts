@@ -5,8 +5,7 @@
 // A local store is filled with `agora import --no-verify` before the relay starts (loading 1M events over
 // WebSocket would take far longer than the queries). With --url the relay must already hold this corpus, or
 // --load publishes it over WebSocket first.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { closeAll, connect, connectMany, eventFrames, publishAll, text, type WebSocket } from '../client.js'
 import { eachCorpusEvent, ensureCorpus, lineId, readCorpusLines } from '../corpus.js'
@@ -14,6 +13,7 @@ import { rng, type Rng } from '../random.js'
 import { MB, type Ctx, type Outcome } from '../scenario.js'
 import { percentile, round, table } from '../stats.js'
 import { meter, runAgora, type Target, type Usage } from '../target.js'
+import { ownTempDir } from '../cleanup.js'
 
 export type QueryOptions = { events: number; queries: number; data: string | undefined; load: boolean }
 
@@ -279,11 +279,9 @@ async function prepareStore(
     await loadOverWire(ctx, target.url, file, n)
     return { target, loadSeconds: (performance.now() - t0) / 1000, cleanup() {} }
   }
-  const temp = o.data === undefined
-  const dataDir = o.data ?? mkdtempSync(join(tmpdir(), 'agora-bench-query-'))
-  const cleanup = () => {
-    if (temp) rmSync(dataDir, { recursive: true, force: true })
-  }
+  const temp = o.data === undefined ? ownTempDir('agora-bench-query-') : undefined
+  const dataDir = o.data ?? temp!.dir
+  const cleanup = () => temp?.remove()
   try {
     let loadSeconds: number | undefined
     const marker = join(dataDir, 'bench-corpus.txt')

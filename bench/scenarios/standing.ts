@@ -6,8 +6,6 @@
 // thread's work) and writing the rows that changed (the writer's). No relay: the store is filled with SQL in a
 // temp dir (removed after), and both parts run in this process.
 import { createHash } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeMarket, type Market, type StandingRules } from '../../market/fold.js'
 import { makeStandingReader } from '../../market/fold/standing.js'
@@ -15,6 +13,7 @@ import { openWriteDb, type Db } from '../../relay/store/db.js'
 import { rng } from '../random.js'
 import type { Ctx, Outcome } from '../scenario.js'
 import { median, round, table } from '../stats.js'
+import { ownTempDir } from '../cleanup.js'
 
 export type StandingOptions = { edges: number; runs: number }
 
@@ -89,7 +88,7 @@ const PHASES = { first: 'first', unchanged: 'nothing changed', oneTrust: 'after 
 export async function standing(ctx: Ctx, o: StandingOptions): Promise<Outcome> {
   const runs: Run[] = []
   for (let r = 0; r < o.runs; r++) {
-    const dir = mkdtempSync(join(tmpdir(), 'agora-bench-standing-'))
+    const { dir, remove } = ownTempDir('agora-bench-standing-')
     try {
       const db = openWriteDb(join(dir, 'agora.sqlite'), 'full')
       const roots = fill(db, o.edges, ctx.seed + r)
@@ -106,7 +105,7 @@ export async function standing(ctx: Ctx, o: StandingOptions): Promise<Outcome> {
       runs.push({ first, unchanged, oneTrust, keysWithStanding })
       ctx.log(`run ${r + 1}: ${JSON.stringify(runs.at(-1))}`)
     } finally {
-      rmSync(dir, { recursive: true, force: true })
+      remove()
     }
   }
   const med = (pick: (r: Run) => number) => round(median(runs.map(pick)))

@@ -88,7 +88,7 @@ t.test(
     t.teardown(() => sub.close())
     const provider = signer()
     await putAll(m.c, feedback(provider, job, 'processing'), result(provider, job))
-    await until(() => heard.includes('ledger delivered'), 'the delivered ledger entry', 30_000)
+    await until(() => heard.includes('ledger delivered'), 'the delivered ledger entry', 90_000)
     t.same(heard.slice(0, 2), ['feedback processing', 'result the summary'], 'feedback, then the result')
     const ledger = await ledgerOf(p, job.id)
     t.equal(ledger?.kind, LEDGER)

@@ -19,7 +19,7 @@ async function setup(t: Test) {
   const wallet = async (balanceMsats: number, encryption?: Scheme[]) => {
     const service = await startNwcService({ relayUrl: url, network, balanceMsats, ...(encryption && { encryption }) })
     t.teardown(() => service.close())
-    const nwc = await connectNwc(service.uri, { timeoutMs: 10_000 })
+    const nwc = await connectNwc(service.uri, { timeoutMs: 60_000 })
     t.teardown(() => nwc.close())
     return { service, nwc }
   }

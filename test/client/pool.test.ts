@@ -103,11 +103,11 @@ t.test('a Pool subscription delivers each event once, and query merges both rela
   const got: string[] = []
   let eoses = 0
   p.subscribe([{ authors: [s.pubkey] }], { onevent: e => got.push(e.content), oneose: () => eoses++ })
-  await waitFor(() => eoses === 1, 'EOSE from both relays', 30_000)
+  await waitFor(() => eoses === 1, 'EOSE from both relays', 90_000)
   t.same(got.sort(), ['on both', 'only on a', 'only on b'], 'stored events, each once')
   const live = s.sign({ content: 'live on both' })
   t.equal((await p.publishSigned(live)).ok, true)
-  await waitFor(() => got.length === 4, 'the live event', 30_000)
+  await waitFor(() => got.length === 4, 'the live event', 90_000)
   await sleep(200) // a window in which the second relay's copy would show
   t.equal(got.filter(c => c === 'live on both').length, 1, 'the live event once though both relays sent it')
   t.equal(eoses, 1, 'one EOSE for the whole Pool')
@@ -131,7 +131,7 @@ t.test('a relay that refuses a REQ holds back neither the EOSE of a Pool subscri
   const closed: string[] = []
   let eosed = false
   p.subscribe(filters, { onevent: () => undefined, oneose: () => (eosed = true), onclosed: r => closed.push(r) })
-  await waitFor(() => eosed, 'the Pool EOSE', 30_000)
+  await waitFor(() => eosed, 'the Pool EOSE', 90_000)
   t.match(closed, [new RegExp(`^${strict.url}: `)], 'the refusal is told, named by its relay')
   t.same(
     (await p.query(filters)).map(e => e.id),

@@ -16,7 +16,7 @@ import { startFixtureMint, type FixtureMint, type FixtureMintOptions } from '../
 import { now } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
 
-const FAST = { timeoutMs: 10_000, pollMs: 20 }
+const FAST = { timeoutMs: 60_000, pollMs: 20 }
 
 async function startMint(t: Test, o?: FixtureMintOptions): Promise<FixtureMint> {
   const mint = await startFixtureMint(o)

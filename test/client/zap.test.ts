@@ -29,7 +29,7 @@ async function setup(t: Test, bob: Omit<ZapUser, 'nwc'> = {}) {
   t.teardown(() => providerWallet.close())
   t.teardown(() => customerWallet.close())
   zaps.setUser('bob', { ...bob, nwc: providerWallet })
-  const nwc = await connectNwc(customerWallet.uri, { timeoutMs: 10_000 })
+  const nwc = await connectNwc(customerWallet.uri, { timeoutMs: 60_000 })
   t.teardown(() => nwc.close())
   const [customer, provider] = [signer(), signer()]
   return { m, network, zaps, providerWallet, nwc, customer, provider, payer: signerFrom(bytesToHex(customer.sk)) }

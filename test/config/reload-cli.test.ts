@@ -84,7 +84,7 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
   await t.test('SIGTERM stops the relay with exit code 0', async t => {
     cli.child.kill('SIGTERM')
     const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('agora did not exit within 10 s of SIGTERM')), 10_000).unref(),
+      setTimeout(() => reject(new Error('agora did not exit within 60 s of SIGTERM')), 60_000).unref(),
     )
     const { code, signal } = await Promise.race([cli.exited, timeout])
     t.equal(code, 0)

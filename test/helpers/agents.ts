@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { writeFileSync } from 'node:fs'
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure'
 import { bytesToHex } from '@noble/curves/utils.js'
+import { ownChild } from '../../bench/cleanup.js'
 import { ensureBuilt, repoRoot, runCli, spawnCli, type CliProcess, type CliResult } from './cli.js'
 import { tempDir } from './relay.js'
 
@@ -45,6 +46,7 @@ export async function startPeerRelay(t: Teardown): Promise<string> {
   const child = spawn(process.execPath, [join(repoRoot, 'dist/bench/peer-nostr-relay.js'), '--data', tempDir(t)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  ownChild(child)
   const exited = new Promise(resolve => child.once('exit', resolve))
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

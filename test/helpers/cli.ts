@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ownChild } from '../../bench/cleanup.js'
 
 type Teardown = { teardown(fn: () => unknown): void }
 
@@ -43,6 +44,7 @@ export function runCli(
     env: { ...cleanEnv(), ...opts.env },
     stdio: ['ignore', outFd ?? 'pipe', 'pipe'],
   })
+  ownChild(child)
   if (outFd !== undefined) closeSync(outFd)
   let stdout = ''
   let stderr = ''
@@ -83,11 +85,11 @@ export type CliRelay = {
 }
 
 /** Starts `agora start --port PORT --data DIR --open` (port 0 by default) and waits for its `listening` line. */
-export const startCli = (t: Teardown, dataDir: string, timeoutMs = 20_000, port = 0) =>
+export const startCli = (t: Teardown, dataDir: string, timeoutMs = 90_000, port = 0) =>
   spawnRelay(t, ['start', '--port', String(port), '--data', dataDir, '--open'], timeoutMs)
 
 /** Starts `agora start --config FILE`: the file decides everything, including port and data dir. */
-export const startCliWithConfig = (t: Teardown, file: string, timeoutMs = 20_000) =>
+export const startCliWithConfig = (t: Teardown, file: string, timeoutMs = 90_000) =>
   spawnRelay(t, ['start', '--config', file], timeoutMs)
 
 /** A running `agora` process, with its stderr split into lines. */
@@ -106,6 +108,7 @@ export function spawnCli(t: Teardown, args: string[], env: Record<string, string
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  ownChild(child)
   let stderr = ''
   let stdout = ''
   const lines: string[] = []
@@ -131,7 +134,7 @@ export function spawnCli(t: Teardown, args: string[], env: Record<string, string
     }
   })
 
-  const waitForLine = (re: RegExp, from: number, ms = 5000) =>
+  const waitForLine = (re: RegExp, from: number, ms = 60_000) =>
     new Promise<number>((resolve, reject) => {
       const check = () => {
         const i = lines.findIndex((l, n) => n >= from && re.test(l))

@@ -37,7 +37,7 @@ export async function rawClient(url: string): Promise<RawClient> {
     ws.once('error', reject)
   })
 
-  const expect = (pred: (m: Frame) => boolean, timeoutMs = 5000) =>
+  const expect = (pred: (m: Frame) => boolean, timeoutMs = 60_000) =>
     new Promise<Frame>((resolve, reject) => {
       const check = () => {
         const i = inbox.findIndex(pred)

@@ -190,7 +190,7 @@ export async function outputWhen(
   d: string,
   cond: (e: NostrEvent) => boolean,
   what: string,
-  timeoutMs = 5000,
+  timeoutMs = 60_000,
 ): Promise<NostrEvent> {
   let last: NostrEvent | undefined
   let polling = false

@@ -1,7 +1,5 @@
 // Starts a real relay on a loopback port with a fresh SQLite data dir, torn down with the test.
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { ownTempDir } from '../../bench/cleanup.js'
 import { loadConfig } from '../../config/load.js'
 import type { Config } from '../../config/schema.js'
 import { startRelay, type Relay } from '../../relay/app.js'
@@ -12,8 +10,8 @@ export type TestRelay = { relay: Relay; url: string; dataDir: string; cfg: Confi
 
 /** A fresh temp dir removed at teardown. */
 export function tempDir(t: Teardown, prefix = 'agora-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const { dir, remove } = ownTempDir(prefix)
+  t.teardown(remove)
   return dir
 }
 

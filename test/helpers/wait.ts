@@ -2,7 +2,7 @@
 export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
 /** Polls `cond` every 10 ms until it holds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)

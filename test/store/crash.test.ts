@@ -79,8 +79,8 @@ async function terminate(relay: CliRelay): Promise<{ code: number | null; signal
   relay.child.kill('SIGTERM')
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(
-      () => reject(new Error(`relay did not exit within 15 s of SIGTERM; stderr: ${relay.stderr()}`)),
-      15_000,
+      () => reject(new Error(`relay did not exit within 60 s of SIGTERM; stderr: ${relay.stderr()}`)),
+      60_000,
     ).unref(),
   )
   return Promise.race([relay.exited, timeout])

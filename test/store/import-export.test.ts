@@ -162,7 +162,7 @@ t.test('import refuses bad lines with their line numbers and stores the good one
   ]
   const file = join(dir, 'mixed.jsonl')
   writeFileSync(file, lines.join('\n') + '\n')
-  const r = await runCli(['import', file, '--data', data], { timeoutMs: 30_000 })
+  const r = await runCli(['import', file, '--data', data], { timeoutMs: 180_000 })
   t.match(r.stderr, /^line 2: invalid: not valid JSON$/m)
   t.match(r.stderr, /^line 4: invalid: signature does not verify$/m)
   t.match(r.stderr, /^line 6: invalid: id is not the sha256/m)

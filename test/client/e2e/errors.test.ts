@@ -89,7 +89,7 @@ t.test('a processor that hangs is stopped at --timeout and the job errors', asyn
   ])
   t.equal(r.code, 1)
   t.match(r.stderr, /feedback error from [0-9a-f]{8}: processor timed out after 2 s/)
-  await agent.waitForLine(/failed: processor timed out after 2 s/, 0, 30_000)
+  await agent.waitForLine(/failed: processor timed out after 2 s/, 0, 90_000)
 })
 
 t.test('a bad processor spec or kind stops the agent at start with a usage error', async t => {

@@ -217,7 +217,7 @@ t.test(
     t.equal(r.stdout, 'CASHU ONLY\n')
     t.match(r.stderr, new RegExp(`nutzapped ${PRICE} sats to ${agent.pubkey.slice(0, 8)}`))
     const job = /job ([0-9a-f]{64}) posted/.exec(r.stderr)![1]!
-    await agent.waitForLine(new RegExp(`received ${PRICE} sats by nutzap`), 0, 30_000)
+    await agent.waitForLine(new RegExp(`received ${PRICE} sats by nutzap`), 0, 90_000)
     const ledger = await ledgerWhen(m, job, 'paid')
     t.equal(ledger.tags.find(x => x[0] === 'payment')?.[1], 'nutzap', 'paid by the nutzap')
     const again = await customer([m.url], me.file, ['job', 'pay', job, '--nutzap', '--wallet', wallet])

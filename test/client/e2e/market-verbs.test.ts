@@ -43,7 +43,7 @@ t.test('agora providers lists agents by kind and feature, with price, online and
   // A trust root's declaration gives the agent a score of 100: rank 29.
   const trusted = await customer([m.url], me.file, ['trust', a.pubkey])
   t.equal(trusted.code, 0, trusted.stderr)
-  await outputWhen(m.c, m.relay.pubkey, 30382, a.pubkey, e => tag(e, 'rank') === '29', 'the rank', 30_000)
+  await outputWhen(m.c, m.relay.pubkey, 30382, a.pubkey, e => tag(e, 'rank') === '29', 'the rank', 90_000)
   const ranked = rows((await customer([m.url], me.file, ['providers', '--json'])).stdout)
   t.same(
     ranked.map(r => [r.pubkey, r.rank]),

@@ -122,7 +122,7 @@ t.test('a sealed result is paid through a hold invoice, then opened, and the led
   t.notMatch(JSON.stringify(sealed), /SEALED SECRET|sealed secret/, 'which does not give the plaintext away')
   t.equal(s.wallet.balanceMsats(), 100_000 - PRICE_MSATS, "the customer's wallet paid the price")
   t.equal(s.agentWallet.balanceMsats(), PRICE_MSATS, "the agent's wallet got it")
-  await s.agent.waitForLine(new RegExp(`job ${job.slice(0, 8)}: key sold`), 0, 30_000)
+  await s.agent.waitForLine(new RegExp(`job ${job.slice(0, 8)}: key sold`), 0, 90_000)
 })
 
 t.test('a wallet short of the price says so, exits non-zero and pays nothing', async t => {
@@ -158,7 +158,7 @@ t.test('on a relay with no market, a second job pay is refused by the zap receip
   const paid = await s.run(['job', 'pay', job, '--nwc', s.wallet.uri])
   t.equal(paid.code, 0, paid.stderr)
   t.equal(s.agentWallet.balanceMsats(), PRICE_MSATS, 'the agent is paid')
-  await waitFor(() => s.zaps.receipts().length === 1, 'the zap receipt', 30_000)
+  await waitFor(() => s.zaps.receipts().length === 1, 'the zap receipt', 90_000)
   const receipt = s.zaps.receipts()[0]!
   // The LNURL server publishes its receipt after the payment: wait until the relay has it.
   const c = await connectFor(t, r0.url)

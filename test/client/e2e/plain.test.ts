@@ -30,7 +30,7 @@ t.test('an agent delivers a job posted with agora job post --wait, on a market r
   t.match(r.stderr, /feedback payment-required from [0-9a-f]{8} \(5000 msats\)/, 'the quote is shown')
   t.match(r.stderr, /feedback processing from/, 'processing is shown')
   const job = /job ([0-9a-f]{64}) posted/.exec(r.stderr)![1]!
-  await agent.waitForLine(new RegExp(`job ${job.slice(0, 8)} delivered`), 0, 30_000)
+  await agent.waitForLine(new RegExp(`job ${job.slice(0, 8)} delivered`), 0, 90_000)
   const ledger = await ledgerWhen(m, job, 'delivered')
   t.equal(tag(ledger, 'provider'), agent.pubkey, 'the relay recorded the agent’s delivery in the job ledger')
 })

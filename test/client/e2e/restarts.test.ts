@@ -21,7 +21,7 @@ t.test('a provider killed in the middle of a job delivers it after its restart',
   const posted = await customer([m.url], me.file, ['job', 'post', '--kind', '5100', 'interrupted'])
   t.equal(posted.code, 0, posted.stderr)
   const job = posted.stdout.trim()
-  await first.waitForLine(new RegExp(`job ${job.slice(0, 8)} \\(kind 5100\\) processing`), 0, 30_000)
+  await first.waitForLine(new RegExp(`job ${job.slice(0, 8)} \\(kind 5100\\) processing`), 0, 90_000)
   await first.stop('SIGKILL')
   const second = await startAgentCli(t, [m.url], SLOW, {
     key: { file: first.key, pubkey: first.pubkey, dir: first.dir },
@@ -37,7 +37,7 @@ t.test('an agent stopped with SIGTERM finishes its job in flight and says so', a
   const me = keyFile(t)
   const posted = await customer([m.url], me.file, ['job', 'post', '--kind', '5100', 'finish me'])
   const job = posted.stdout.trim()
-  await agent.waitForLine(new RegExp(`job ${job.slice(0, 8)} \\(kind 5100\\) processing`), 0, 30_000)
+  await agent.waitForLine(new RegExp(`job ${job.slice(0, 8)} \\(kind 5100\\) processing`), 0, 90_000)
   const exit = await agent.stop('SIGTERM')
   t.equal(exit.code, 0, 'it exits 0 when every job in flight finished')
   t.match(agent.stderr(), /stopping: 1 job\(s\) in flight/)
@@ -64,7 +64,7 @@ t.test('both sides reconnect and finish the job when the relay restarts under th
     '--key',
     me.file,
   ])
-  const at = await agent.waitForLine(/\(kind 5100\) processing/, 0, 30_000)
+  const at = await agent.waitForLine(/\(kind 5100\) processing/, 0, 90_000)
   first.child.kill('SIGTERM')
   await first.exited
   const second = await startCli(t, dir, 30_000, port)

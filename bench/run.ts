@@ -167,6 +167,7 @@ export async function run(
           ? await startLocalRelay({
               ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
               overrides: { ...opts.overrides, ...overrides },
+              timeoutMs,
             })
           : remoteRelay(url, pid)
       firstRelay ??= {

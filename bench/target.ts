@@ -65,10 +65,14 @@ export function runAgora(args: readonly string[], overrides: Overrides, timeoutM
 }
 
 /**
- * Starts `agora start --host 127.0.0.1 --port 0 --data DIR --open` and waits for its listening line.
+ * Starts `agora start --host 127.0.0.1 --port 0 --data DIR --open` and waits up to `timeoutMs` for its listening line.
  * Without `dataDir` it uses a fresh temp dir, removed on close.
  */
-export async function startLocalRelay(opts: { dataDir?: string; overrides: Overrides }): Promise<Target> {
+export async function startLocalRelay(opts: {
+  dataDir?: string
+  overrides: Overrides
+  timeoutMs: number
+}): Promise<Target> {
   requireBuilt()
   const temp = opts.dataDir === undefined ? ownTempDir('agora-bench-') : undefined
   const dir = opts.dataDir ?? temp!.dir
@@ -86,7 +90,10 @@ export async function startLocalRelay(opts: { dataDir?: string; overrides: Overr
   let url: string
   try {
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`agora start did not listen in 30 s; stderr: ${stderr}`)), 30_000)
+      const timer = setTimeout(
+        () => reject(new Error(`agora start did not listen in ${opts.timeoutMs / 1000} s; stderr: ${stderr}`)),
+        opts.timeoutMs,
+      )
       child.stdout!.setEncoding('utf8').on('data', (s: string) => {
         stdout += s
         const m = /^listening (ws:\/\/\S+)$/m.exec(stdout)

@@ -15,7 +15,7 @@ async function bench(t: Test, ...argv: string[]): Promise<{ report: Report; agen
   const io = { print: () => {}, log: (s: string) => void lines.push(s) }
   const pidOf = () => Number(/agora agent ready \(pid (\d+)/.exec(lines.join('\n'))?.[1]) || undefined
   try {
-    const args = ['agent', ...argv, '--cache', `${dir}/cache`, '--out', `${dir}/out`, '--timeout', '30']
+    const args = ['agent', ...argv, '--cache', `${dir}/cache`, '--out', `${dir}/out`, '--timeout', '300']
     const { file } = await run(args, io)
     return { report: JSON.parse(readFileSync(file, 'utf8')) as Report, agentPid: pidOf() }
   } catch (err) {

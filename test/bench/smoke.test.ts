@@ -14,7 +14,7 @@ const quiet = { print: () => {}, log: () => {} }
 async function bench(t: Test, ...argv: string[]): Promise<Report> {
   const dir = tempDir(t, 'agora-bench-test-')
   const { report, file } = await run(
-    [...argv, '--cache', `${dir}/cache`, '--out', `${dir}/out`, '--timeout', '30'],
+    [...argv, '--cache', `${dir}/cache`, '--out', `${dir}/out`, '--timeout', '300'],
     quiet,
   )
   const written = JSON.parse(readFileSync(file, 'utf8')) as Report

@@ -10,9 +10,6 @@ import { queryIds } from '../../helpers/client.js'
 import { ledgerWhen, type Market, startMarket, tag } from '../../helpers/market.js'
 import { startFixtureMint } from '../../fixtures/mint/index.js'
 
-// Four escrows, each with its own relay, mint, agent and a dozen customer processes: more than tap's 120 s.
-t.setTimeout(300_000)
-
 const ECHO = ['--kind', '5100', '--processor', 'exec:tr a-z A-Z']
 const PRICE = 21
 const FUNDS = 50

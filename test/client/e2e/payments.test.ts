@@ -13,9 +13,6 @@ import { startZapServer } from '../../fixtures/lightning/lnurl-zap.js'
 import { createLightning } from '../../fixtures/lightning/network.js'
 import { startNwcService } from '../../fixtures/lightning/nwc-service.js'
 
-// Six runs of separate agent and customer processes: on a loaded 2-core machine they outlast the default 120 s.
-t.setTimeout(300_000)
-
 const PRICE_MSATS = 21_000
 const ECHO = ['--kind', '5100', '--processor', 'exec:tr a-z A-Z', '--price', String(PRICE_MSATS / 1000)]
 const post = (input: string, ...extra: string[]) => [

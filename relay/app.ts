@@ -27,6 +27,8 @@ import { httpMintClient } from '../market/mint-client.js'
 import { openPublisher, type Publisher } from '../market/publisher-thread.js'
 import { startEscrowArbiter } from '../market/escrow-arbiter.js'
 import { startWorkflowRunner } from '../market/workflow-runner.js'
+import { emptyManaged, isHidden, managedView } from './management/state.js'
+import { loadManaged } from './store/management.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -64,10 +66,20 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
   )
   const mints = httpMintClient({ timeoutMs: cfg.market.fetch_timeout })
   const keysets = cachedKeysets(mints, { allowLoopback: cfg.market.allow_loopback })
-  const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify, lnurl, keysets }
+  // What the operator set through the management API (NIP-86): filled from the store once the writer has opened it.
+  const managed = emptyManaged()
+  const deps = {
+    relayPubkey: identity.pubkey,
+    verify: (await makeVerifier(backend)).verify,
+    lnurl,
+    keysets,
+    managed: managedView(managed),
+  }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
   const fanout: RelayCtx['fanout'] = (event, raw) => {
+    // A ban hides an event from everyone, so it is checked once per event rather than per recipient.
+    if (isHidden(managed, event)) return
     const visible = snap.policies.visible
     for (const sub of subs.match(event)) {
       if (visible && !visible(event, sub.conn.authed)) continue
@@ -99,6 +111,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
   })
   const readDb = openReadDb(databaseFile(dataDir))
   const reader = createReader(readDb)
+  loadManaged(readDb, managed)
   const publisherSettings = (c: Config) => ({
     offlineAfter: c.market.offline_after,
     flagThreshold: c.market.flag_threshold,

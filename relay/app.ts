@@ -27,7 +27,8 @@ import { httpMintClient } from '../market/mint-client.js'
 import { openPublisher, type Publisher } from '../market/publisher-thread.js'
 import { startEscrowArbiter } from '../market/escrow-arbiter.js'
 import { startWorkflowRunner } from '../market/workflow-runner.js'
-import { emptyManaged, isHidden, managedView } from './management/state.js'
+import { createManagementApi } from './management/http.js'
+import { applyChange, emptyManaged, isBlockedIp, isHidden, managedView, withInfo } from './management/state.js'
 import { loadManaged } from './store/management.js'
 
 /** The package version (works from source and from dist). */
@@ -182,9 +183,9 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
   const verbNips = Object.values(verbs).flatMap(v => v.nips)
   const version = packageVersion()
   const info = () =>
-    buildInfo(snap.cfg, {
+    buildInfo(withInfo(managed, snap.cfg), {
       pubkey: identity.pubkey,
-      supportedNips: [11, ...verbNips, ...snap.policies.nips],
+      supportedNips: [11, ...verbNips, ...snap.policies.nips, ...(snap.cfg.relay.admins.length > 0 ? [86] : [])],
       version,
       ...snap.policies.info,
     })
@@ -194,7 +195,23 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
     maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
     maxOutboundBytes: cfg.limits.max_outbound_bytes,
     info,
-    landing: () => landingPage(snap.cfg, identity.pubkey),
+    landing: () => landingPage(withInfo(managed, snap.cfg), identity.pubkey),
+    manage: createManagementApi({
+      managed,
+      relayPubkey: identity.pubkey,
+      // Committed first, then applied here: the hot path never sees a change the store would lose.
+      change: async c => {
+        await writer.manage(c)
+        applyChange(managed, c)
+        if (c.op === 'block-ip') server.dropBlocked()
+      },
+      admins: () => snap.cfg.relay.admins,
+      relayUrls: host => [normaliseRelayUrl(snap.cfg.relay.url || `http://${host}`)],
+      verify: e => verifier.verify(e),
+      now: rc.now,
+      log,
+    }),
+    ipBlocked: ip => isBlockedIp(managed, ip),
   })
   let closing: Promise<void> | undefined
   const sweeper = setInterval(

@@ -1,10 +1,11 @@
 // The management API's requests (NIP-86) as the server hands them over: checks the content type and the NIP-98
 // authorisation, lets only the configured admins through, and runs the method. relay/server.ts reads the bytes.
-import { formatRejection, isRejection, type NostrEvent, type Rejection } from '../../nips/nip01.js'
+import { formatRejection, isRejection, reject, type NostrEvent, type Rejection } from '../../nips/nip01.js'
 import { parseRpcRequest, RpcContentType, type RpcReply } from '../../nips/nip86.js'
 import { checkHttpAuth, parseAuthHeader, payloadHash } from '../../nips/nip98.js'
 import type { Log } from '../log.js'
 import { methods, type MethodCtx } from './methods.js'
+import type { ManagementChange } from './state.js'
 
 /** An HTTP POST to the relay's URL, read in full. */
 export type ManageRequest = {
@@ -45,8 +46,7 @@ export function createManagementApi(o: ManagementApiOptions) {
 
   /** The admin who signed the request, or the reply refusing it. */
   async function authorise(req: ManageRequest, admins: readonly string[]): Promise<string | ManageReply> {
-    if (!req.authorization)
-      return unauthorized({ prefix: 'auth-required', reason: 'send an Authorization header (NIP-98)' })
+    if (!req.authorization) return unauthorized(reject('auth-required', 'send an Authorization header (NIP-98)'))
     const event = parseAuthHeader(req.authorization)
     if (isRejection(event)) return unauthorized(event)
     const now = o.now()
@@ -54,12 +54,12 @@ export function createManagementApi(o: ManagementApiOptions) {
     const wrong = checkHttpAuth(event, expect)
     if (wrong) return unauthorized(wrong)
     if (!(await o.verify(event)))
-      return unauthorized({ prefix: 'invalid', reason: 'the Authorization event signature does not verify' })
+      return unauthorized(reject('invalid', 'the Authorization event signature does not verify'))
     if (!admins.includes(event.pubkey))
-      return refusal('403 Forbidden', { prefix: 'restricted', reason: `${event.pubkey} is not an admin of this relay` })
+      return refusal('403 Forbidden', reject('restricted', `${event.pubkey} is not an admin of this relay`))
     for (const [sig, until] of used) if (until < now) used.delete(sig)
     if (used.has(event.sig))
-      return unauthorized({ prefix: 'invalid', reason: 'this Authorization token was used already; sign a new one' })
+      return unauthorized(reject('invalid', 'this Authorization token was used already; sign a new one'))
     used.set(event.sig, event.created_at + WINDOW)
     return event.pubkey
   }
@@ -68,15 +68,15 @@ export function createManagementApi(o: ManagementApiOptions) {
   return async function handle(req: ManageRequest): Promise<ManageReply> {
     const admins = o.admins()
     if (admins.length === 0)
-      return refusal('404 Not Found', {
-        prefix: 'restricted',
-        reason: 'relay management (NIP-86) is off: the operator sets relay.admins to turn it on',
-      })
+      return refusal(
+        '404 Not Found',
+        reject('restricted', 'relay management (NIP-86) is off: the operator sets relay.admins to turn it on'),
+      )
     if (req.contentType.split(';')[0]!.trim().toLowerCase() !== RpcContentType)
-      return refusal('415 Unsupported Media Type', {
-        prefix: 'invalid',
-        reason: `send management requests with Content-Type: ${RpcContentType}`,
-      })
+      return refusal(
+        '415 Unsupported Media Type',
+        reject('invalid', `send management requests with Content-Type: ${RpcContentType}`),
+      )
     const admin = await authorise(req, admins)
     if (typeof admin !== 'string') return admin
     const call = parseRpcRequest(req.body.toString('utf8'))
@@ -86,11 +86,13 @@ export function createManagementApi(o: ManagementApiOptions) {
         result: null,
         error: `invalid: unsupported method ${call.method}; see supportedmethods`,
       })
+    // Every change is logged with who made it, once it is committed.
+    const change = async (c: ManagementChange) => {
+      await o.change(c)
+      log.info({ admin, change: c }, 'relay management change')
+    }
     try {
-      const r = await methods[call.method]!(call.params, o)
-      if (!r.error && !call.method.startsWith('list') && call.method !== 'supportedmethods')
-        log.info({ admin, method: call.method, params: call.params }, 'relay management change')
-      return reply('200 OK', r)
+      return reply('200 OK', await methods[call.method]!(call.params, { ...o, change }))
     } catch (err) {
       log.error({ err, method: call.method }, 'management change failed')
       return reply('500 Internal Server Error', {

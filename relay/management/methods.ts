@@ -21,9 +21,15 @@ const done = async (ctx: MethodCtx, c: ManagementChange): Promise<RpcReply> => {
   return { result: true }
 }
 
-/** An optional reason (NIP-86's second parameter): a string, or nothing. */
-const reasonOf = (params: readonly unknown[]): string | undefined =>
-  params[1] === undefined || params[1] === null ? '' : typeof params[1] === 'string' ? params[1] : undefined
+/** An optional reason (NIP-86's second parameter): a string, '' when absent, undefined when not a string. */
+function reasonOf(params: readonly unknown[]): string | undefined {
+  if (params[1] === undefined || params[1] === null) return ''
+  return typeof params[1] === 'string' ? params[1] : undefined
+}
+
+/** The address in params[0], in the one spelling the block list keeps. */
+const ipOf = (params: readonly unknown[]) => (typeof params[0] === 'string' ? normaliseIp(params[0]) : undefined)
+const notAnIp = 'params[0] must be an IPv4 or IPv6 address'
 
 /** A method taking ["<64-hex>", "<optional-reason>"]. */
 const withHex =
@@ -91,16 +97,16 @@ export const methods: Readonly<Record<string, Method>> = {
   listallowedkinds: (_p, ctx) => ({ result: kindsWhere(ctx.managed, true) }),
   listdisallowedkinds: (_p, ctx) => ({ result: kindsWhere(ctx.managed, false) }),
   blockip: (params, ctx) => {
-    const ip = typeof params[0] === 'string' ? normaliseIp(params[0]) : undefined
-    if (ip === undefined) return failed('params[0] must be an IPv4 or IPv6 address')
+    const ip = ipOf(params)
+    if (ip === undefined) return failed(notAnIp)
     const reason = reasonOf(params)
     return reason === undefined
       ? failed('params[1], the reason, must be a string')
       : done(ctx, { op: 'block-ip', ip, reason })
   },
   unblockip: (params, ctx) => {
-    const ip = typeof params[0] === 'string' ? normaliseIp(params[0]) : undefined
-    return ip === undefined ? failed('params[0] must be an IPv4 or IPv6 address') : done(ctx, { op: 'unblock-ip', ip })
+    const ip = ipOf(params)
+    return ip === undefined ? failed(notAnIp) : done(ctx, { op: 'unblock-ip', ip })
   },
   listblockedips: (_p, ctx) => ({ result: listOf('ip', ctx.managed.ips) }),
   changerelayname: changeInfo('name'),

@@ -23,6 +23,12 @@ export const schema = {
     description: str('A Nostr relay with a NIP-90 DVM marketplace built in.', 'NIP-11 description.'),
     contact: str('', 'NIP-11 contact (mailto: or a URI).'),
     icon: str('', 'NIP-11 icon URL.'),
+    admins: list(
+      [],
+      'Pubkeys (hex) allowed to manage the running relay over HTTP (NIP-86, NIP-98 auth); empty = the management API is off.',
+      HEX_PUBKEY,
+      'a 64-character lowercase hex pubkey',
+    ),
   },
   limits: {
     max_message_length: int(131072, 'Largest accepted WebSocket message, in bytes.', 1024, 16777216, true),

@@ -2,6 +2,7 @@
 import type { Config } from '../config/schema.js'
 import type { Rejection } from '../nips/nip01.js'
 import { authWrites } from './auth-writes.js'
+import { bans } from './bans.js'
 import { createdAtWindow } from './created-at-window.js'
 import { eventSize } from './event-size.js'
 import { kindWhitelist } from './kind-whitelist.js'
@@ -24,6 +25,8 @@ import type {
 import { zapGate } from './zap-gate.js'
 
 export const policies: readonly Policy[] = [
+  // The operator's word comes first: a banned pubkey hears so, whatever else is wrong with its event.
+  bans,
   eventSize,
   createdAtWindow,
   kindWhitelist,

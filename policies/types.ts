@@ -73,6 +73,17 @@ export type Hooks = {
   readonly connectionsPerIp?: number
 }
 
+/**
+ * What the operator set through the management API (NIP-86), read live: a change applies at once, without a
+ * reload, and the set of policies need not be rebuilt.
+ */
+export type ManagedView = {
+  readonly pubkeyBanned: (pubkey: string) => boolean
+  readonly eventBanned: (id: string) => boolean
+  /** true: the kind is allowed whatever the kind whitelist says; false: refused; undefined: the config decides. */
+  readonly kindVerdict: (kind: number) => boolean | undefined
+}
+
 /** What policies get besides the config. */
 export type PolicyDeps = {
   readonly relayPubkey: string
@@ -82,6 +93,7 @@ export type PolicyDeps = {
   readonly lnurl: CachedLnurlResolver
   /** Mint keysets for nutzap checks, cached across reloads (market/keysets.ts). */
   readonly keysets: KeysetCache
+  readonly managed: ManagedView
 }
 
 /** NIP-11 facts a policy contributes when it is active. */

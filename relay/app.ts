@@ -27,6 +27,9 @@ import { httpMintClient } from '../market/mint-client.js'
 import { openPublisher, type Publisher } from '../market/publisher-thread.js'
 import { startEscrowArbiter } from '../market/escrow-arbiter.js'
 import { startWorkflowRunner } from '../market/workflow-runner.js'
+import { createManagementApi } from './management/http.js'
+import { applyChange, emptyManaged, isBlockedIp, isHidden, managedView, withInfo } from './management/state.js'
+import { loadManaged } from './store/management.js'
 
 /** The package version (works from source and from dist). */
 const packageVersion = () =>
@@ -64,10 +67,20 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
   )
   const mints = httpMintClient({ timeoutMs: cfg.market.fetch_timeout })
   const keysets = cachedKeysets(mints, { allowLoopback: cfg.market.allow_loopback })
-  const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify, lnurl, keysets }
+  // What the operator set through the management API (NIP-86): filled from the store once the writer has opened it.
+  const managed = emptyManaged()
+  const deps = {
+    relayPubkey: identity.pubkey,
+    verify: (await makeVerifier(backend)).verify,
+    lnurl,
+    keysets,
+    managed: managedView(managed),
+  }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
   const fanout: RelayCtx['fanout'] = (event, raw) => {
+    // A ban hides an event from everyone, so it is checked once per event rather than per recipient.
+    if (isHidden(managed, event)) return
     const visible = snap.policies.visible
     for (const sub of subs.match(event)) {
       if (visible && !visible(event, sub.conn.authed)) continue
@@ -99,6 +112,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
   })
   const readDb = openReadDb(databaseFile(dataDir))
   const reader = createReader(readDb)
+  loadManaged(readDb, managed)
   const publisherSettings = (c: Config) => ({
     offlineAfter: c.market.offline_after,
     flagThreshold: c.market.flag_threshold,
@@ -169,9 +183,9 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
   const verbNips = Object.values(verbs).flatMap(v => v.nips)
   const version = packageVersion()
   const info = () =>
-    buildInfo(snap.cfg, {
+    buildInfo(withInfo(managed, snap.cfg), {
       pubkey: identity.pubkey,
-      supportedNips: [11, ...verbNips, ...snap.policies.nips],
+      supportedNips: [11, ...verbNips, ...snap.policies.nips, ...(snap.cfg.relay.admins.length > 0 ? [86] : [])],
       version,
       ...snap.policies.info,
     })
@@ -181,7 +195,23 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
     maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
     maxOutboundBytes: cfg.limits.max_outbound_bytes,
     info,
-    landing: () => landingPage(snap.cfg, identity.pubkey),
+    landing: () => landingPage(withInfo(managed, snap.cfg), identity.pubkey),
+    manage: createManagementApi({
+      managed,
+      relayPubkey: identity.pubkey,
+      // Committed first, then applied here: the hot path never sees a change the store would lose.
+      change: async c => {
+        await writer.manage(c)
+        applyChange(managed, c)
+        if (c.op === 'block-ip') server.dropBlocked()
+      },
+      admins: () => snap.cfg.relay.admins,
+      relayUrls: host => [normaliseRelayUrl(snap.cfg.relay.url || `http://${host}`)],
+      verify: e => verifier.verify(e),
+      now: rc.now,
+      log,
+    }),
+    ipBlocked: ip => isBlockedIp(managed, ip),
   })
   let closing: Promise<void> | undefined
   const sweeper = setInterval(

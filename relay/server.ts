@@ -1,9 +1,10 @@
-// Owns the uWS app and its sockets: WebSocket and NIP-11 on one port, the landing page, /health.
+// Owns the uWS app and its sockets: WebSocket, NIP-11 and NIP-86 management on one port, the landing page, /health.
 // Each connection's messages are chained, so they are handled in arrival order.
 import { randomBytes } from 'node:crypto'
 import uWS from 'uWebSockets.js'
 import { reject } from '../nips/nip01.js'
 import type { Conn } from './connection.js'
+import type { ManageReply, ManageRequest } from './management/http.js'
 import type { RelayCtx } from './protocol/context.js'
 import { dispatch } from './protocol/dispatch.js'
 import { notice } from './protocol/refuse.js'
@@ -18,16 +19,24 @@ export type ServerOptions = {
   /** The NIP-11 document, built per request so it follows the effective config. */
   readonly info: () => Record<string, unknown>
   readonly landing: () => string
+  /** Answers a management request (NIP-86: a POST to the relay's URL). */
+  readonly manage: (req: ManageRequest) => Promise<ManageReply>
+  /** True for an address whose connections the operator blocked (NIP-86 blockip). */
+  readonly ipBlocked: (ip: string) => boolean
 }
 
 type UserData = { conn?: Conn; ip: string; host: string; outbox: string[] }
 
 const CORS: [string, string][] = [
   ['Access-Control-Allow-Origin', '*'],
-  ['Access-Control-Allow-Headers', '*'],
-  ['Access-Control-Allow-Methods', 'GET, OPTIONS'],
+  // A wildcard does not cover Authorization: browsers need it named for NIP-86 calls.
+  ['Access-Control-Allow-Headers', '*, Authorization'],
+  ['Access-Control-Allow-Methods', 'GET, POST, OPTIONS'],
 ]
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+// A management request is a method name and a few parameters.
+const MAX_MANAGE_BODY = 65536
+const BLOCKED = 'blocked: connections from this address are refused'
 
 /** Starts listening; resolves with the bound port and a close function that drains connections. */
 export function startServer(rc: RelayCtx, opts: ServerOptions) {
@@ -80,6 +89,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       const header = rc.snapshot().cfg.relay.real_ip_header.toLowerCase()
       const forwarded = header ? req.getHeader(header).split(',').at(-1)!.trim() : ''
       const ip = forwarded || Buffer.from(res.getRemoteAddressAsText()).toString()
+      if (opts.ipBlocked(ip)) return respond(res, '403 Forbidden', 'text/plain', BLOCKED)
       const cap = rc.snapshot().policies.connectionsPerIp
       if (cap !== undefined && (perIp.get(ip) ?? 0) >= cap)
         return respond(
@@ -158,13 +168,49 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       return respond(res, '200 OK', 'application/nostr+json', JSON.stringify(opts.info()), true)
     respond(res, '200 OK', 'text/html; charset=utf-8', opts.landing())
   })
+  app.post('/', (res, req) => {
+    // The request is only readable in this callback; the body arrives after it, in chunks.
+    const head = {
+      contentType: req.getHeader('content-type'),
+      authorization: req.getHeader('authorization'),
+      host: req.getHeader('host'),
+    }
+    let aborted = false
+    res.onAborted(() => (aborted = true))
+    const chunks: Buffer[] = []
+    let size = 0
+    res.onData((chunk, last) => {
+      if (aborted || size > MAX_MANAGE_BODY) return
+      size += chunk.byteLength
+      if (size > MAX_MANAGE_BODY) {
+        aborted = true
+        return res.cork(() => res.writeStatus('413 Payload Too Large').end('request body too large', true))
+      }
+      chunks.push(Buffer.from(new Uint8Array(chunk))) // copies: the chunk is only valid during this callback
+      if (!last) return
+      void opts.manage({ ...head, body: Buffer.concat(chunks) }).then(r => {
+        if (!aborted) respond(res, r.status, 'application/json', r.body, true)
+      })
+    })
+  })
   app.any('/*', res => respond(res, '404 Not Found', 'text/plain', 'not found'))
 
-  return new Promise<{ port: number; close: () => void }>((resolve, fail) => {
+  /** Closes the open connections from addresses the operator has since blocked. */
+  const dropBlocked = () => {
+    for (const ws of [...conns]) {
+      const conn = ws.getUserData().conn!
+      if (!opts.ipBlocked(conn.ip)) continue
+      conn.closed = true
+      ws.end(1008, BLOCKED)
+    }
+  }
+
+  return new Promise<{ port: number; close: () => void; dropBlocked: () => void }>((resolve, fail) => {
     app.listen(opts.host, opts.port, token => {
       if (!token) return fail(new Error(`cannot listen on ${opts.host}:${opts.port}`))
       resolve({
         port: uWS.us_socket_local_port(token),
+        dropBlocked,
         close: () => {
           uWS.us_listen_socket_close(token)
           flush()

@@ -9,6 +9,7 @@ import { openWriteDb } from './store/db.js'
 import type { WriteOutcome } from './store/writes.js'
 import { workerUrl } from './worker-url.js'
 import { createWriter } from './writer.js'
+import type { ManagementChange } from './management/state.js'
 
 /** What the relay needs of its writer, wherever it runs. */
 export type RelayWriter = {
@@ -18,6 +19,8 @@ export type RelayWriter = {
   sweepExpired(now: number): Promise<number>
   /** Writes the standing computed elsewhere (the publisher thread), which took `tookMs`. */
   applyStanding(diff: StandingDiff, tookMs: number): void
+  /** Resolves once an operator's change (NIP-86) is committed. */
+  manage(change: ManagementChange): Promise<void>
   /**
    * Resolves once every batch handed to the writer so far has been reported through `onCommitted`. Readers on
    * other connections see a commit before the relay hears of it; a REQ waits on this before it stops deduplicating.
@@ -51,6 +54,7 @@ export type ToWriter =
   | { op: 'write'; seq: number; items: [raw: string, note: WriteNote | undefined][] }
   | { op: 'sweep'; seq: number; now: number }
   | { op: 'standing'; diff: StandingDiff; tookMs: number }
+  | { op: 'manage'; seq: number; change: ManagementChange }
   | { op: 'close'; seq: number }
 type Outcome = WriteOutcome | { error: string }
 export type FromWriter =
@@ -58,6 +62,8 @@ export type FromWriter =
   | { failed: string }
   | { seq: number; outcomes: Outcome[] }
   | { seq: number; swept: number }
+  | { seq: number; managed: true }
+  | { seq: number; manageFailed: string }
   | { seq: number; closed: true }
   | { touched: Touched }
   | { standingDue: true }
@@ -82,6 +88,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
       enqueue: writer.enqueue,
       sweepExpired: async now => writer.sweepExpired(now),
       applyStanding: writer.applyStanding,
+      manage: async change => writer.manage(change),
       // Inline, a batch is reported in the same turn that commits it.
       settled: async () => {},
       close: writer.close,
@@ -207,6 +214,11 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     sweepExpired: async now => {
       const m = await call({ op: 'sweep', seq: ++seq, now })
       return 'swept' in m ? m.swept : 0
+    },
+    manage: async change => {
+      if (closing) throw new Error('writer is closed')
+      const m = await call({ op: 'manage', seq: ++seq, change })
+      if ('manageFailed' in m) throw new Error(m.manageFailed)
     },
     close: () =>
       (closing ??= (async () => {

@@ -59,7 +59,14 @@ port.on('message', (m: ToWriter) => {
     answering.add(answer)
   } else if (m.op === 'sweep') post({ seq: m.seq, swept: writer.sweepExpired(m.now) })
   else if (m.op === 'standing') writer.applyStanding(m.diff, m.tookMs)
-  else
+  else if (m.op === 'manage') {
+    try {
+      writer.manage(m.change)
+      post({ seq: m.seq, managed: true })
+    } catch (err) {
+      post({ seq: m.seq, manageFailed: err instanceof Error ? err.message : String(err) })
+    }
+  } else
     void writer
       .close()
       .then(() => Promise.all(answering))

@@ -6,6 +6,8 @@ import type { Db } from './store/db.js'
 import type { MarketRules, Touched } from '../market/fold.js'
 import type { StandingDiff } from '../market/fold/standing.js'
 import { makeWrites, type WriteOutcome } from './store/writes.js'
+import { makeManagementWrites } from './store/management.js'
+import type { ManagementChange } from './management/state.js'
 
 type Pending = {
   event: VerifiedEvent
@@ -39,6 +41,7 @@ const STANDING_SHARE = 20
 /** Creates the writer over a connection it then owns. */
 export function createWriter(db: Db, opts: WriterOptions) {
   const writes = makeWrites(db, { market: opts.market })
+  const management = makeManagementWrites(db)
   const queue: Pending[] = []
   let scheduled = false
   let closed = false
@@ -138,6 +141,11 @@ export function createWriter(db: Db, opts: WriterOptions) {
       touched()
       standing(false)
       return n
+    },
+    /** Records an operator's change (NIP-86) in its own transaction. */
+    manage(change: ManagementChange): void {
+      if (closed) throw new Error('writer is closed')
+      db.transaction(() => management.apply(change)).immediate()
     },
     /** Writes the standing the publisher thread computed, which took it `tookMs`; then starts the next if due. */
     applyStanding(diff: StandingDiff, tookMs: number): void {

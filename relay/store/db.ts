@@ -2,10 +2,12 @@
 import Database from 'better-sqlite3'
 import { rebuildMarket } from '../../market/rebuild.js'
 import { MARKET_DDL } from '../../market/schema.js'
+import { MANAGEMENT_DDL } from './management.js'
 
 export type Db = Database.Database
 
-const SCHEMA_VERSION = 11
+// Schema 12 added the operator's tables (NIP-86): an older agora refuses the file rather than ignore its bans.
+const SCHEMA_VERSION = 12
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -83,6 +85,7 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
       db.exec(`DROP TABLE ${name}`)
   db.exec(DDL)
   db.exec(MARKET_DDL)
+  db.exec(MANAGEMENT_DDL)
   // Schemas 4 to 11 added market tables: fold the events stored before them (the writer computes standing).
   if (version > 0 && version < 11) rebuildMarket(db)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)

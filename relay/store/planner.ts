@@ -1,14 +1,18 @@
 // Turns a compiled filter into one SQL query that an index can drive (strfry's order of preference:
 // ids, then a tag, then authors(+kinds), then kinds, then created_at). Pure: returns text and parameters.
 import type { CompiledFilter } from '../../nips/nip01-filter.js'
+import { NOT_BANNED } from './management.js'
 
 /** SQL selecting (seq, created_at, id, raw) of the filter's matches, newest first, lowest id on ties. */
 export type Plan = { readonly sql: string; readonly params: readonly (string | number)[] }
 
 const marks = (n: number) => Array(n).fill('?').join(',')
 
-/** Plans the filter; `now` hides expired events (NIP-40). `seqOnly` selects just e.seq, unordered (for COUNT). */
-export function planFilter(f: CompiledFilter, now: number, seqOnly = false): Plan {
+/**
+ * Plans the filter; `now` hides expired events (NIP-40). `seqOnly` selects just e.seq, unordered (for COUNT).
+ * `hideBanned` leaves out events whose author or id the operator banned (NIP-86).
+ */
+export function planFilter(f: CompiledFilter, now: number, seqOnly = false, hideBanned = false): Plan {
   const where: string[] = []
   const params: (string | number)[] = []
   let from = 'events e'
@@ -57,6 +61,7 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false): Pla
   }
   where.push('(e.expires_at IS NULL OR e.expires_at > ?)')
   params.push(now)
+  if (hideBanned) where.push(NOT_BANNED)
   const body = `FROM ${from} WHERE ${where.join(' AND ')}`
   return {
     sql: seqOnly

@@ -5,6 +5,7 @@ import type { NutzapInfo } from '../../nips/nip61.js'
 import { JOB_BY_ID } from '../../market/schema.js'
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './db.js'
+import { ANY_BANNED } from './management.js'
 import { planFilter, splitForOrder } from './planner.js'
 
 /** One stored event as the reader returns it: raw JSON plus the keys it is ordered by. */
@@ -40,17 +41,19 @@ export function createReader(db: Db) {
     )
     .pluck()
   const wallet = db.prepare('SELECT p2pk, mints FROM market_wallets WHERE pubkey = ?')
+  // Checked once per query: while nothing is banned, plans stay free of the ban lookups.
+  const anyBanned = db.prepare(ANY_BANNED).pluck()
 
   /** Rows of one filter in NIP-01 order: one index-ordered cursor per split, merged newest first. */
-  function* ordered(filter: CompiledFilter, now: number): Generator<Row> {
+  function* ordered(filter: CompiledFilter, now: number, hide: boolean): Generator<Row> {
     const parts = splitForOrder(filter)
     if (parts.length === 1) {
-      const plan = planFilter(filter, now)
+      const plan = planFilter(filter, now, false, hide)
       return yield* prepare(plan.sql).iterate(...plan.params) as IterableIterator<Row>
     }
     // Identical SQL for every part, but a statement can drive only one open cursor: prepare each.
     const cursors = parts.map(part => {
-      const plan = planFilter(part, now)
+      const plan = planFilter(part, now, false, hide)
       return db.prepare(plan.sql).iterate(...plan.params) as IterableIterator<Row>
     })
     const heads = cursors.map(c => c.next())
@@ -78,12 +81,13 @@ export function createReader(db: Db) {
   function query(filters: readonly { filter: CompiledFilter; limit: number }[], now: number, budgetMs: number): Row[] {
     const deadline = performance.now() + budgetMs
     const out = new Map<string, Row>()
+    const hide = anyBanned.get() === 1
     let n = 0
     for (const { filter, limit } of filters) {
       if (filter.never || limit <= 0) continue
       let taken = 0
       const seen = new Set<number>()
-      for (const row of ordered(filter, now)) {
+      for (const row of ordered(filter, now, hide)) {
         if ((++n & 63) === 0 && performance.now() > deadline) throw new QueryBudgetExceeded()
         if (seen.has(row.seq)) continue // a tag join yields one row per matching tag value
         seen.add(row.seq)
@@ -96,7 +100,8 @@ export function createReader(db: Db) {
 
   /** NIP-45: how many distinct stored events match any of the filters. */
   function count(filters: readonly CompiledFilter[], now: number): number {
-    const plans = filters.filter(f => !f.never).map(f => planFilter(f, now, true))
+    const hide = anyBanned.get() === 1
+    const plans = filters.filter(f => !f.never).map(f => planFilter(f, now, true, hide))
     if (plans.length === 0) return 0
     const sql = `SELECT COUNT(DISTINCT seq) FROM (${plans.map(p => p.sql).join(' UNION ALL ')})`
     return prepare(sql)

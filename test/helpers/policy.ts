@@ -26,4 +26,6 @@ export const testDeps = (verify: PolicyDeps['verify'] = () => true): PolicyDeps 
     peekInfo: () => undefined,
     fetchInfo: () => Promise.resolve(),
   },
+  // Nothing set through the management API.
+  managed: { pubkeyBanned: () => false, eventBanned: () => false, kindVerdict: () => undefined },
 })

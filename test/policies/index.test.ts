@@ -45,6 +45,7 @@ t.test('policies are listed cheapest first', async t => {
   t.same(
     policies.map(p => p.name),
     [
+      'bans',
       'event-size',
       'created-at-window',
       'kind-whitelist',
@@ -70,7 +71,7 @@ t.test('policies.open deactivates exactly the anti-spam policies', async t => {
   const cfg = config({ ...ALL_ON, 'policies.open': true })
   t.same(
     policies.filter(p => isActive(p, cfg)).map(p => p.name),
-    ['event-size', 'created-at-window', 'auth-writes', 'protected-events', 'market', 'private-reads'],
+    ['bans', 'event-size', 'created-at-window', 'auth-writes', 'protected-events', 'market', 'private-reads'],
   )
 })
 

@@ -63,3 +63,17 @@ t.test('kind-whitelist is an anti-spam policy, enabled by default, declaring res
   t.equal(kindWhitelist.enabled(loadConfig({ env: {}, flags: { 'policies.kind_whitelist.enabled': false } })), false)
   t.same(kindWhitelist.info!(loadConfig({ env: {} })), { restrictedWrites: true })
 })
+
+t.test(
+  'a kind allowed through the management API passes the whitelist; other verdicts leave it to the list',
+  async t => {
+    const managed = {
+      ...testDeps().managed,
+      kindVerdict: (k: number) => (k === 1 ? true : k === 0 ? false : undefined),
+    }
+    const check = kindWhitelist.make(loadConfig({ env: {} }), { ...testDeps(), managed }).event!
+    t.equal(check(ev(1), ctx), undefined, 'allowkind 1')
+    t.equal(check(ev(0), ctx), undefined, 'a disallowed kind is the bans policy’s to refuse')
+    t.same(check(ev(2), ctx), { prefix: 'blocked', reason: 'kind 2 is not accepted here' })
+  },
+)

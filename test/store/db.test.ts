@@ -27,7 +27,7 @@ t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouc
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 11)
+  t.equal(db.pragma('user_version', { simple: true }), 12)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
 })
@@ -63,7 +63,7 @@ t.test('a schema 4 store gains the received_at column, empty for the events it h
 
   const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 11)
+  t.equal(db.pragma('user_version', { simple: true }), 12)
   t.same(db.prepare('SELECT id, received_at FROM events').all(), [{ id: note.id, received_at: null }])
 })
 
@@ -87,4 +87,21 @@ t.test('a schema 8 store has its jobs table rebuilt keyed by seq, and its jobs f
   t.same(db.prepare('SELECT seq, id, customer, bid_msats, state FROM market_jobs').all(), [
     { seq, id: request.id, customer: customer.pubkey, bid_msats: 3000, state: 'open' },
   ])
+})
+
+t.test('a schema 11 store gains the operator’s tables (NIP-86), its events untouched', async t => {
+  const file = join(tempDir(t), 'agora.sqlite')
+  const old = openWriteDb(file, 'normal')
+  old.exec(`DROP TABLE banned_pubkeys; DROP TABLE banned_events; DROP TABLE managed_kinds; DROP TABLE blocked_ips;
+    DROP TABLE relay_info;
+    INSERT INTO events (id, pubkey, kind, created_at, raw) VALUES ('${'a'.repeat(64)}', '${'b'.repeat(64)}', 1, 5, '{}');`)
+  old.pragma('user_version = 11')
+  old.close()
+  const db = openWriteDb(file, 'normal')
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), 12)
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]
+  for (const name of ['banned_pubkeys', 'banned_events', 'managed_kinds', 'blocked_ips', 'relay_info'])
+    t.ok(tables.includes(name), name)
+  t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
 })

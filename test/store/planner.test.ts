@@ -52,8 +52,13 @@ const SHAPES: Shape[] = [
 ]
 
 /** The EXPLAIN QUERY PLAN lines of the planned SQL. */
-function explain(db: ReturnType<typeof openTestStore>['db'], f: CompiledFilter, seqOnly: boolean): string[] {
-  const plan = planFilter(f, 1_700_000_000, seqOnly)
+function explain(
+  db: ReturnType<typeof openTestStore>['db'],
+  f: CompiledFilter,
+  seqOnly: boolean,
+  hideBanned = false,
+): string[] {
+  const plan = planFilter(f, 1_700_000_000, seqOnly, hideBanned)
   return (db.prepare(`EXPLAIN QUERY PLAN ${plan.sql}`).all(...plan.params) as { detail: string }[]).map(r => r.detail)
 }
 
@@ -73,6 +78,15 @@ for (const shape of SHAPES) {
     const plan = explain(store.db, f, false)
     t.match(plan.join('\n'), shape.index, plan.join(' | '))
     t.notOk(plan.some(bareScan), `no bare scan: ${plan.join(' | ')}`)
+  })
+  t.test(`a REQ for ${shape.name} with bans in force keeps its index and looks bans up by key`, async t => {
+    const f = compileFilter(shape.filter, { maxValues: 500 })
+    if (isRejection(f)) throw new Error(f.reason)
+    const plan = explain(store.db, f, false, true)
+    t.match(plan.join('\n'), shape.index, plan.join(' | '))
+    t.notOk(plan.some(bareScan), `no bare scan: ${plan.join(' | ')}`)
+    t.match(plan.join('\n'), /SEARCH b USING PRIMARY KEY \(pubkey=\?\)/)
+    t.match(plan.join('\n'), /SEARCH b USING PRIMARY KEY \(id=\?\)/)
   })
   if (shape.count === false) continue
   t.test(`a COUNT for ${shape.name} is planned on its index`, async t => {

@@ -1,17 +1,30 @@
 // Config field kinds and their constructors; config/schema.ts and config/policies.ts declare every key with them.
 
-/** A config problem, naming the key and what is wrong with it. */
-export class ConfigError extends Error {}
+/** Config problems, each naming the key, the value and what is allowed; the message joins them with "; ". */
+export class ConfigError extends Error {
+  /** Every problem found, one line each. */
+  readonly problems: readonly string[]
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems
+    super(list.join('; '))
+    this.problems = list
+  }
+}
 
 type Base<T> = { readonly default: T; readonly doc: string; readonly restart?: boolean }
 export type IntField = Base<number> & { readonly type: 'int'; readonly min: number; readonly max: number }
 export type StrField = Base<string> & { readonly type: 'string'; readonly values?: readonly string[] }
 export type BoolField = Base<boolean> & { readonly type: 'bool' }
-/** A list of strings, each matching `item` (described by `itemDoc` in error messages). */
+/**
+ * A list of strings, each matching `item` (described by `itemDoc` in error messages); `check` then returns
+ * what is wrong with the numbers in an item, if anything, and `range` states the allowed numbers in the reference.
+ */
 export type ListField = Base<readonly string[]> & {
   readonly type: 'list'
   readonly item: RegExp
   readonly itemDoc: string
+  readonly check?: (item: string) => string | undefined
+  readonly range?: string
 }
 export type Field = IntField | StrField | BoolField | ListField
 /** A table of fields and nested tables (`[policies.zap_gate]`). */
@@ -22,7 +35,8 @@ export function isField(x: Field | Section): x is Field {
   return typeof (x as Field).doc === 'string' && 'default' in x
 }
 
-export const int = (d: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER, restart = false): IntField => ({
+/** An integer key; its range is always explicit, so no value an operator can write goes unchecked. */
+export const int = (d: number, doc: string, min: number, max: number, restart = false): IntField => ({
   type: 'int',
   default: d,
   doc,
@@ -55,9 +69,47 @@ export const list = (d: readonly string[], doc: string, item: RegExp, itemDoc: s
 
 /** Item patterns shared by several policies. */
 export const HEX_PUBKEY = /^[0-9a-f]{64}$/
-export const KIND_RANGE = /^\d{1,5}(-\d{1,5})?$/
+const KIND_RANGE = /^\d{1,5}(-\d{1,5})?$/
 /** A rule "KINDS:N": KINDS is "*", "N" or "LO-HI" (policies/kinds.ts compiles it). */
 export const KIND_RULE = /^(\*|\d{1,5}(-\d{1,5})?):\d{1,9}$/
+
+// NIP-01: kinds are integers between 0 and 65535.
+const MAX_KIND = 65535
+
+/** What is wrong with a kind entry ("*", "N" or "LO-HI", already matching the pattern), if anything. */
+function kindProblem(entry: string): string | undefined {
+  if (entry === '*') return undefined
+  const [lo, hi = lo] = entry.split('-').map(Number) as [number, number?]
+  if (hi > MAX_KIND) return `kind ${hi} is out of range 0..${MAX_KIND}`
+  if (lo > hi) return `the range ${entry} is empty`
+  return undefined
+}
+
+/** A list of kinds and kind ranges; `example` shows one in error messages. */
+export const kindList = (d: readonly string[], doc: string, example = '5000-5999'): ListField => ({
+  ...list(d, doc, KIND_RANGE, `a kind or a range like "${example}"`),
+  check: kindProblem,
+  range: `kinds 0..${MAX_KIND}`,
+})
+
+/** A list of "KINDS:N" rules, first match wins, where N counts `unit` and lies in min..max. */
+export const kindRules = (
+  d: readonly string[],
+  doc: string,
+  example: string,
+  unit: string,
+  min: number,
+  max: number,
+): ListField => ({
+  ...list(d, doc, KIND_RULE, `a rule like "${example}" (kinds or "*", then ${unit})`),
+  check: rule => {
+    const at = rule.lastIndexOf(':')
+    const n = Number(rule.slice(at + 1))
+    if (n < min || n > max) return `${n} ${unit} is out of range ${min}..${max}`
+    return kindProblem(rule.slice(0, at))
+  },
+  range: `${unit} ${min}..${max}`,
+})
 
 type ValueOf<F> = F extends IntField
   ? number

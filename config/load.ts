@@ -1,6 +1,7 @@
 // The only reader of config files, AGORA_* environment variables and flag overrides.
 // Order: schema defaults, then the file, then env, then flags. The result is deep-frozen.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parse } from 'smol-toml'
 import { ConfigError, isField, type Field, type Section } from './fields.js'
 import { schema, type Config } from './schema.js'
@@ -39,9 +40,13 @@ function checkValue(name: string, f: Field, v: unknown): unknown {
     if (typeof v !== 'boolean') throw new ConfigError(`${name}: expected true or false, got ${got}`)
   } else if (f.type === 'list') {
     if (!Array.isArray(v)) throw new ConfigError(`${name}: expected a list of strings, got ${got}`)
-    for (const item of v)
+    const problems = v.flatMap(item => {
       if (typeof item !== 'string' || !f.item.test(item))
-        throw new ConfigError(`${name}: ${JSON.stringify(item)} is not ${f.itemDoc}`)
+        return [`${name}: ${JSON.stringify(item)} is not ${f.itemDoc}`]
+      const problem = f.check?.(item)
+      return problem ? [`${name}: ${JSON.stringify(item)}: ${problem}`] : []
+    })
+    if (problems.length > 0) throw new ConfigError(problems)
     return Object.freeze([...(v as string[])])
   } else {
     if (typeof v !== 'string') throw new ConfigError(`${name}: expected a string, got ${got}`)
@@ -61,34 +66,52 @@ function fromText(name: string, f: Field, v: string | number | boolean | readonl
   return checkValue(name, f, v)
 }
 
-function setPath(out: Tree, path: string, v: unknown): void {
+/** Sets a dotted key in a plain config tree, e.g. setPath(tree, 'relay.port', 0). */
+export function setPath(out: Tree, path: string, v: unknown): void {
   const keys = path.split('.')
   let node = out
   for (const k of keys.slice(0, -1)) node = node[k] as Tree
   node[keys.at(-1)!] = v
 }
 
-function mergeTable(out: Tree, file: string, table: Tree, prefix: string): void {
+/** Runs `step`; a ConfigError it throws is added to `problems`, so that one pass reports them all. */
+function collect(problems: string[], step: () => void): void {
+  try {
+    step()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    problems.push(...err.problems)
+  }
+}
+
+function mergeTable(out: Tree, file: string, table: Tree, prefix: string, problems: string[]): void {
   for (const [key, v] of Object.entries(table)) {
     const path = prefix ? `${prefix}.${key}` : key
     const f = FIELDS.get(path)
     const isTable = typeof v === 'object' && v !== null && !Array.isArray(v)
-    if (f) setPath(out, path, checkValue(`${file}: ${path}`, f, v))
-    else if (![...FIELDS.keys()].some(k => k.startsWith(`${path}.`)))
-      throw new ConfigError(`${file}: unknown key ${path}`)
-    else if (!isTable) throw new ConfigError(`${file}: [${path}] must be a table`)
-    else mergeTable(out, file, v as Tree, path)
+    if (f) collect(problems, () => setPath(out, path, checkValue(`${file}: ${path}`, f, v)))
+    else if (![...FIELDS.keys()].some(k => k.startsWith(`${path}.`))) problems.push(`${file}: unknown key ${path}`)
+    else if (!isTable) problems.push(`${file}: [${path}] must be a table`)
+    else mergeTable(out, file, v as Tree, path, problems)
   }
 }
 
-function mergeFile(out: Tree, file: string): void {
+function mergeFile(out: Tree, file: string, problems: string[]): void {
   let doc: Tree
   try {
     doc = parse(readFileSync(file, 'utf8')) as Tree
   } catch (err) {
-    throw new ConfigError(`${file}: ${(err as Error).message.split('\n')[0]}`)
+    problems.push(`${file}: ${(err as Error).message.split('\n')[0]}`)
+    return
   }
-  mergeTable(out, file, doc, '')
+  mergeTable(out, file, doc, '', problems)
+}
+
+/** The operator's config file: the --config FILE given, else ./agora.toml if it exists in `cwd`, else none. */
+export function findConfigFile(flag: string | undefined, cwd = process.cwd()): string | undefined {
+  if (flag !== undefined) return flag
+  const file = join(cwd, 'agora.toml')
+  return existsSync(file) ? file : undefined
 }
 
 /** The AGORA_* variable name of a key, e.g. relay.port -> AGORA_RELAY_PORT. */
@@ -101,9 +124,10 @@ function deepFreeze<T>(o: T): T {
   return Object.freeze(o)
 }
 
-/** Builds the effective config or throws ConfigError naming the offending key. */
+/** Builds the effective config, or throws a ConfigError listing every problem, each naming its key. */
 export function loadConfig(src: ConfigSources = {}): Config {
   const out: Tree = {}
+  const problems: string[] = []
   const byEnv = new Map<string, string>()
   for (const [path, f] of FIELDS) {
     const keys = path.split('.')
@@ -112,20 +136,26 @@ export function loadConfig(src: ConfigSources = {}): Config {
     node[keys.at(-1)!] = f.default
     byEnv.set(envName(path), path)
   }
-  if (src.file) mergeFile(out, src.file)
+  if (src.file) mergeFile(out, src.file, problems)
   for (const [name, v] of Object.entries(src.env ?? process.env)) {
     // AGORA_CLIENT_* belong to the client commands (agent, job, wallet...), which share a shell with the relay.
     if (!name.startsWith('AGORA_') || name.startsWith('AGORA_CLIENT_') || v === undefined) continue
     const path = byEnv.get(name)
-    if (!path) throw new ConfigError(`environment: unknown variable ${name}`)
-    setPath(out, path, fromText(`environment ${name} (${path})`, FIELDS.get(path)!, v))
+    if (!path) problems.push(`environment: unknown variable ${name}`)
+    else collect(problems, () => setPath(out, path, fromText(`environment ${name} (${path})`, FIELDS.get(path)!, v)))
   }
   for (const [path, v] of Object.entries(src.flags ?? {})) {
     const f = FIELDS.get(path)
-    if (!f) throw new ConfigError(`flag: unknown key ${path}`)
-    setPath(out, path, fromText(`flag ${path}`, f, v))
+    if (!f) problems.push(`flag: unknown key ${path}`)
+    else collect(problems, () => setPath(out, path, fromText(`flag ${path}`, f, v)))
   }
+  if (problems.length > 0) throw new ConfigError(problems)
   return deepFreeze(out) as unknown as Config
+}
+
+/** The value of a dotted key in a config, e.g. valueAt(cfg, 'relay.port'). */
+export function valueAt(cfg: Config, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, k) => (node as Tree)[k], cfg)
 }
 
 /**
@@ -137,10 +167,9 @@ export function keepRestartKeys(running: Config, next: Config): { cfg: Config; p
   const pending: string[] = []
   for (const [path, f] of FIELDS) {
     if (!f.restart) continue
-    const get = (c: unknown) => path.split('.').reduce((n, k) => (n as Tree)[k], c)
-    if (JSON.stringify(get(running)) === JSON.stringify(get(next))) continue
+    if (JSON.stringify(valueAt(running, path)) === JSON.stringify(valueAt(next, path))) continue
     pending.push(path)
-    setPath(out, path, get(running))
+    setPath(out, path, valueAt(running, path))
   }
   return { cfg: deepFreeze(out) as unknown as Config, pending }
 }

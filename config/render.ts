@@ -1,25 +1,38 @@
-// Renders config/agora.toml from the schema: every key with its default and doc line.
+// Renders config/agora.reference.toml from the schema: every key with its default, range and doc line.
 import { stringify } from 'smol-toml'
 import { isField, type Field, type Section } from './fields.js'
 import { schema } from './schema.js'
+
+/** What a key accepts beyond its type, as the reference states it. */
+function allowed(f: Field): string {
+  if (f.type === 'int') return ` Range: ${f.min}..${f.max}.`
+  if (f.type === 'list' && f.range) return ` Range: ${f.range}.`
+  if (f.type === 'string' && f.values) return ` One of: ${f.values.join(', ')}.`
+  return ''
+}
 
 function renderTable(lines: string[], path: string, node: Section): void {
   const fields = Object.entries(node).filter((e): e is [string, Field] => isField(e[1]))
   if (fields.length > 0) lines.push('', `[${path}]`)
   for (const [key, f] of fields) {
-    const choices = f.type === 'string' && f.values ? ` One of: ${f.values.join(', ')}.` : ''
-    lines.push(`# ${f.doc}${choices}${f.restart ? ' (restart)' : ''}`)
+    lines.push(`# ${f.doc}${allowed(f)}${f.restart ? ' (restart)' : ''}`)
     lines.push(stringify({ [key]: f.default }).trim())
   }
   for (const [key, child] of Object.entries(node)) if (!isField(child)) renderTable(lines, `${path}.${key}`, child)
 }
 
-/** The text of the defaults file. */
+/** The text of the reference file. */
 export function renderDefaults(): string {
   const lines = [
-    '# agora configuration. Every key is shown with its default; delete what you do not change.',
-    '# Override any key with AGORA_<SECTION>_<KEY> in the environment, or with CLI flags.',
-    '# Keys marked (restart) can only change with a restart.',
+    '# agora configuration reference: every key with its default, what it accepts and what it does.',
+    '# GENERATED from config/schema.ts by `npm run config:generate`: do not edit it. The relay never reads this file.',
+    '#',
+    '# Your own settings go in ./agora.toml, which `agora start` (and `npm start`) reads from the directory it runs in,',
+    '# or in any file given with --config FILE. To start one, copy this file:',
+    '#   cp config/agora.reference.toml agora.toml',
+    '# then delete every key you keep at its default, and check the file with `agora config check agora.toml`.',
+    '# AGORA_<SECTION>_<KEY> environment variables and CLI flags override the file.',
+    '# Keys marked (restart) change only with a restart; the others apply on SIGHUP or when the file is saved.',
   ]
   for (const [section, node] of Object.entries(schema)) renderTable(lines, section, node as Section)
   return lines.join('\n') + '\n'

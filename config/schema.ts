@@ -1,5 +1,5 @@
 // Every config key, declared once: type, default, one-line doc, and whether a change needs a restart.
-// config/agora.toml is generated from this table (npm run config:generate); a test keeps the two in step.
+// config/agora.reference.toml is generated from this table (npm run config:generate); a test keeps the two in step.
 
 import { bool, HEX_PUBKEY, int, list, oneOf, str, type ConfigOf } from './fields.js'
 import { authWrites, kindWhitelist, pow, privateReads, rateLimit, zapGate } from './policies.js'
@@ -40,8 +40,14 @@ export const schema = {
     max_subid_length: int(64, 'Longest subscription id.', 1, 256),
     max_event_tags: int(2000, 'Most tags one event may carry.', 1, 1000000),
     max_content_length: int(65536, 'Longest event content, in characters.', 1, 16777216),
-    created_at_lower_limit: int(94608000, 'How far in the past created_at may be, in seconds (3 years).'),
-    created_at_upper_limit: int(900, 'How far in the future created_at may be, in seconds.'),
+    // At least a minute, or clock skew alone refuses fresh events; at most a century.
+    created_at_lower_limit: int(
+      94608000,
+      'How far in the past created_at may be, in seconds (3 years).',
+      60,
+      3_155_760_000,
+    ),
+    created_at_upper_limit: int(900, 'How far in the future created_at may be, in seconds.', 0, 31_536_000),
     max_outbound_bytes: int(
       16777216,
       'Unsent bytes queued for one connection before it is cut off as a slow reader.',

@@ -3,6 +3,7 @@ import { createLog, type Log } from './log.js'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ConfigError, keepRestartKeys, loadConfig, type ConfigSources } from '../config/load.js'
+import { changedKeys, type ConfigChange } from '../config/changes.js'
 import type { Config } from '../config/schema.js'
 import { normaliseRelayUrl } from '../nips/nip42.js'
 import { buildInfo } from '../nips/nip11.js'
@@ -47,9 +48,10 @@ export type Relay = {
   readonly log: Log
   /**
    * Re-reads the config sources and swaps the effective config and policies whole; connections stay.
-   * On error the running config stays and the error says why.
+   * Returns the keys that changed and the restart keys left pending. On error the running config stays and the
+   * error says why.
    */
-  reload(): { ok: true; pending: string[] } | { ok: false; error: string }
+  reload(): { ok: true; changes: ConfigChange[]; pending: string[] } | { ok: false; error: string }
   /** Stops accepting, commits what is queued, closes connections and the database. */
   close(): Promise<void>
 }
@@ -228,10 +230,11 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
     reload() {
       try {
         const next = keepRestartKeys(snap.cfg, loadConfig(sources))
+        const changes = changedKeys(snap.cfg, next.cfg)
         snap = { cfg: next.cfg, policies: buildPolicies(next.cfg, deps) }
         log.level = next.cfg.log.level
         publisher?.settings(publisherSettings(next.cfg))
-        return { ok: true, pending: next.pending }
+        return { ok: true, changes, pending: next.pending }
       } catch (err) {
         if (err instanceof ConfigError) return { ok: false, error: err.message }
         throw err

@@ -3,7 +3,8 @@
 // whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
 // workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig } from '../config/load.js'
+import { ConfigError, findConfigFile, loadConfig } from '../config/load.js'
+import { configCheck, configShow } from './commands/config.js'
 import { exportEvents } from './commands/export.js'
 import { importEvents } from './commands/import.js'
 import { keygen } from './commands/keygen.js'
@@ -19,6 +20,9 @@ const USAGE = `usage:
   agora market rebuild [--config FILE] [--data DIR]
   agora escrow list [--config FILE] [--data DIR]
   agora escrow rule JOB --release|--refund [--config FILE] [--data DIR] [--url ws://HOST:PORT]
+  agora config check FILE
+  agora config show [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
+config file: --config FILE, else ./agora.toml if it exists, else none (defaults, AGORA_* environment, flags)
 client commands (see docs/agents.md):
   agora agent|job|workflow|review|trust|report|providers|wallet … --help`
 
@@ -84,7 +88,14 @@ async function main(): Promise<void> {
   if (v.host !== undefined) flags['relay.host'] = v.host
   if (v.port !== undefined) flags['relay.port'] = v.port
   if (v.open) flags['policies.open'] = true
-  const sources = { ...(v.config ? { file: v.config } : {}), flags }
+  // Checked before loading the running config, so a broken ./agora.toml can be checked too.
+  if (command === 'config' && rest[0] === 'check') {
+    if (rest.length !== 2) fail(`config check takes one file\n${USAGE}`)
+    if (!configCheck(rest[1]!)) process.exit(1)
+    return
+  }
+  const file = findConfigFile(v.config)
+  const sources = { ...(file ? { file } : {}), flags }
   let cfg
   try {
     cfg = loadConfig(sources)
@@ -124,6 +135,10 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(r))
     if (!r.ok) process.exit(1)
     return
+  }
+  if (command === 'config') {
+    if (rest.length !== 1 || rest[0] !== 'show') fail(`config takes a subcommand: check FILE, or show\n${USAGE}`)
+    return configShow(cfg, file)
   }
   fail(`unknown command "${command}"\n${USAGE}`)
 }

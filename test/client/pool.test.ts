@@ -63,7 +63,14 @@ t.test(
     t.equal((await p.info(relay.url))?.powFor(5100), 0, 'the Pool read no rule for kind 5100')
 
     write('rules = ["5000-5999:9"]')
-    t.same(relay.reload(), { ok: true, pending: [] })
+    t.same(relay.reload(), {
+      ok: true,
+      changes: [
+        { key: 'policies.pow.enabled', from: false, to: true },
+        { key: 'policies.pow.rules', from: ['5000-5999:10', '0:20', '1:20', '3:20'], to: ['5000-5999:9'] },
+      ],
+      pending: [],
+    })
     const job = await p.publish(jobRequest({ kind: 5100, input: 'after the reload' }))
     t.equal(job.ok, true, refusals(job))
     t.equal(committed(job.event), 9, 'mined to the bits the refusal named')

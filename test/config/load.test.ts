@@ -2,12 +2,12 @@ import t, { type Test } from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ConfigError, envName, loadConfig, schemaFields } from '../../config/load.js'
+import { ConfigError, envName, findConfigFile, loadConfig, schemaFields } from '../../config/load.js'
 import { renderDefaults } from '../../config/render.js'
 import { schema } from '../../config/schema.js'
 import { tempDir } from '../helpers/relay.js'
 
-const COMMITTED = fileURLToPath(new URL('../../config/agora.toml', import.meta.url))
+const REFERENCE = fileURLToPath(new URL('../../config/agora.reference.toml', import.meta.url))
 
 /** Writes a TOML file into a temp dir and returns its path. */
 function tomlFile(t: { teardown(fn: () => unknown): void }, text: string): string {
@@ -138,6 +138,92 @@ t.test('an integer out of range throws ConfigError naming the key and the range'
   throwsNaming(t, () => loadConfig({ env: { AGORA_LIMITS_MAX_LIMIT: '-1' } }), 'limits.max_limit')
 })
 
+t.test('every integer key has a range that holds its default', async t => {
+  for (const [path, f] of schemaFields()) {
+    if (f.type !== 'int') continue
+    t.ok(Number.isSafeInteger(f.min) && Number.isSafeInteger(f.max), `${path} has finite bounds`)
+    t.ok(f.min <= f.default && f.default <= f.max, `${path}: ${f.min} <= ${f.default} <= ${f.max}`)
+  }
+})
+
+t.test('a PoW rule asking for more than 256 bits is refused from the file, the environment and flags', async t => {
+  const range = '300 bits is out of range 0..256'
+  const file = tomlFile(t, '[policies.pow]\nrules = ["5000-5999:10", "1:300"]\n')
+  throwsNaming(t, () => loadConfig({ file, env: {} }), 'policies.pow.rules', '"1:300"', range)
+  const env = { AGORA_POLICIES_POW_RULES: '1:300' }
+  throwsNaming(t, () => loadConfig({ env }), 'AGORA_POLICIES_POW_RULES', 'policies.pow.rules', range)
+  const flags = { 'policies.pow.rules': ['1:300'] }
+  throwsNaming(t, () => loadConfig({ env: {}, flags }), 'flag policies.pow.rules', range)
+  t.same(loadConfig({ env: {}, flags: { 'policies.pow.rules': ['1:256', '*:0'] } }).policies.pow.rules, [
+    '1:256',
+    '*:0',
+  ])
+})
+
+t.test('kinds above 65535 and empty kind ranges are refused in kind lists and rules', async t => {
+  const cases: [Record<string, readonly string[]>, ...string[]][] = [
+    [
+      { 'policies.kind_whitelist.kinds': ['1', '70000'] },
+      'policies.kind_whitelist.kinds',
+      'kind 70000 is out of range 0..65535',
+    ],
+    [{ 'policies.private_reads.kinds': ['7118-7117'] }, 'policies.private_reads.kinds', 'the range 7118-7117 is empty'],
+    [{ 'policies.rate_limit.events_per_ip': ['99999:5'] }, 'policies.rate_limit.events_per_ip', 'kind 99999'],
+    [
+      { 'policies.rate_limit.events_per_pubkey': ['*:2000000'] },
+      '2000000 events per minute is out of range 0..1000000',
+    ],
+  ]
+  for (const [flags, ...parts] of cases) throwsNaming(t, () => loadConfig({ env: {}, flags }), ...parts)
+})
+
+t.test('created_at limits outside their ranges are refused', async t => {
+  throwsNaming(
+    t,
+    () => loadConfig({ file: tomlFile(t, '[limits]\ncreated_at_lower_limit = 5\n'), env: {} }),
+    'limits.created_at_lower_limit',
+    '5 is out of range 60..3155760000',
+  )
+  throwsNaming(
+    t,
+    () => loadConfig({ env: { AGORA_LIMITS_CREATED_AT_UPPER_LIMIT: '99999999999' } }),
+    'limits.created_at_upper_limit',
+    '99999999999 is out of range 0..31536000',
+  )
+})
+
+t.test('every problem in the file, the environment and flags is reported at once', async t => {
+  const file = tomlFile(
+    t,
+    '[relay]\nport = 70000\nprot = 1\n\n[store]\nsynchronous = "off"\n\n[policies.pow]\nrules = ["1:300", "x"]\n',
+  )
+  let err: ConfigError | undefined
+  try {
+    loadConfig({ file, env: { AGORA_LIMITS_MAX_FILTERS: '0' }, flags: { 'relay.name': 5 } })
+  } catch (e) {
+    err = e as ConfigError
+  }
+  t.type(err, ConfigError)
+  t.same(err?.problems, [
+    `${file}: relay.port: 70000 is out of range 0..65535`,
+    `${file}: unknown key relay.prot`,
+    `${file}: store.synchronous: must be one of full, normal, got "off"`,
+    `${file}: policies.pow.rules: "1:300": 300 bits is out of range 0..256`,
+    `${file}: policies.pow.rules: "x" is not a rule like "5000-5999:10" (kinds or "*", then bits)`,
+    'environment AGORA_LIMITS_MAX_FILTERS (limits.max_filters): 0 is out of range 1..1000',
+    'flag relay.name: expected a string, got 5',
+  ])
+  t.equal(err?.message, err?.problems.join('; '), 'the message lists them all')
+})
+
+t.test('findConfigFile: --config wins, else ./agora.toml when it exists, else none', async t => {
+  const dir = tempDir(t)
+  t.equal(findConfigFile(undefined, dir), undefined, 'no file in an empty directory')
+  writeFileSync(join(dir, 'agora.toml'), '')
+  t.equal(findConfigFile(undefined, dir), join(dir, 'agora.toml'), 'agora.toml in the directory')
+  t.equal(findConfigFile('/elsewhere/x.toml', dir), '/elsewhere/x.toml', '--config wins')
+})
+
 t.test('a value outside an enum throws ConfigError naming the key and the choices', async t => {
   throwsNaming(
     t,
@@ -178,13 +264,32 @@ t.test('the loaded config is frozen, sections included', async t => {
   t.equal(cfg.relay.port, 7777)
 })
 
-t.test('config/agora.toml is exactly what renderDefaults() produces', async t => {
-  const committed = readFileSync(COMMITTED, 'utf8')
-  t.equal(committed, renderDefaults(), 'config/agora.toml is stale: run `npm run build && npm run config:generate`')
+t.test('config/agora.reference.toml is exactly what renderDefaults() produces', async t => {
+  const committed = readFileSync(REFERENCE, 'utf8')
+  t.equal(
+    committed,
+    renderDefaults(),
+    'config/agora.reference.toml is stale: run `npm run build && npm run config:generate`',
+  )
 })
 
-t.test('loading the committed config/agora.toml gives the defaults', async t => {
-  t.same(loadConfig({ file: COMMITTED, env: {} }), defaults())
+t.test('loading config/agora.reference.toml gives the defaults', async t => {
+  t.same(loadConfig({ file: REFERENCE, env: {} }), defaults())
+})
+
+t.test('the reference says it is generated, is not read by the relay, and how to make your own file', async t => {
+  const header = renderDefaults().split('\n[')[0]!
+  t.match(header, 'GENERATED from config/schema.ts by `npm run config:generate`')
+  t.match(header, 'The relay never reads this file')
+  t.match(header, 'cp config/agora.reference.toml agora.toml')
+  t.match(header, 'agora config check agora.toml')
+})
+
+t.test('the reference states the range of every integer key', async t => {
+  const text = renderDefaults()
+  for (const [path, f] of schemaFields())
+    if (f.type === 'int') t.match(text, `# ${f.doc} Range: ${f.min}..${f.max}.`, path)
+  t.match(text, 'Range: bits 0..256.', 'and the bits a PoW rule may ask')
 })
 
 t.test('renderDefaults documents every key with its doc line', async t => {

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { writeFileSync } from 'node:fs'
+import { renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensureBuilt, startCliWithConfig } from '../helpers/cli.js'
 import { configToml as fileToml } from '../helpers/config-file.js'
@@ -9,6 +9,8 @@ import { tempDir } from '../helpers/relay.js'
 
 ensureBuilt()
 
+type Tree = { [key: string]: unknown }
+
 const configToml = (dataDir: string, kinds: string[], extra = '') => fileToml({ dataDir, kinds, relayExtra: extra })
 
 t.test('agora start --config reloads its file on SIGHUP and on edits, keeping open connections', async t => {
@@ -17,6 +19,8 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
   const dataDir = join(dir, 'data')
   writeFileSync(file, configToml(dataDir, ['0', '7']))
   const cli = await startCliWithConfig(t, file)
+  /** The JSON log record on stderr line `i`. */
+  const record = (i: number) => JSON.parse(cli.lines()[i]!) as { component?: string; msg: string } & Tree
   const c = await connectFor(t, cli.url)
   await c.expect(m => m[0] === 'AUTH')
   const author = signer()
@@ -32,6 +36,11 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
     )
   }
 
+  await t.test('the start log names the config file in use', async t => {
+    const i = await cli.waitForLine(/config file /, 0)
+    t.match(record(i), { component: 'config', msg: `config file ${file}` })
+  })
+
   await t.test('kind 1 is refused blocked: under the starting file', async t => {
     const e = author.sign({ kind: 1, content: 'at start' })
     const ok = await c.publish(e)
@@ -44,7 +53,19 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
     const from = cli.lines().length
     writeFileSync(file, configToml(dataDir, ['0', '1', '7']))
     cli.child.kill('SIGHUP')
-    await cli.waitForLine(/"msg":"SIGHUP: config reloaded"/, from)
+    await cli.waitForLine(/SIGHUP: config reloaded/, from)
+    // The file watcher may reload the edit first, on a slow machine: one of the two reloads reports the change.
+    const i = await cli.waitForLine(/config reloaded: /, from)
+    t.match(
+      record(i),
+      { component: 'config', changed: ['policies.kind_whitelist.kinds'], pending: [] },
+      'the reload line lists the changed key',
+    )
+    t.match(
+      record(i).msg,
+      /(SIGHUP|changed): config reloaded: policies\.kind_whitelist\.kinds \["0","7"\] → \["0","1","7"\]$/,
+      'and its old and new values',
+    )
     const e = author.sign({ kind: 1, content: 'after SIGHUP' })
     t.same(await c.publish(e), ['OK', e.id, true, ''])
     const pushed = await c.expect(m => m[0] === 'EVENT' && m[1] === 'live')
@@ -71,7 +92,7 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
 
   await t.test('a valid edit without SIGHUP is picked up by the file watcher', async t => {
     writeFileSync(file, configToml(dataDir, ['0', '7']))
-    const i = await cli.waitForLine(/: config reloaded"/, afterBroken)
+    const i = await cli.waitForLine(/ changed: config reloaded/, afterBroken)
     t.match(cli.lines()[i], `${file} changed: config reloaded`, 'reloaded by the watcher, not by a signal')
     const e = author.sign({ kind: 1, content: 'after the watched edit' })
     const ok = await c.publish(e)
@@ -80,6 +101,33 @@ t.test('agora start --config reloads its file on SIGHUP and on edits, keeping op
     t.same(await queryIds(c, { ids: [e.id] }), [], 'nothing stored')
     sameConnection(t)
   })
+
+  await t.test('a SIGHUP with the file unchanged logs that nothing changed', async t => {
+    const from = cli.lines().length
+    cli.child.kill('SIGHUP')
+    const i = await cli.waitForLine(/SIGHUP: config reloaded/, from)
+    t.equal(record(i).msg, 'SIGHUP: config reloaded, nothing changed')
+  })
+
+  await t.test(
+    'an edit of a secret restart key and another key logs the change, and the secret by name only',
+    async t => {
+      const from = cli.lines().length
+      const secret = 'ab'.repeat(32)
+      // Replaced in one rename, as editors save, so the watcher sees one change.
+      writeFileSync(
+        `${file}.new`,
+        fileToml({ dataDir, kinds: ['0', '7'], name: 'renamed', relayExtra: `secret_key = "${secret}"` }),
+      )
+      renameSync(`${file}.new`, file)
+      const i = await cli.waitForLine(/ changed: config reloaded/, from)
+      t.equal(
+        record(i).msg,
+        `${file} changed: config reloaded: relay.name "before reload" → "renamed"; needs a restart to change: relay.secret_key`,
+      )
+      t.notMatch(cli.stderr(), secret, 'the secret appears nowhere in the log')
+    },
+  )
 
   await t.test('SIGTERM stops the relay with exit code 0', async t => {
     cli.child.kill('SIGTERM')

@@ -12,6 +12,9 @@ import { sleep } from '../helpers/wait.js'
 
 const WITHOUT_1 = ['0', '7']
 const WITH_1 = ['0', '1', '7']
+/** The changes a reload reports for the edits the tests make. */
+const KINDS_1_ADDED = { key: 'policies.kind_whitelist.kinds', from: WITHOUT_1, to: WITH_1 }
+const RENAMED = { key: 'relay.name', from: 'before reload', to: 'after reload' }
 
 type Setup = { relay: Relay; file: string; dataDir: string; c: RawClient; write(o: Partial<FileOpts>): void }
 
@@ -66,7 +69,7 @@ t.test('a reload that adds kind 1 to the whitelist applies on the same open conn
   t.match((await c.publish(refused))[3], /^blocked: /, 'refused before the reload')
 
   write({ kinds: WITH_1 })
-  t.same(relay.reload(), { ok: true, pending: [] })
+  t.same(relay.reload(), { ok: true, changes: [KINDS_1_ADDED], pending: [] })
 
   const e = author.sign({ kind: 1, content: 'after' })
   t.same(await c.publish(e), ['OK', e.id, true, ''])
@@ -74,6 +77,11 @@ t.test('a reload that adds kind 1 to the whitelist applies on the same open conn
   t.equal((pushed[2] as { id: string }).id, e.id, 'the subscription opened before the reload gets the event live')
   await sameConnection(t, c)
   t.same(await queryIds(c, { ids: [e.id, refused.id] }), [e.id], 'the new event is stored, the refused one is not')
+})
+
+t.test('a reload of an unchanged file reports no changes and nothing pending', async t => {
+  const { relay } = await setup(t)
+  t.same(relay.reload(), { ok: true, changes: [], pending: [] })
 })
 
 /** Config files the relay must refuse to load, each with what the error must name. */
@@ -88,6 +96,11 @@ const broken: { what: string; opts(kinds: string[]): Partial<FileOpts>; error: R
     what: 'a value of the wrong type',
     opts: kinds => ({ kinds, extra: '[limits]\nmax_subscriptions = "many"\n' }),
     error: /limits\.max_subscriptions: expected an integer, got "many"/,
+  },
+  {
+    what: 'a value out of its range',
+    opts: kinds => ({ kinds, extra: '[limits]\nmax_subscriptions = 20000\n' }),
+    error: /limits\.max_subscriptions: 20000 is out of range 1\.\.10000/,
   },
   {
     what: 'the zap gate enabled without zapper_pubkeys',
@@ -109,7 +122,7 @@ for (const b of broken) {
   t.test(`a reload of a file with ${b.what} fails naming the problem and kind 1 stays accepted`, async t => {
     const s = await setup(t)
     s.write({ kinds: WITH_1 })
-    t.same(s.relay.reload(), { ok: true, pending: [] }, 'setup: kind 1 allowed by a first reload')
+    t.same(s.relay.reload(), { ok: true, changes: [KINDS_1_ADDED], pending: [] }, 'setup: kind 1 allowed by a reload')
     const author = signer()
     const first = author.sign({ kind: 1, content: 'first' })
     t.equal((await s.c.publish(first))[2], true, 'kind 1 accepted after the good reload')
@@ -155,7 +168,7 @@ t.test('a reload that changes relay.port reports it pending and keeps serving on
   const { relay, c, write } = await setup(t)
   const other = await freePort()
   write({ port: other, name: 'after reload' })
-  t.same(relay.reload(), { ok: true, pending: ['relay.port'] })
+  t.same(relay.reload(), { ok: true, changes: [RENAMED], pending: ['relay.port'] }, 'the port is pending, not changed')
 
   const info = await nip11(relay.port)
   t.equal(info.name, 'after reload', 'relay.name from the same file took effect; NIP-11 still on the old port')
@@ -171,7 +184,7 @@ t.test('a reload that changes relay.data_dir reports it pending and keeps the ol
   t.equal((await c.publish(stored))[2], true, 'setup: an event stored before the reload')
   const newDir = join(tempDir(t, 'agora-reload-newdata-'), 'data')
   write({ dataDir: newDir, name: 'after reload' })
-  t.same(relay.reload(), { ok: true, pending: ['relay.data_dir'] })
+  t.same(relay.reload(), { ok: true, changes: [RENAMED], pending: ['relay.data_dir'] })
 
   t.equal((await nip11(relay.port)).name, 'after reload', 'relay.name from the same file took effect')
   const e = signer().sign({ kind: 7, content: 'after' })
@@ -186,7 +199,7 @@ t.test('a reload that changes limits.max_message_length reports it pending and k
   const before = (await nip11(relay.port)).limitation.max_message_length
   t.equal(before, 131072, 'setup: the default limit')
   write({ maxMessageLength: 1024, name: 'after reload' })
-  t.same(relay.reload(), { ok: true, pending: ['limits.max_message_length'] })
+  t.same(relay.reload(), { ok: true, changes: [RENAMED], pending: ['limits.max_message_length'] })
 
   const info = await nip11(relay.port)
   t.equal(info.name, 'after reload', 'relay.name from the same file took effect')

@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ownChild } from '../../bench/cleanup.js'
+import { ownChild, ownTempDir } from '../../bench/cleanup.js'
 
 type Teardown = { teardown(fn: () => unknown): void }
 
@@ -12,6 +12,15 @@ export const cliPath = join(repoRoot, 'dist/relay/cli.js')
 
 /** The environment without AGORA_* variables, so the caller's shell cannot change the config under test. */
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGORA_')))
+
+let emptyDir: string | undefined
+/**
+ * The working directory of spawned commands unless a test names one: empty, so that an operator's ./agora.toml in
+ * the checkout cannot change the config under test either. Made once per test file, removed when it ends.
+ */
+function defaultCwd(): string {
+  return (emptyDir ??= ownTempDir('agora-cli-cwd-').dir)
+}
 
 /**
  * Tests run from TypeScript source but the CLI runs from dist/: build once if dist/relay/cli.js is missing,
@@ -31,16 +40,16 @@ export type CliResult = { code: number | null; signal: NodeJS.Signals | null; st
 
 /**
  * Runs `agora ARGS` to completion; with `stdoutFile`, stdout goes to that file (like `> file`) instead of `stdout`;
- * `env` adds AGORA_* variables.
+ * `env` adds AGORA_* variables; `cwd` is where it runs (by default an empty directory).
  */
 export function runCli(
   args: string[],
-  opts: { stdoutFile?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+  opts: { stdoutFile?: string; timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
   ensureBuilt()
   const outFd = opts.stdoutFile === undefined ? undefined : openSync(opts.stdoutFile, 'w')
   const child = spawn(process.execPath, [cliPath, ...args], {
-    cwd: repoRoot,
+    cwd: opts.cwd ?? defaultCwd(),
     env: { ...cleanEnv(), ...opts.env },
     stdio: ['ignore', outFd ?? 'pipe', 'pipe'],
   })
@@ -86,11 +95,11 @@ export type CliRelay = {
 
 /** Starts `agora start --port PORT --data DIR --open` (port 0 by default) and waits for its `listening` line. */
 export const startCli = (t: Teardown, dataDir: string, timeoutMs = 90_000, port = 0) =>
-  spawnRelay(t, ['start', '--port', String(port), '--data', dataDir, '--open'], timeoutMs)
+  spawnRelay(t, ['start', '--port', String(port), '--data', dataDir, '--open'], { timeoutMs })
 
 /** Starts `agora start --config FILE`: the file decides everything, including port and data dir. */
 export const startCliWithConfig = (t: Teardown, file: string, timeoutMs = 90_000) =>
-  spawnRelay(t, ['start', '--config', file], timeoutMs)
+  spawnRelay(t, ['start', '--config', file], { timeoutMs })
 
 /** A running `agora` process, with its stderr split into lines. */
 export type CliProcess = Omit<CliRelay, 'url'> & {
@@ -100,11 +109,14 @@ export type CliProcess = Omit<CliRelay, 'url'> & {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Starts `agora ARGS` (with `env` added); a process still running at teardown is killed. */
-export function spawnCli(t: Teardown, args: string[], env: Record<string, string> = {}): CliProcess {
+/**
+ * Starts `agora ARGS` (with `env` added) in `cwd` (by default an empty directory); a process still running at
+ * teardown is killed.
+ */
+export function spawnCli(t: Teardown, args: string[], env: Record<string, string> = {}, cwd?: string): CliProcess {
   ensureBuilt()
   const child = spawn(process.execPath, [cliPath, ...args], {
-    cwd: repoRoot,
+    cwd: cwd ?? defaultCwd(),
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -173,9 +185,17 @@ export function spawnCli(t: Teardown, args: string[], env: Record<string, string
   }
 }
 
-/** Runs the CLI with `args` and waits for its listening line. A process still running at teardown is killed. */
-async function spawnRelay(t: Teardown, args: string[], timeoutMs: number): Promise<CliRelay> {
-  const p = spawnCli(t, args)
+/**
+ * Runs the CLI with `args` (in `opts.cwd`, with `opts.env` added) and waits for its listening line; a process still
+ * running at teardown is killed.
+ */
+export async function spawnRelay(
+  t: Teardown,
+  args: string[],
+  opts: { timeoutMs?: number; cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRelay> {
+  const timeoutMs = opts.timeoutMs ?? 20_000
+  const p = spawnCli(t, args, opts.env, opts.cwd)
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`agora start did not listen in ${timeoutMs} ms; stderr: ${p.stderr()}`)),

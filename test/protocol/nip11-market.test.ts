@@ -83,7 +83,22 @@ t.test('NIP-11 market follows a reload of mints and offline_after, and keeps res
     'offline_after = 120',
     'mints = ["https://b.example.com", "https://c.example.com"]',
   ])
-  t.same(relay.reload(), { ok: true, pending: ['market.job_ttl'] }, 'job_ttl needs a restart')
+  t.same(
+    relay.reload(),
+    {
+      ok: true,
+      changes: [
+        { key: 'market.offline_after', from: 600, to: 120 },
+        {
+          key: 'market.mints',
+          from: ['https://a.example.com'],
+          to: ['https://b.example.com', 'https://c.example.com'],
+        },
+      ],
+      pending: ['market.job_ttl'],
+    },
+    'job_ttl needs a restart',
+  )
   t.match(
     (await info(relay.url)).market,
     { job_ttl: 3600, offline_after: 120, mints: ['https://b.example.com', 'https://c.example.com'] },
@@ -91,11 +106,16 @@ t.test('NIP-11 market follows a reload of mints and offline_after, and keeps res
   )
 
   write(['enabled = true', 'job_ttl = 3600', 'offline_after = 120', 'mints = []'])
-  t.same(relay.reload(), { ok: true, pending: [] })
+  const emptied = { key: 'market.mints', from: ['https://b.example.com', 'https://c.example.com'], to: [] }
+  t.same(relay.reload(), { ok: true, changes: [emptied], pending: [] })
   t.strictSame((await info(relay.url)).market?.mints, [], 'an emptied allow list is [] again')
 
   write(['enabled = false', 'job_ttl = 3600'])
-  t.same(relay.reload(), { ok: true, pending: ['market.enabled'] }, 'turning the market off needs a restart')
+  t.same(
+    relay.reload(),
+    { ok: true, changes: [{ key: 'market.offline_after', from: 120, to: 600 }], pending: ['market.enabled'] },
+    'turning the market off needs a restart',
+  )
   t.ok((await info(relay.url)).market, 'the market still runs, so the field stays')
 })
 

@@ -69,7 +69,8 @@ t.test('NIP-11 pow_by_kind and the refusal follow a config reload', async t => {
   t.strictSame((await info(relay.url)).pow_by_kind, [{ kinds: '5000-5999', bits: 3 }], 'before the reload')
 
   write('rules = ["5100:6", "*:1"]')
-  t.same(relay.reload(), { ok: true, pending: [] })
+  const rules = { key: 'policies.pow.rules', from: ['5000-5999:3'], to: ['5100:6', '*:1'] }
+  t.same(relay.reload(), { ok: true, changes: [rules], pending: [] })
   t.strictSame(
     (await info(relay.url)).pow_by_kind,
     [
@@ -84,7 +85,14 @@ t.test('NIP-11 pow_by_kind and the refusal follow a config reload', async t => {
   t.equal(ok[3], 'pow: kind 5100 needs 6 bits committed in a nonce tag, event has 5', 'the relay enforces the new rule')
 
   write('enabled = false')
-  t.same(relay.reload(), { ok: true, pending: [] })
+  t.same(relay.reload(), {
+    ok: true,
+    changes: [
+      { key: 'policies.pow.enabled', from: true, to: false },
+      { key: 'policies.pow.rules', from: ['5100:6', '*:1'], to: ['5000-5999:10', '0:20', '1:20', '3:20'] },
+    ],
+    pending: [],
+  })
   t.strictSame((await info(relay.url)).pow_by_kind, [], 'after turning the policy off')
 })
 

@@ -4,12 +4,8 @@
 // workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.js'
-import { exportEvents } from './commands/export.js'
-import { importEvents } from './commands/import.js'
-import { keygen } from './commands/keygen.js'
-import { escrowList, escrowRule } from './commands/escrow.js'
-import { marketRebuild } from './commands/market.js'
-import { start } from './commands/start.js'
+// Each command's module is imported when it runs: together they load the whole relay (uWS, the store, the
+// market), which tripled the start of `--help` and of every client command.
 
 const USAGE = `usage:
   agora start  [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
@@ -92,9 +88,10 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(`config: ${err.message}`)
     throw err
   }
-  if (command === 'start') return start(cfg, sources)
-  if (command === 'keygen') return keygen(cfg, v.force ?? false)
+  if (command === 'start') return (await import('./commands/start.js')).start(cfg, sources)
+  if (command === 'keygen') return (await import('./commands/keygen.js')).keygen(cfg, v.force ?? false)
   if (command === 'export') {
+    const { exportEvents } = await import('./commands/export.js')
     await exportEvents(cfg, {
       since: timestamp('since', v.since),
       until: timestamp('until', v.until),
@@ -104,16 +101,19 @@ async function main(): Promise<void> {
   }
   if (command === 'import') {
     if (rest.length !== 1) fail(`import takes one file\n${USAGE}`)
+    const { importEvents } = await import('./commands/import.js')
     const r = await importEvents(cfg, rest[0]!, !v['no-verify'])
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
     return
   }
   if (command === 'market') {
     if (rest.length !== 1 || rest[0] !== 'rebuild') fail(`market takes one subcommand: rebuild\n${USAGE}`)
+    const { marketRebuild } = await import('./commands/market.js')
     console.error(`agora: market rebuilt from ${await marketRebuild(cfg)} stored events`)
     return
   }
   if (command === 'escrow') {
+    const { escrowList, escrowRule } = await import('./commands/escrow.js')
     if (rest[0] === 'list' && rest.length === 1) {
       for (const line of escrowList(cfg)) console.log(JSON.stringify(line))
       return

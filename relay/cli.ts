@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | keygen | market rebuild | escrow list | escrow rule, the relay's commands,
-// whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
-// workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
+// agora CLI: start | import | export | keygen | market rebuild|jobs|providers|show | escrow list|rule, the
+// relay's commands, whose flags override AGORA_* env, which overrides the config file; and the client's commands
+// (agent, job, workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.js'
+import type { Config } from '../config/schema.js'
 // Each command's module is imported when it runs: together they load the whole relay (uWS, the store, the
 // market), which tripled the start of `--help` and of every client command.
 
@@ -13,6 +14,9 @@ const USAGE = `usage:
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
   agora keygen [--config FILE] [--data DIR] [--force]
   agora market rebuild [--config FILE] [--data DIR]
+  agora market jobs [--state S] [--provider KEY] [--since TS|1h|2d] [--json] [--config FILE] [--data DIR]
+  agora market providers [--json] [--config FILE] [--data DIR]
+  agora market show JOB [--config FILE] [--data DIR]
   agora escrow list [--config FILE] [--data DIR]
   agora escrow rule JOB --release|--refund [--config FILE] [--data DIR] [--url ws://HOST:PORT]
 client commands (see docs/agents.md):
@@ -29,6 +33,9 @@ const options = {
   until: { type: 'string' },
   kinds: { type: 'string' },
   force: { type: 'boolean' },
+  state: { type: 'string' },
+  provider: { type: 'string' },
+  json: { type: 'boolean' },
   release: { type: 'boolean' },
   refund: { type: 'boolean' },
   url: { type: 'string' },
@@ -57,6 +64,38 @@ function kindList(v: string | undefined): number[] | undefined {
     if (hi < lo || hi > 65535) fail(`--kinds: bad range "${part}"`)
     return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
   })
+}
+
+type ViewFlags = { state?: string; provider?: string; since?: string; json?: boolean }
+
+/** agora market jobs|providers|show: read-only views of the market tables, beside the running relay. */
+async function marketView(cfg: Config, rest: string[], v: ViewFlags) {
+  const [sub, job, ...extra] = rest
+  if (sub === 'show' && job !== undefined && extra.length === 0) {
+    console.log(JSON.stringify((await import('./commands/market-show.js')).marketShow(cfg, job), null, 2))
+    return
+  }
+  const json = v.json ?? false
+  if (sub === 'providers' && rest.length === 1) {
+    if ((await import('./commands/market-providers.js')).marketProviders(cfg, json) === 0)
+      console.error('agora: no providers')
+    return
+  }
+  if (sub !== 'jobs' || rest.length !== 1)
+    fail(`market takes one subcommand: rebuild, jobs, providers or show JOB\n${USAGE}`)
+  const { marketJobs, parseSince, stateRefusal } = await import('./commands/market-jobs.js')
+  const state = v.state
+  const refusal = state === undefined ? undefined : stateRefusal(state)
+  if (refusal) fail(`--state: ${refusal}`)
+  const since = v.since === undefined ? undefined : parseSince(v.since, Math.floor(Date.now() / 1000))
+  if (v.since !== undefined && since === undefined) fail('--since takes unix seconds or a duration (30m, 1h, 2d, 1w)')
+  let provider: string | undefined
+  try {
+    if (v.provider !== undefined) provider = (await import('../client/keys.js')).parsePubkey(v.provider)
+  } catch (err) {
+    fail(`--provider: ${(err as Error).message}`)
+  }
+  if (marketJobs(cfg, { state, provider, since, json }) === 0) console.error('agora: no jobs match')
 }
 
 const CLIENT = new Set(['agent', 'job', 'workflow', 'review', 'trust', 'report', 'providers', 'wallet'])
@@ -106,8 +145,9 @@ async function main(): Promise<void> {
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
     return
   }
+  if (command === 'market' && rest[0] !== 'rebuild') return marketView(cfg, rest, v)
   if (command === 'market') {
-    if (rest.length !== 1 || rest[0] !== 'rebuild') fail(`market takes one subcommand: rebuild\n${USAGE}`)
+    if (rest.length !== 1) fail(`market takes one subcommand: rebuild, jobs, providers or show JOB\n${USAGE}`)
     const { marketRebuild } = await import('./commands/market.js')
     console.error(`agora: market rebuilt from ${await marketRebuild(cfg)} stored events`)
     return
@@ -115,7 +155,9 @@ async function main(): Promise<void> {
   if (command === 'escrow') {
     const { escrowList, escrowRule } = await import('./commands/escrow.js')
     if (rest[0] === 'list' && rest.length === 1) {
-      for (const line of escrowList(cfg)) console.log(JSON.stringify(line))
+      const lines = escrowList(cfg)
+      for (const line of lines) console.log(JSON.stringify(line))
+      if (lines.length === 0) console.error('agora: no escrows')
       return
     }
     if (rest[0] !== 'rule' || rest.length !== 2) fail(`escrow takes a subcommand: list, or rule JOB\n${USAGE}`)

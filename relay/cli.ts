@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | keygen | market rebuild|jobs|providers|show | escrow list|rule, the
+// agora CLI: start | import | export | backup | keygen | market rebuild|jobs|providers|show | escrow list|rule, the
 // relay's commands, whose flags override AGORA_* env, which overrides the config file; and the client's commands
 // (agent, job, workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
@@ -12,6 +12,7 @@ const USAGE = `usage:
   agora start  [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
   agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify]
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
+  agora backup FILE [--config FILE] [--data DIR] [--force]
   agora keygen [--config FILE] [--data DIR] [--force]
   agora market rebuild [--config FILE] [--data DIR]
   agora market jobs [--state S] [--provider KEY] [--since TS|1h|2d] [--json] [--config FILE] [--data DIR]
@@ -129,6 +130,13 @@ async function main(): Promise<void> {
   }
   if (command === 'start') return (await import('./commands/start.js')).start(cfg, sources)
   if (command === 'keygen') return (await import('./commands/keygen.js')).keygen(cfg, v.force ?? false)
+  if (command === 'backup') {
+    if (rest.length !== 1) fail(`backup takes one file\n${USAGE}`)
+    const r = await (await import('./commands/backup.js')).backup(cfg, rest[0]!, v.force ?? false)
+    const mb = (r.bytes / 1e6).toFixed(1)
+    console.error(`agora: backed up ${r.pages} pages (${r.bytes} bytes, ${mb} MB) to ${r.file} in ${r.ms / 1000} s`)
+    return
+  }
   if (command === 'export') {
     const { exportEvents } = await import('./commands/export.js')
     await exportEvents(cfg, {

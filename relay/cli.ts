@@ -13,7 +13,7 @@ const USAGE = `usage:
   agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify]
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
   agora backup FILE [--config FILE] [--data DIR] [--force]
-  agora keygen [--config FILE] [--data DIR] [--force]
+  agora keygen [--config FILE] [--data DIR] [--force [--yes]]
   agora market rebuild [--config FILE] [--data DIR]
   agora market jobs [--state S] [--provider KEY] [--since TS|1h|2d] [--json] [--config FILE] [--data DIR]
   agora market providers [--json] [--config FILE] [--data DIR]
@@ -34,6 +34,7 @@ const options = {
   until: { type: 'string' },
   kinds: { type: 'string' },
   force: { type: 'boolean' },
+  yes: { type: 'boolean' },
   state: { type: 'string' },
   provider: { type: 'string' },
   json: { type: 'boolean' },
@@ -129,7 +130,8 @@ async function main(): Promise<void> {
     throw err
   }
   if (command === 'start') return (await import('./commands/start.js')).start(cfg, sources)
-  if (command === 'keygen') return (await import('./commands/keygen.js')).keygen(cfg, v.force ?? false)
+  if (command === 'keygen')
+    return (await import('./commands/keygen.js')).keygen(cfg, { force: v.force ?? false, yes: v.yes ?? false })
   if (command === 'backup') {
     if (rest.length !== 1) fail(`backup takes one file\n${USAGE}`)
     const r = await (await import('./commands/backup.js')).backup(cfg, rest[0]!, v.force ?? false)

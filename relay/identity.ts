@@ -1,5 +1,5 @@
 // The relay's own key (DESIGN §6): configured, or created once in the data dir with mode 0600.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { finalizeEvent, generateSecretKey, getPublicKey, type EventTemplate } from 'nostr-tools/pure'
 import { bytesToHex, hexToBytes } from '@noble/curves/utils.js'
@@ -26,7 +26,12 @@ export function createKeyFile(dataDir: string, force = false): string {
   if (existsSync(file) && !force) throw new Error(`${file} exists; pass --force to replace it`)
   mkdirSync(dataDir, { recursive: true })
   const sk = generateSecretKey()
-  writeFileSync(file, bytesToHex(sk) + '\n', { mode: 0o600 })
+  // Written beside and renamed over: a crash never leaves half a key, and a replaced key gets mode 0600
+  // whatever the old file's was (a mode applies only to a file being created).
+  const tmp = `${file}.tmp`
+  rmSync(tmp, { force: true })
+  writeFileSync(tmp, bytesToHex(sk) + '\n', { mode: 0o600 })
+  renameSync(tmp, file)
   return getPublicKey(sk)
 }
 

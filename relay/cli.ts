@@ -1,23 +1,23 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | keygen | market rebuild | escrow list | escrow rule, the relay's commands,
+// agora CLI: start | import | export | backup | keygen | market … | escrow …, the relay's commands (see USAGE),
 // whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
 // workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
 import { ConfigError, findConfigFile, loadConfig } from '../config/load.js'
-import { configCheck, configShow } from './commands/config.js'
-import { exportEvents } from './commands/export.js'
-import { importEvents } from './commands/import.js'
-import { keygen } from './commands/keygen.js'
-import { escrowList, escrowRule } from './commands/escrow.js'
-import { marketRebuild } from './commands/market.js'
-import { start } from './commands/start.js'
+import type { Config } from '../config/schema.js'
+// Each command's module is imported when it runs: together they load the whole relay (uWS, the store, the
+// market), which doubled the start of `--help` and of every client command (measured: 0.42 s, now 0.2 s).
 
 const USAGE = `usage:
   agora start  [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
   agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify]
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
-  agora keygen [--config FILE] [--data DIR] [--force]
+  agora backup FILE [--config FILE] [--data DIR] [--force]
+  agora keygen [--config FILE] [--data DIR] [--force [--yes]]
   agora market rebuild [--config FILE] [--data DIR]
+  agora market jobs [--state S] [--provider KEY] [--since TS|1h|2d] [--json] [--config FILE] [--data DIR]
+  agora market providers [--json] [--config FILE] [--data DIR]
+  agora market show JOB [--config FILE] [--data DIR]
   agora escrow list [--config FILE] [--data DIR]
   agora escrow rule JOB --release|--refund [--config FILE] [--data DIR] [--url ws://HOST:PORT]
   agora config check FILE
@@ -37,6 +37,10 @@ const options = {
   until: { type: 'string' },
   kinds: { type: 'string' },
   force: { type: 'boolean' },
+  yes: { type: 'boolean' },
+  state: { type: 'string' },
+  provider: { type: 'string' },
+  json: { type: 'boolean' },
   release: { type: 'boolean' },
   refund: { type: 'boolean' },
   url: { type: 'string' },
@@ -67,6 +71,38 @@ function kindList(v: string | undefined): number[] | undefined {
   })
 }
 
+type ViewFlags = { state?: string; provider?: string; since?: string; json?: boolean }
+
+/** agora market jobs|providers|show: read-only views of the market tables, beside the running relay. */
+async function marketView(cfg: Config, rest: string[], v: ViewFlags) {
+  const [sub, job, ...extra] = rest
+  if (sub === 'show' && job !== undefined && extra.length === 0) {
+    console.log(JSON.stringify((await import('./commands/market-show.js')).marketShow(cfg, job), null, 2))
+    return
+  }
+  const json = v.json ?? false
+  if (sub === 'providers' && rest.length === 1) {
+    if ((await import('./commands/market-providers.js')).marketProviders(cfg, json) === 0)
+      console.error('agora: no providers')
+    return
+  }
+  if (sub !== 'jobs' || rest.length !== 1)
+    fail(`market takes one subcommand: rebuild, jobs, providers or show JOB\n${USAGE}`)
+  const { marketJobs, parseSince, stateRefusal } = await import('./commands/market-jobs.js')
+  const state = v.state
+  const refusal = state === undefined ? undefined : stateRefusal(state)
+  if (refusal) fail(`--state: ${refusal}`)
+  const since = v.since === undefined ? undefined : parseSince(v.since, Math.floor(Date.now() / 1000))
+  if (v.since !== undefined && since === undefined) fail('--since takes unix seconds or a duration (30m, 1h, 2d, 1w)')
+  let provider: string | undefined
+  try {
+    if (v.provider !== undefined) provider = (await import('../client/keys.js')).parsePubkey(v.provider)
+  } catch (err) {
+    fail(`--provider: ${(err as Error).message}`)
+  }
+  if (marketJobs(cfg, { state, provider, since, json }) === 0) console.error('agora: no jobs match')
+}
+
 const CLIENT = new Set(['agent', 'job', 'workflow', 'review', 'trust', 'report', 'providers', 'wallet'])
 
 async function main(): Promise<void> {
@@ -91,7 +127,7 @@ async function main(): Promise<void> {
   // Checked before loading the running config, so a broken ./agora.toml can be checked too.
   if (command === 'config' && rest[0] === 'check') {
     if (rest.length !== 2) fail(`config check takes one file\n${USAGE}`)
-    if (!configCheck(rest[1]!)) process.exit(1)
+    if (!(await import('./commands/config.js')).configCheck(rest[1]!)) process.exit(1)
     return
   }
   const file = findConfigFile(v.config)
@@ -103,9 +139,18 @@ async function main(): Promise<void> {
     if (err instanceof ConfigError) fail(`config: ${err.message}`)
     throw err
   }
-  if (command === 'start') return start(cfg, sources)
-  if (command === 'keygen') return keygen(cfg, v.force ?? false)
+  if (command === 'start') return (await import('./commands/start.js')).start(cfg, sources)
+  if (command === 'keygen')
+    return (await import('./commands/keygen.js')).keygen(cfg, { force: v.force ?? false, yes: v.yes ?? false })
+  if (command === 'backup') {
+    if (rest.length !== 1) fail(`backup takes one file\n${USAGE}`)
+    const r = await (await import('./commands/backup.js')).backup(cfg, rest[0]!, v.force ?? false)
+    const mb = (r.bytes / 1e6).toFixed(1)
+    console.error(`agora: backed up ${r.pages} pages (${r.bytes} bytes, ${mb} MB) to ${r.file} in ${r.ms / 1000} s`)
+    return
+  }
   if (command === 'export') {
+    const { exportEvents } = await import('./commands/export.js')
     await exportEvents(cfg, {
       since: timestamp('since', v.since),
       until: timestamp('until', v.until),
@@ -115,18 +160,24 @@ async function main(): Promise<void> {
   }
   if (command === 'import') {
     if (rest.length !== 1) fail(`import takes one file\n${USAGE}`)
+    const { importEvents } = await import('./commands/import.js')
     const r = await importEvents(cfg, rest[0]!, !v['no-verify'])
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
     return
   }
+  if (command === 'market' && rest[0] !== 'rebuild') return marketView(cfg, rest, v)
   if (command === 'market') {
-    if (rest.length !== 1 || rest[0] !== 'rebuild') fail(`market takes one subcommand: rebuild\n${USAGE}`)
+    if (rest.length !== 1) fail(`market takes one subcommand: rebuild, jobs, providers or show JOB\n${USAGE}`)
+    const { marketRebuild } = await import('./commands/market.js')
     console.error(`agora: market rebuilt from ${await marketRebuild(cfg)} stored events`)
     return
   }
   if (command === 'escrow') {
+    const { escrowList, escrowRule } = await import('./commands/escrow.js')
     if (rest[0] === 'list' && rest.length === 1) {
-      for (const line of escrowList(cfg)) console.log(JSON.stringify(line))
+      const lines = escrowList(cfg)
+      for (const line of lines) console.log(JSON.stringify(line))
+      if (lines.length === 0) console.error('agora: no escrows')
       return
     }
     if (rest[0] !== 'rule' || rest.length !== 2) fail(`escrow takes a subcommand: list, or rule JOB\n${USAGE}`)
@@ -138,7 +189,7 @@ async function main(): Promise<void> {
   }
   if (command === 'config') {
     if (rest.length !== 1 || rest[0] !== 'show') fail(`config takes a subcommand: check FILE, or show\n${USAGE}`)
-    return configShow(cfg, file)
+    return (await import('./commands/config.js')).configShow(cfg, file)
   }
   fail(`unknown command "${command}"\n${USAGE}`)
 }

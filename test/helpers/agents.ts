@@ -54,7 +54,7 @@ export async function startPeerRelay(t: Teardown): Promise<string> {
   })
   return new Promise<string>((resolve, reject) => {
     let out = ''
-    const timer = setTimeout(() => reject(new Error(`the peer relay did not listen in 30 s: ${out}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`the peer relay did not listen in 120 s: ${out}`)), 120_000)
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       out += s
       const m = /listening (ws:\/\/\S+)/.exec(out)

@@ -77,6 +77,9 @@ export async function startLnurlServer(
     if (user.hang) return
     send(res, user.status ?? 200, user.body ?? JSON.stringify(payRequest(name, user)))
   })
+  // Clients keep sockets alive about 4 s; a server closing its idle ones at 5 s races them on a loaded machine
+  // (ECONNRESET on a reused socket). Close() ends them all anyway.
+  server.keepAliveTimeout = 120_000
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`
   const url = `http://${host}`

@@ -192,7 +192,8 @@ t.test('full release: deliver, claim, the window closes, the relay rules, the pr
 })
 
 t.test('refund on no delivery: the job expires, the customer asks, the relay co-signs its refund', async t => {
-  const m = await lockedJob(t, { 'market.job_ttl': 2, 'store.sweep_interval': 1 })
+  // Long enough for the lock to arrive first on a loaded machine; then the sweep expires the job.
+  const m = await lockedJob(t, { 'market.job_ttl': 20, 'store.sweep_interval': 1 })
   const { c, req } = m
   await outputWhen(c, m.relay.pubkey, 31118, req.id, e => tag(e, 'state') === 'expired', 'the job expired locked')
   await refused(t, c, result(m.provider, req), 'restricted', /expired before delivery/, 'a late result')

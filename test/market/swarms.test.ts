@@ -119,7 +119,8 @@ t.test('a swarm collects one submission per provider up to its size, then judges
 })
 
 t.test('at its deadline a swarm stops collecting and waits for the pick; an empty one expires', async t => {
-  const m = await startMarket(t, { 'market.job_ttl': 1, 'store.sweep_interval': 1 })
+  // Long enough for A's submission to come before the deadline on a loaded machine.
+  const m = await startMarket(t, { 'market.job_ttl': 15, 'store.sweep_interval': 1 })
   const { c } = m
   const [customer, a, b] = [signer(), signer(), signer()]
   const swarm = swarmRequest(customer, '3')

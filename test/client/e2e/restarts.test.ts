@@ -26,7 +26,7 @@ t.test('a provider killed in the middle of a job delivers it after its restart',
   const second = await startAgentCli(t, [m.url], SLOW, {
     key: { file: first.key, pubkey: first.pubkey, dir: first.dir },
   })
-  await second.waitForLine(new RegExp(`job ${job.slice(0, 8)} delivered`), 0, 60_000)
+  await second.waitForLine(new RegExp(`job ${job.slice(0, 8)} delivered`), 0, 180_000)
   const ledger = await ledgerWhen(m, job, 'delivered')
   t.equal(tag(ledger, 'provider'), first.pubkey, 'the restarted agent delivered the job it had begun')
 })
@@ -67,7 +67,7 @@ t.test('both sides reconnect and finish the job when the relay restarts under th
   const at = await agent.waitForLine(/\(kind 5100\) processing/, 0, 90_000)
   first.child.kill('SIGTERM')
   await first.exited
-  const second = await startCli(t, dir, 30_000, port)
+  const second = await startCli(t, dir, 120_000, port)
   const done = await waiting.exited
   t.equal(done.code, 0, waiting.stderr())
   t.equal(waiting.stdout(), 'ACROSS A RESTART\n', 'the customer got the result through the new relay process')
@@ -89,7 +89,7 @@ t.test('both sides reconnect and finish the job when the relay restarts under th
     job,
     e => tag(e, 'state') === 'delivered',
     'delivery',
-    30_000,
+    120_000,
   )
 })
 
@@ -101,7 +101,7 @@ async function startOnFixedPort(t: Test, dir: string) {
   for (let tries = 0; ; tries++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000)
     try {
-      return { relay: await startCli(t, dir, 30_000, port), port }
+      return { relay: await startCli(t, dir, 120_000, port), port }
     } catch (err) {
       if (tries > 20 || !/cannot listen/.test((err as Error).message)) throw err
     }

@@ -175,20 +175,39 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
       version,
       ...snap.policies.info,
     })
-  const server = await startServer(rc, {
-    host: cfg.relay.host,
-    port: cfg.relay.port,
-    maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
-    maxOutboundBytes: cfg.limits.max_outbound_bytes,
-    info,
-    landing: () => landingPage(snap.cfg, identity.pubkey),
-  })
+  let server: Awaited<ReturnType<typeof startServer>> | undefined
   let closing: Promise<void> | undefined
   const sweeper = setInterval(
     () => void writer.sweepExpired(rc.now()).catch(() => undefined),
     cfg.store.sweep_interval * 1000,
   )
   sweeper.unref()
+  // Idempotent: a second close must not free the listen socket twice.
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(sweeper)
+      server?.close()
+      await arbiter?.close()
+      await runner?.close()
+      await publisher?.close()
+      await writer.close()
+      await verifier.close()
+      await queries.close()
+      reader.close()
+    })())
+  try {
+    server = await startServer(rc, {
+      host: cfg.relay.host,
+      port: cfg.relay.port,
+      maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
+      maxOutboundBytes: cfg.limits.max_outbound_bytes,
+      info,
+      landing: () => landingPage(snap.cfg, identity.pubkey),
+    })
+  } catch (err) {
+    await close() // the port is taken: nothing opened for it stays open
+    throw err
+  }
   return {
     port: server.port,
     url: `ws://${cfg.relay.host.includes(':') ? `[${cfg.relay.host}]` : cfg.relay.host}:${server.port}`,
@@ -207,21 +226,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
         throw err
       }
     },
-    close() {
-      // Idempotent: a second close must not free the listen socket twice.
-      closing ??= (async () => {
-        clearInterval(sweeper)
-        server.close()
-        await arbiter?.close()
-        await runner?.close()
-        await publisher?.close()
-        await writer.close()
-        await verifier.close()
-        await queries.close()
-        reader.close()
-      })()
-      return closing
-    },
+    close,
   }
 }
 

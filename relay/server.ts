@@ -1,6 +1,7 @@
 // Owns the uWS app and its sockets: WebSocket and NIP-11 on one port, the landing page, /health.
 // Each connection's messages are chained, so they are handled in arrival order.
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import uWS from 'uWebSockets.js'
 import { reject } from '../nips/nip01.js'
 import type { Conn } from './connection.js'
@@ -28,6 +29,29 @@ const CORS: [string, string][] = [
   ['Access-Control-Allow-Methods', 'GET, OPTIONS'],
 ]
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+type ListenCb = (token: uWS.us_listen_socket | false) => void
+/**
+ * Listens on host and port with SO_REUSEPORT off, so that a second relay on the port fails instead of sharing
+ * it. uWS 20.30 takes the option after host and port (LIBUS_LISTEN_EXCLUSIVE_PORT = 1); its typings lack both.
+ */
+const listenExclusive = (app: uWS.TemplatedApp, host: string, port: number, cb: ListenCb) =>
+  (app.listen as unknown as (h: string, p: number, options: 1, cb: ListenCb) => void).call(app, host, port, 1, cb)
+
+/** uWS only says that it could not listen; the same bind from Node says why. */
+function listenError(host: string, port: number): Promise<Error> {
+  return new Promise(resolve => {
+    const probe = createServer()
+    const why = (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE' ? 'the port is already in use (another relay?)' : err.message
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(new Error(`cannot listen on ${host}:${port}: ${why(err)}`)),
+    )
+    probe.listen({ host, port, exclusive: true }, () =>
+      probe.close(() => resolve(new Error(`cannot listen on ${host}:${port}`))),
+    )
+  })
+}
 
 /** Starts listening; resolves with the bound port and a close function that drains connections. */
 export function startServer(rc: RelayCtx, opts: ServerOptions) {
@@ -161,8 +185,8 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
   app.any('/*', res => respond(res, '404 Not Found', 'text/plain', 'not found'))
 
   return new Promise<{ port: number; close: () => void }>((resolve, fail) => {
-    app.listen(opts.host, opts.port, token => {
-      if (!token) return fail(new Error(`cannot listen on ${opts.host}:${opts.port}`))
+    listenExclusive(app, opts.host, opts.port, token => {
+      if (!token) return void listenError(opts.host, opts.port).then(fail)
       resolve({
         port: uWS.us_socket_local_port(token),
         close: () => {

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js'
 import { normaliseRelayUrl } from '../nips/nip42.js'
 import { buildInfo } from '../nips/nip11.js'
 import { buildPolicies } from '../policies/index.js'
+import { lockDataDir } from './datadir-lock.js'
 import { loadIdentity } from './identity.js'
 import { packageRoot } from './package-root.js'
 import type { RelayCtx, Snapshot } from './protocol/context.js'
@@ -55,6 +56,19 @@ export type Relay = {
 export async function startRelay(cfg: Config, sources?: ConfigSources, log = createLog(cfg.log.level)): Promise<Relay> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
+  // One relay per data dir: taken before the writer opens the database, freed once everything is closed.
+  const lock = lockDataDir(dataDir, 'agora start')
+  let relay: Relay
+  try {
+    relay = await openRelay(cfg, dataDir, sources, log)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
+  return { ...relay, close: () => relay.close().finally(() => lock.release()) }
+}
+
+async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | undefined, log: Log): Promise<Relay> {
   const identity = await loadIdentity(cfg.relay.secret_key, dataDir)
   const backend = cfg.verifier.backend as Parameters<typeof makeVerifier>[0]
   // The pool checks every incoming event; the inline verifier serves rare nested checks (zap requests).

@@ -4,6 +4,7 @@
 // workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config/load.js'
+import { whileLocked } from './datadir-lock.js'
 import { exportEvents } from './commands/export.js'
 import { importEvents } from './commands/import.js'
 import { keygen } from './commands/keygen.js'
@@ -93,7 +94,8 @@ async function main(): Promise<void> {
     throw err
   }
   if (command === 'start') return start(cfg, sources)
-  if (command === 'keygen') return keygen(cfg, v.force ?? false)
+  // Commands that write the data dir refuse while a relay or another of them holds it (relay/datadir-lock.ts).
+  if (command === 'keygen') return whileLocked(cfg.relay.data_dir, 'agora keygen', () => keygen(cfg, v.force ?? false))
   if (command === 'export') {
     await exportEvents(cfg, {
       since: timestamp('since', v.since),
@@ -104,13 +106,14 @@ async function main(): Promise<void> {
   }
   if (command === 'import') {
     if (rest.length !== 1) fail(`import takes one file\n${USAGE}`)
-    const r = await importEvents(cfg, rest[0]!, !v['no-verify'])
+    const r = await whileLocked(cfg.relay.data_dir, 'agora import', () => importEvents(cfg, rest[0]!, !v['no-verify']))
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
     return
   }
   if (command === 'market') {
     if (rest.length !== 1 || rest[0] !== 'rebuild') fail(`market takes one subcommand: rebuild\n${USAGE}`)
-    console.error(`agora: market rebuilt from ${await marketRebuild(cfg)} stored events`)
+    const n = await whileLocked(cfg.relay.data_dir, 'agora market rebuild', () => marketRebuild(cfg))
+    console.error(`agora: market rebuilt from ${n} stored events`)
     return
   }
   if (command === 'escrow') {

@@ -13,7 +13,11 @@ import { authFrame } from './protocol/replies.js'
 export type ServerOptions = {
   readonly host: string
   readonly port: number
-  /** Largest frame uWS accepts before closing the socket; frames up to it get a protocol reply. */
+  /**
+   * Largest frame that gets a protocol reply (NOTICE or OK false). Frames up to twice that are read and the
+   * socket closed with 1009 and a reason; larger ones uWS cuts on their header, before reading them, without a
+   * close frame (the client sees 1006).
+   */
   readonly maxFrame: number
   readonly maxOutboundBytes: number
   /** The NIP-11 document, built per request so it follows the effective config. */
@@ -94,7 +98,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
   }
 
   app.ws<UserData>('/', {
-    maxPayloadLength: opts.maxFrame,
+    maxPayloadLength: 2 * opts.maxFrame,
     maxBackpressure: opts.maxOutboundBytes,
     closeOnBackpressureLimit: 1,
     idleTimeout: 120,
@@ -151,6 +155,8 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn!
       const bytes = message.byteLength
+      if (bytes > opts.maxFrame)
+        return ws.end(1009, `message too big: ${bytes} bytes, limit ${rc.snapshot().cfg.limits.max_message_length}`)
       let text: string
       try {
         text = utf8.decode(message) // copies: the ArrayBuffer is only valid during this callback

@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js'
 import { normaliseRelayUrl } from '../nips/nip42.js'
 import { buildInfo } from '../nips/nip11.js'
 import { buildPolicies } from '../policies/index.js'
+import { lockDataDir } from './datadir-lock.js'
 import { loadIdentity } from './identity.js'
 import { packageRoot } from './package-root.js'
 import type { RelayCtx, Snapshot } from './protocol/context.js'
@@ -60,6 +61,19 @@ export type Relay = {
 export async function startRelay(cfg: Config, sources?: ConfigSources, log = createLog(cfg.log.level)): Promise<Relay> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
+  // One relay per data dir: taken before the writer opens the database, freed once everything is closed.
+  const lock = lockDataDir(dataDir, 'agora start')
+  let relay: Relay
+  try {
+    relay = await openRelay(cfg, dataDir, sources, log)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
+  return { ...relay, close: () => relay.close().finally(() => lock.release()) }
+}
+
+async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | undefined, log: Log): Promise<Relay> {
   const identity = await loadIdentity(cfg.relay.secret_key, dataDir)
   const backend = cfg.verifier.backend as Parameters<typeof makeVerifier>[0]
   // The pool checks every incoming event; the inline verifier serves rare nested checks (zap requests).
@@ -191,36 +205,55 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
       version,
       ...snap.policies.info,
     })
-  const server = await startServer(rc, {
-    host: cfg.relay.host,
-    port: cfg.relay.port,
-    maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
-    maxOutboundBytes: cfg.limits.max_outbound_bytes,
-    info,
-    landing: () => landingPage(withInfo(managed, snap.cfg), identity.pubkey),
-    manage: createManagementApi({
-      managed,
-      relayPubkey: identity.pubkey,
-      // Committed first, then applied here: the hot path never sees a change the store would lose.
-      change: async c => {
-        await writer.manage(c)
-        applyChange(managed, c)
-        if (c.op === 'block-ip') server.dropBlocked()
-      },
-      admins: () => snap.cfg.relay.admins,
-      relayUrls: host => [normaliseRelayUrl(snap.cfg.relay.url || `http://${host}`)],
-      verify: e => verifier.verify(e),
-      now: rc.now,
-      log,
-    }),
-    ipBlocked: ip => isBlockedIp(managed, ip),
-  })
+  let server: Awaited<ReturnType<typeof startServer>> | undefined
   let closing: Promise<void> | undefined
   const sweeper = setInterval(
     () => void writer.sweepExpired(rc.now()).catch(() => undefined),
     cfg.store.sweep_interval * 1000,
   )
   sweeper.unref()
+  // Idempotent: a second close must not free the listen socket twice.
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(sweeper)
+      server?.close()
+      await arbiter?.close()
+      await runner?.close()
+      await publisher?.close()
+      await writer.close()
+      await verifier.close()
+      await queries.close()
+      reader.close()
+    })())
+  try {
+    server = await startServer(rc, {
+      host: cfg.relay.host,
+      port: cfg.relay.port,
+      maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
+      maxOutboundBytes: cfg.limits.max_outbound_bytes,
+      info,
+      landing: () => landingPage(withInfo(managed, snap.cfg), identity.pubkey),
+      manage: createManagementApi({
+        managed,
+        relayPubkey: identity.pubkey,
+        // Committed first, then applied here: the hot path never sees a change the store would lose.
+        change: async c => {
+          await writer.manage(c)
+          applyChange(managed, c)
+          if (c.op === 'block-ip') server?.dropBlocked()
+        },
+        admins: () => snap.cfg.relay.admins,
+        relayUrls: host => [normaliseRelayUrl(snap.cfg.relay.url || `http://${host}`)],
+        verify: e => verifier.verify(e),
+        now: rc.now,
+        log,
+      }),
+      ipBlocked: ip => isBlockedIp(managed, ip),
+    })
+  } catch (err) {
+    await close() // the port is taken: nothing opened for it stays open
+    throw err
+  }
   return {
     port: server.port,
     url: `ws://${cfg.relay.host.includes(':') ? `[${cfg.relay.host}]` : cfg.relay.host}:${server.port}`,
@@ -240,21 +273,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
         throw err
       }
     },
-    close() {
-      // Idempotent: a second close must not free the listen socket twice.
-      closing ??= (async () => {
-        clearInterval(sweeper)
-        server.close()
-        await arbiter?.close()
-        await runner?.close()
-        await publisher?.close()
-        await writer.close()
-        await verifier.close()
-        await queries.close()
-        reader.close()
-      })()
-      return closing
-    },
+    close,
   }
 }
 

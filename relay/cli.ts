@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, findConfigFile, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
+import { whileLocked } from './datadir-lock.js'
 // Each command's module is imported when it runs: together they load the whole relay (uWS, the store, the
 // market), which doubled the start of `--help` and of every client command (measured: 0.42 s, now 0.2 s).
 
@@ -140,8 +141,12 @@ async function main(): Promise<void> {
     throw err
   }
   if (command === 'start') return (await import('./commands/start.js')).start(cfg, sources)
-  if (command === 'keygen')
-    return (await import('./commands/keygen.js')).keygen(cfg, { force: v.force ?? false, yes: v.yes ?? false })
+  // Commands that write the data dir refuse while a relay or another of them holds it (relay/datadir-lock.ts).
+  if (command === 'keygen') {
+    const { keygen } = await import('./commands/keygen.js')
+    const opts = { force: v.force ?? false, yes: v.yes ?? false }
+    return whileLocked(cfg.relay.data_dir, 'agora keygen', () => keygen(cfg, opts))
+  }
   if (command === 'backup') {
     if (rest.length !== 1) fail(`backup takes one file\n${USAGE}`)
     const r = await (await import('./commands/backup.js')).backup(cfg, rest[0]!, v.force ?? false)
@@ -161,7 +166,7 @@ async function main(): Promise<void> {
   if (command === 'import') {
     if (rest.length !== 1) fail(`import takes one file\n${USAGE}`)
     const { importEvents } = await import('./commands/import.js')
-    const r = await importEvents(cfg, rest[0]!, !v['no-verify'])
+    const r = await whileLocked(cfg.relay.data_dir, 'agora import', () => importEvents(cfg, rest[0]!, !v['no-verify']))
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
     return
   }
@@ -169,7 +174,8 @@ async function main(): Promise<void> {
   if (command === 'market') {
     if (rest.length !== 1) fail(`market takes one subcommand: rebuild, jobs, providers or show JOB\n${USAGE}`)
     const { marketRebuild } = await import('./commands/market.js')
-    console.error(`agora: market rebuilt from ${await marketRebuild(cfg)} stored events`)
+    const n = await whileLocked(cfg.relay.data_dir, 'agora market rebuild', () => marketRebuild(cfg))
+    console.error(`agora: market rebuilt from ${n} stored events`)
     return
   }
   if (command === 'escrow') {

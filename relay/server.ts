@@ -1,6 +1,7 @@
 // Owns the uWS app and its sockets: WebSocket, NIP-11 and NIP-86 management on one port, the landing page, /health.
 // Each connection's messages are chained, so they are handled in arrival order.
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import uWS from 'uWebSockets.js'
 import { reject } from '../nips/nip01.js'
 import type { Conn } from './connection.js'
@@ -13,7 +14,11 @@ import { authFrame } from './protocol/replies.js'
 export type ServerOptions = {
   readonly host: string
   readonly port: number
-  /** Largest frame uWS accepts before closing the socket; frames up to it get a protocol reply. */
+  /**
+   * Largest frame that gets a protocol reply (NOTICE or OK false). Frames up to twice that are read and the
+   * socket closed with 1009 and a reason; larger ones uWS cuts on their header, before reading them, without a
+   * close frame (the client sees 1006).
+   */
   readonly maxFrame: number
   readonly maxOutboundBytes: number
   /** The NIP-11 document, built per request so it follows the effective config. */
@@ -37,6 +42,29 @@ const utf8 = new TextDecoder('utf-8', { fatal: true })
 // A management request is a method name and a few parameters.
 const MAX_MANAGE_BODY = 65536
 const BLOCKED = 'blocked: connections from this address are refused'
+
+type ListenCb = (token: uWS.us_listen_socket | false) => void
+/**
+ * Listens on host and port with SO_REUSEPORT off, so that a second relay on the port fails instead of sharing
+ * it. uWS 20.30 takes the option after host and port (LIBUS_LISTEN_EXCLUSIVE_PORT = 1); its typings lack both.
+ */
+const listenExclusive = (app: uWS.TemplatedApp, host: string, port: number, cb: ListenCb) =>
+  (app.listen as unknown as (h: string, p: number, options: 1, cb: ListenCb) => void).call(app, host, port, 1, cb)
+
+/** uWS only says that it could not listen; the same bind from Node says why. */
+function listenError(host: string, port: number): Promise<Error> {
+  return new Promise(resolve => {
+    const probe = createServer()
+    const why = (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE' ? 'the port is already in use (another relay?)' : err.message
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(new Error(`cannot listen on ${host}:${port}: ${why(err)}`)),
+    )
+    probe.listen({ host, port, exclusive: true }, () =>
+      probe.close(() => resolve(new Error(`cannot listen on ${host}:${port}`))),
+    )
+  })
+}
 
 /** Starts listening; resolves with the bound port and a close function that drains connections. */
 export function startServer(rc: RelayCtx, opts: ServerOptions) {
@@ -79,7 +107,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
   }
 
   app.ws<UserData>('/', {
-    maxPayloadLength: opts.maxFrame,
+    maxPayloadLength: 2 * opts.maxFrame,
     maxBackpressure: opts.maxOutboundBytes,
     closeOnBackpressureLimit: 1,
     idleTimeout: 120,
@@ -137,6 +165,8 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     message: (ws, message, isBinary) => {
       const conn = ws.getUserData().conn!
       const bytes = message.byteLength
+      if (bytes > opts.maxFrame)
+        return ws.end(1009, `message too big: ${bytes} bytes, limit ${rc.snapshot().cfg.limits.max_message_length}`)
       let text: string
       try {
         text = utf8.decode(message) // copies: the ArrayBuffer is only valid during this callback
@@ -206,8 +236,8 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
   }
 
   return new Promise<{ port: number; close: () => void; dropBlocked: () => void }>((resolve, fail) => {
-    app.listen(opts.host, opts.port, token => {
-      if (!token) return fail(new Error(`cannot listen on ${opts.host}:${opts.port}`))
+    listenExclusive(app, opts.host, opts.port, token => {
+      if (!token) return void listenError(opts.host, opts.port).then(fail)
       resolve({
         port: uWS.us_socket_local_port(token),
         dropBlocked,

@@ -1,6 +1,6 @@
 // agora market rebuild: replays every stored event into the market tables (DESIGN §3), then computes standing and
-// reputation from them with the relay's key and the configured roots. The relay's writer waits while it runs, so
-// run it with the relay stopped on a large store.
+// reputation from them with the relay's key and the configured roots. The CLI runs it holding the data dir
+// (relay/datadir-lock.ts), so it refuses to run while the relay does.
 import { resolve } from 'node:path'
 import type { Config } from '../../config/schema.js'
 import { standingRules } from '../../market/fold.js'

@@ -61,7 +61,7 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-  // An import running beside the relay waits for the lock instead of failing.
+  // Another connection holding the lock (a checkpoint) is waited out instead of failing.
   db.pragma('busy_timeout = 10000')
   // Measured on the writer (30k events, 1000 per batch): a larger cache, fewer WAL checkpoints and mmap
   // together take it from about 9,600 to 14,000 events/s.

@@ -63,7 +63,8 @@ export type FromWriter =
   | { seq: number; outcomes: Outcome[] }
   | { seq: number; swept: number }
   | { seq: number; managed: true }
-  | { seq: number; manageFailed: string }
+  /** A sweep, management change or close that threw (SQLITE_BUSY from another writer, a full disk). */
+  | { seq: number; callFailed: string }
   | { seq: number; closed: true }
   | { touched: Touched }
   | { standingDue: true }
@@ -167,8 +168,10 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
         }
       return
     }
-    calls.get(m.seq)?.done(m)
+    const pending = calls.get(m.seq)
     calls.delete(m.seq)
+    if ('callFailed' in m) pending?.fail(new Error(m.callFailed))
+    else pending?.done(m)
   })
 
   // One message per turn of the event loop: the worker commits it (with whatever else is waiting) as one batch.
@@ -217,8 +220,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     },
     manage: async change => {
       if (closing) throw new Error('writer is closed')
-      const m = await call({ op: 'manage', seq: ++seq, change })
-      if ('manageFailed' in m) throw new Error(m.manageFailed)
+      await call({ op: 'manage', seq: ++seq, change })
     },
     close: () =>
       (closing ??= (async () => {

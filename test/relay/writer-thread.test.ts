@@ -6,7 +6,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { bulkSigner } from '../../bench/bulk-sign.js'
 import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../../nips/nip01.js'
-import { openReadDb } from '../../relay/store/db.js'
+import { BUSY_TIMEOUT_MS, openReadDb } from '../../relay/store/db.js'
 import { createReader } from '../../relay/store/reader.js'
 import { openWriter, type WriterSetup } from '../../relay/writer-thread.js'
 import { now, signer } from '../helpers/events.js'
@@ -143,6 +143,37 @@ t.test('a checkpoint thread copies the WAL into the database; the writer never s
   await waitFor(() => statSync(w.file).size > before + (1 << 20), 'the database file to take in the WAL')
   t.ok(statSync(w.file).size > before + (1 << 20), `the database file grew from ${before} bytes`)
 })
+
+t.test(
+  'a long reader (a backup) does not hold each commit at the busy timeout once the WAL is due to restart',
+  async t => {
+    const w = await threadWriter(t, { checkpointMs: 10, walRestartPages: 50 })
+    const author = bulkSigner()
+    const at = now()
+    const batch = (n: number) =>
+      author.signAll(
+        Array.from({ length: 50 }, (_, i) => ({
+          kind: 1,
+          created_at: at,
+          tags: [],
+          content: `${n}:${i} ${'x'.repeat(200)}`,
+        })),
+      )
+    await Promise.all(batch(0).map(e => w.save(e)))
+    // A read transaction pinned to the WAL as it is now, like `agora backup` holds for its whole copy.
+    const reader = new Database(w.file, { readonly: true })
+    t.teardown(() => reader.close())
+    reader.exec('BEGIN')
+    reader.prepare('SELECT COUNT(*) FROM events').pluck().get()
+    const started = Date.now()
+    for (let n = 1; n <= 20; n++) await Promise.all(batch(n).map(e => w.save(e)))
+    const took = Date.now() - started
+    reader.exec('COMMIT')
+    // Waiting out the reader at every commit would take 20 × 10 s; one wait of the busy timeout is the bound.
+    t.ok(took < BUSY_TIMEOUT_MS, `20 commits behind a pinned reader took ${took} ms`)
+    t.equal(reader.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1050, 'every event was committed')
+  },
+)
 
 t.test('a database from a newer agora stops the start with the reason', async t => {
   const file = join(tempDir(t), 'agora.sqlite')

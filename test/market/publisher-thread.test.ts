@@ -3,6 +3,7 @@
 // first. Standing is computed there too, and the writer only writes it.
 import t from 'tap'
 import { verifyEvent } from 'nostr-tools/pure'
+import type { NostrEvent } from '../../nips/nip01.js'
 import { connectFor } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { accepted, outputWhen, rebuildsTheSame, request, result, tag, trust } from '../helpers/market.js'
@@ -48,7 +49,16 @@ t.test("standing computed on the publisher's thread reaches the gates, the asser
   await accepted(t, c, gated, 'a request gated at 100')
   await accepted(t, c, trust(root, provider.pubkey), "the root's trust in the provider")
   await accepted(t, c, trust(customer, provider.pubkey), 'a trust declaration from a key without standing')
-  const out = await outputWhen(c, m.relay.pubkey, 30382, provider.pubkey, e => tag(e, 'score') === '100', 'score')
+  // Both declarations folded, and standing computed after them: the assertion may first go out with only one.
+  const trustInput = (e: NostrEvent) => e.tags.find(x => x[0] === 'input' && x[1] === 'trust')?.[3]
+  const out = await outputWhen(
+    c,
+    m.relay.pubkey,
+    30382,
+    provider.pubkey,
+    e => tag(e, 'score') === '100' && trustInput(e) === '2',
+    'score 100 with both declarations',
+  )
   t.same(
     out.tags.find(x => x[0] === 'input' && x[1] === 'trust'),
     ['input', 'trust', '1', '2'],

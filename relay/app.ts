@@ -18,6 +18,8 @@ import { createReader } from './store/reader.js'
 import { createSubscriptionIndex } from './subscriptions.js'
 import { makeVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
+import { createMetrics, serveMetrics } from './metrics.js'
+import { createCounts, createObserver } from './observe.js'
 import { openWriter } from './writer-thread.js'
 import { openQueries } from './reader-pool.js'
 import { marketRules, standingRules } from '../market/fold.js'
@@ -67,14 +69,23 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
   const deps = { relayPubkey: identity.pubkey, verify: (await makeVerifier(backend)).verify, lnurl, keysets }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
+  // The server starts last: until then there are no connections.
+  let connections = () => 0
+  const live = { connections: () => connections(), subscriptions: subs.size }
+  const counts = createCounts()
+  const metrics = cfg.metrics.enabled ? createMetrics({ ...live, counts, file: databaseFile(dataDir) }) : undefined
+  const observer = createObserver({ ...live, counts, log, settings: () => snap.cfg.log, metrics })
   const fanout: RelayCtx['fanout'] = (event, raw) => {
     const visible = snap.policies.visible
+    let delivered = 0
     for (const sub of subs.match(event)) {
       if (visible && !visible(event, sub.conn.authed)) continue
       const frame = eventFrame(sub.id, raw)
       if (sub.backlog) sub.backlog.push({ id: event.id, frame })
       else sub.conn.send(frame)
+      delivered++
     }
+    counts.deliveries += delivered
   }
   // Set once the reader can build outputs; the writer reports what it changed from its first commit.
   let publisher: Publisher | undefined
@@ -88,7 +99,10 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
     market: marketRules(cfg, identity.pubkey),
     thread: cfg.store.writer_thread,
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
+    onCommit: observer.committed,
+    log,
     onTouched: t => {
+      if (t.milestones) observer.milestones(t.milestones)
       publisher?.touch(t)
       arbiter?.touch(t.jobs)
       if (t.jobs.length > 0) runner?.touch()
@@ -118,6 +132,13 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
       store: (e, raw) => writer.enqueue(e, raw),
       standing: standingRules(cfg, identity.pubkey),
       applyStanding: (diff, tookMs) => writer.applyStanding(diff, tookMs),
+      log,
+    })
+  if (metrics && cfg.market.enabled)
+    metrics.market({
+      db: readDb,
+      offlineAfter: () => snap.cfg.market.offline_after,
+      publisherLag: async () => (await publisher?.lag()) ?? 0,
     })
   const arbiterSettings = (c: Config) => ({
     jobTtl: c.market.job_ttl,
@@ -141,8 +162,8 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
       store: (e, raw, note) => writer.enqueue(e, raw, note),
       log: line => log.info({ component: 'workflow' }, line),
     })
-  const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
-  const verifier = await createVerifyPool(backend, cfg.verifier.workers)
+  const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader, observer.queried)
+  const verifier = await createVerifyPool(backend, cfg.verifier.workers, metrics?.verify)
   const views = {
     largestZapMsats: reader.largestZapMsats,
     knownJob: reader.knownJob,
@@ -165,6 +186,7 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
     relayUrls: conn => [normaliseRelayUrl(snap.cfg.relay.url || `ws://${conn.host}`)],
     fanout,
     log,
+    observer,
   }
   const verbNips = Object.values(verbs).flatMap(v => v.nips)
   const version = packageVersion()
@@ -175,6 +197,11 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
       version,
       ...snap.policies.info,
     })
+  // Its own listener when metrics.port is set, else the relay's port.
+  const metricsServer =
+    metrics && cfg.metrics.port > 0
+      ? await serveMetrics(metrics, cfg.metrics.host || cfg.relay.host, cfg.metrics.port)
+      : undefined
   const server = await startServer(rc, {
     host: cfg.relay.host,
     port: cfg.relay.port,
@@ -182,7 +209,9 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
     maxOutboundBytes: cfg.limits.max_outbound_bytes,
     info,
     landing: () => landingPage(snap.cfg, identity.pubkey),
+    ...(metrics && !metricsServer ? { metrics } : {}),
   })
+  connections = server.connections
   let closing: Promise<void> | undefined
   const sweeper = setInterval(
     () => void writer.sweepExpired(rc.now()).catch(() => undefined),
@@ -211,7 +240,9 @@ export async function startRelay(cfg: Config, sources?: ConfigSources, log = cre
       // Idempotent: a second close must not free the listen socket twice.
       closing ??= (async () => {
         clearInterval(sweeper)
+        observer.close()
         server.close()
+        await metricsServer?.close()
         await arbiter?.close()
         await runner?.close()
         await publisher?.close()

@@ -2,7 +2,7 @@
 // Each connection's messages are chained, so they are handled in arrival order.
 import { randomBytes } from 'node:crypto'
 import uWS from 'uWebSockets.js'
-import { reject } from '../nips/nip01.js'
+import { formatRejection, reject } from '../nips/nip01.js'
 import type { Conn } from './connection.js'
 import type { RelayCtx } from './protocol/context.js'
 import { dispatch } from './protocol/dispatch.js'
@@ -18,6 +18,8 @@ export type ServerOptions = {
   /** The NIP-11 document, built per request so it follows the effective config. */
   readonly info: () => Record<string, unknown>
   readonly landing: () => string
+  /** Prometheus metrics served at /metrics on this port, when on and not on a port of their own. */
+  readonly metrics?: { readonly contentType: string; text(): Promise<string> }
 }
 
 type UserData = { conn?: Conn; ip: string; host: string; outbox: string[] }
@@ -81,13 +83,11 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       const forwarded = header ? req.getHeader(header).split(',').at(-1)!.trim() : ''
       const ip = forwarded || Buffer.from(res.getRemoteAddressAsText()).toString()
       const cap = rc.snapshot().policies.connectionsPerIp
-      if (cap !== undefined && (perIp.get(ip) ?? 0) >= cap)
-        return respond(
-          res,
-          '429 Too Many Requests',
-          'text/plain',
-          `rate-limited: over ${cap} connections from this address`,
-        )
+      if (cap !== undefined && (perIp.get(ip) ?? 0) >= cap) {
+        const r = reject('rate-limited', `over ${cap} connections from this address`)
+        rc.observer.refused('http', r, ip)
+        return respond(res, '429 Too Many Requests', 'text/plain', formatRejection(r))
+      }
       res.upgrade<UserData>(
         { ip, host: req.getHeader('host'), outbox: [] },
         req.getHeader('sec-websocket-key'),
@@ -109,6 +109,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         chain: Promise.resolve(),
         ingest: Promise.resolve(),
         replies: Promise.resolve(),
+        observer: rc.observer,
         send: frame => {
           if (conn.closed) return
           if (data.outbox.length === 0) dirty.add(ws)
@@ -136,7 +137,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       if (isBinary) return notice(conn, reject('invalid', 'send Nostr messages as text frames'))
       conn.chain = conn.chain
         .then(() => dispatch(rc, conn, text, bytes))
-        .catch(err => console.error('agora: message chain error', err))
+        .catch(err => rc.log.error({ component: 'relay', err }, 'message chain error'))
     },
     close: ws => {
       const conn = ws.getUserData().conn!
@@ -153,6 +154,16 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
 
   app.options('/*', res => respond(res, '204 No Content', 'text/plain', '', true))
   app.get('/health', res => respond(res, '200 OK', 'application/json', '{"status":"ok"}'))
+  const metrics = opts.metrics
+  if (metrics)
+    app.get('/metrics', res => {
+      let aborted = false
+      res.onAborted(() => (aborted = true))
+      metrics.text().then(
+        body => aborted || respond(res, '200 OK', metrics.contentType, body),
+        (err: Error) => aborted || respond(res, '500 Internal Server Error', 'text/plain', `error: ${err.message}`),
+      )
+    })
   app.get('/', (res, req) => {
     if (req.getHeader('accept').includes('application/nostr+json'))
       return respond(res, '200 OK', 'application/nostr+json', JSON.stringify(opts.info()), true)
@@ -160,11 +171,12 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
   })
   app.any('/*', res => respond(res, '404 Not Found', 'text/plain', 'not found'))
 
-  return new Promise<{ port: number; close: () => void }>((resolve, fail) => {
+  return new Promise<{ port: number; connections: () => number; close: () => void }>((resolve, fail) => {
     app.listen(opts.host, opts.port, token => {
       if (!token) return fail(new Error(`cannot listen on ${opts.host}:${opts.port}`))
       resolve({
         port: uWS.us_socket_local_port(token),
+        connections: () => conns.size,
         close: () => {
           uWS.us_listen_socket_close(token)
           flush()

@@ -12,6 +12,7 @@ import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
 import { query } from './scenarios/query.js'
 import { standing } from './scenarios/standing.js'
+import { scraped } from './scrape.js'
 import { remoteRelay, repoRoot, startLocalRelay, type Overrides } from './target.js'
 
 export const USAGE = `usage: npm run bench -- <scenario> [--url ws://HOST:PORT [--pid PID]] [options]
@@ -30,6 +31,7 @@ common options:
   --url URL        benchmark a running relay instead of starting agora (loopback only)
   --pid PID        with --url: the relay's process id, to measure its CPU and RSS from /proc
   --set KEY=VALUE  config override for the local agora (dotted key, repeatable), e.g. store.synchronous=normal
+  --metrics        the local agora serves /metrics (metrics.enabled), scraped every second during the run
   --seed N         corpus and choice seed [1]
   --cache DIR      signed corpora cache [bench/.cache]
   --out DIR        where the JSON report goes [bench/results]
@@ -50,6 +52,7 @@ const options = {
   data: { type: 'string' },
   load: { type: 'boolean' },
   set: { type: 'string', multiple: true },
+  metrics: { type: 'boolean' },
   seed: { type: 'string' },
   cache: { type: 'string' },
   out: { type: 'string' },
@@ -146,8 +149,9 @@ export async function run(
   const url = v.url === undefined ? undefined : loopbackUrl(v.url)
   if (v.pid !== undefined && url === undefined) throw new UsageError('--pid goes with --url')
   const pid = v.pid === undefined ? undefined : int('pid', v.pid, 0)
-  const overrides = overridesOf(v.set)
-  if (url && Object.keys(overrides).length) throw new UsageError('--set applies to the local agora only, not --url')
+  const overrides = { ...overridesOf(v.set), ...(v.metrics ? { 'metrics.enabled': 'true' } : {}) }
+  if (url && Object.keys(overrides).length)
+    throw new UsageError('--set and --metrics apply to the local agora only, not --url')
   const seed = int('seed', v.seed, 1, 0)
   const timeoutMs = int('timeout', v.timeout, 600) * 1000
   const cacheDir = resolve(v.cache ?? join(repoRoot, 'bench/.cache'))
@@ -162,14 +166,14 @@ export async function run(
     timeoutMs,
     log: io.log,
     async relay(opts = {}) {
+      const local = () =>
+        startLocalRelay({
+          ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+          overrides: { ...opts.overrides, ...overrides },
+          timeoutMs,
+        })
       const target =
-        url === undefined
-          ? await startLocalRelay({
-              ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
-              overrides: { ...opts.overrides, ...overrides },
-              timeoutMs,
-            })
-          : remoteRelay(url, pid)
+        url !== undefined ? remoteRelay(url, pid) : v.metrics ? await scraped(await local(), io.log) : await local()
       firstRelay ??= {
         url: target.url,
         local: target.local,

@@ -70,6 +70,34 @@ export const schema = {
       'info',
       'Least severe log level written to stderr (JSON lines, or readable lines on a terminal); event content appears only at debug.',
     ),
+    summary_interval: int(
+      60,
+      'Seconds between summary lines: connections and subscriptions, refusals by prefix, market milestones.',
+      1,
+      86400,
+      true,
+    ),
+    slow_query_ms: int(
+      200,
+      'A REQ or COUNT whose scan takes at least this long is logged (warn) with its filters’ shape; 0 logs every one.',
+      0,
+      600000,
+    ),
+    slow_commit_ms: int(
+      500,
+      'A writer commit that takes at least this long is logged (warn) with its batch size; 0 logs every one.',
+      0,
+      600000,
+    ),
+  },
+  metrics: {
+    enabled: bool(false, 'Serve Prometheus metrics at /metrics.', true),
+    host: str(
+      '',
+      'Address of a listener of its own for /metrics; empty = relay.host. Used only with metrics.port.',
+      true,
+    ),
+    port: int(0, 'Port of that listener; 0 = serve /metrics on the relay’s own port.', 0, 65535, true),
   },
   store: {
     synchronous: oneOf(

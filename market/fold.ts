@@ -45,6 +45,7 @@ export {
   type EscrowFact,
   type MarketFacts,
   type MarketRules,
+  type Milestone,
   type PaymentFact,
   type StandingRules,
   type StoredKey,
@@ -107,12 +108,13 @@ export function makeMarket(db: Db) {
 
   /**
    * Writes what a computation of standing found (market/fold/standing.ts), inside the caller's transaction: the
-   * keys whose assertion changed are touched, and the flags follow the reporters' new standing.
+   * keys whose assertion changed are touched, and the flags follow the reporters' new standing (a provider flagged
+   * now is a milestone, given the threshold).
    */
-  function applyStanding(diff: StandingDiff): void {
+  function applyStanding(diff: StandingDiff, flagThreshold?: number): void {
     standing.writer.apply(diff)
     diff.changed.forEach(ctx.touchProvider)
-    reports.computed(new Map(diff.reported))
+    reports.computed(new Map(diff.reported), flagThreshold)
   }
 
   const table = new Map<number, Handler>([
@@ -188,9 +190,9 @@ export function makeMarket(db: Db) {
      */
     applyStanding,
     /** Computes standing and reputation here and writes them, inside the caller's transaction. */
-    computeStanding(rules: StandingRules): void {
+    computeStanding(rules: StandingRules, flagThreshold?: number): void {
       base.inputsPending(true)
-      applyStanding(standing.reader.compute(rules))
+      applyStanding(standing.reader.compute(rules), flagThreshold)
     },
   }
 }

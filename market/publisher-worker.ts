@@ -43,6 +43,7 @@ const publisher = startMarketPublisher({
 port.on('message', (m: ToPublisher) => {
   if ('touch' in m) publisher.touch(m.touch)
   else if ('settings' in m) settings = m.settings
+  else if ('lag' in m) post({ lag: publisher.lag() })
   else if ('standing' in m) {
     const started = performance.now()
     const diff = computeStanding()

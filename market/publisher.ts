@@ -37,6 +37,9 @@ export function startMarketPublisher(setup: PublisherSetup) {
   let timer: NodeJS.Timeout | undefined
   let publishing: Promise<void> = Promise.resolve()
   let closed = false
+  // When the oldest change not yet taken by a publication came, and the oldest the running publication holds (ms).
+  let waitingSince: number | undefined
+  let flushingSince: number | undefined
 
   function publish(kind: number, d: string, tags: string[][], now: number): Promise<unknown> {
     const key = `${kind}:${d}`
@@ -66,6 +69,8 @@ export function startMarketPublisher(setup: PublisherSetup) {
   /** Publishes what changed; `all` (at close) includes providers whose assertion interval is not over. */
   async function flush(all: boolean): Promise<void> {
     timer = undefined
+    flushingSince = waitingSince
+    waitingSince = undefined
     const now = Math.floor(Date.now() / 1000)
     const { offlineAfter, flagThreshold, assertionInterval } = setup.settings()
     const nowMs = Date.now()
@@ -87,10 +92,12 @@ export function startMarketPublisher(setup: PublisherSetup) {
     if (providers.size > 0 && !closed) schedule()
     // A failed write is retried by the next change to the same job or provider.
     await Promise.allSettled(writes)
+    flushingSince = undefined
   }
 
   function touch(t: Touched): void {
     if (closed) return
+    waitingSince ??= Date.now()
     t.jobs.forEach(j => jobs.add(j))
     t.providers.forEach(p => providers.add(p))
     schedule()
@@ -98,6 +105,14 @@ export function startMarketPublisher(setup: PublisherSetup) {
 
   return {
     touch,
+    /**
+     * Seconds the oldest change not yet published has waited (0 when none waits). Providers held back by
+     * market.assertion_interval wait by design and do not count.
+     */
+    lag(): number {
+      const since = flushingSince ?? waitingSince
+      return since === undefined ? 0 : (Date.now() - since) / 1000
+    },
     /** Publishes what is pending, then stops. */
     async close(): Promise<void> {
       closed = true

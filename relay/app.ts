@@ -20,6 +20,8 @@ import { createReader } from './store/reader.js'
 import { createSubscriptionIndex } from './subscriptions.js'
 import { makeVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
+import { createMetrics, serveMetrics } from './metrics.js'
+import { createCounts, createObserver } from './observe.js'
 import { openWriter } from './writer-thread.js'
 import { openQueries } from './reader-pool.js'
 import { marketRules, standingRules } from '../market/fold.js'
@@ -94,16 +96,25 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   }
   const subs = createSubscriptionIndex()
   let snap: Snapshot = { cfg, policies: buildPolicies(cfg, deps) }
+  // The server starts last: until then there are no connections.
+  let connections = () => 0
+  const live = { connections: () => connections(), subscriptions: subs.size }
+  const counts = createCounts()
+  const metrics = cfg.metrics.enabled ? createMetrics({ ...live, counts, file: databaseFile(dataDir) }) : undefined
+  const observer = createObserver({ ...live, counts, log, settings: () => snap.cfg.log, metrics })
   const fanout: RelayCtx['fanout'] = (event, raw) => {
     // A ban hides an event from everyone, so it is checked once per event rather than per recipient.
     if (isHidden(managed, event)) return
     const visible = snap.policies.visible
+    let delivered = 0
     for (const sub of subs.match(event)) {
       if (visible && !visible(event, sub.conn.authed)) continue
       const frame = eventFrame(sub.id, raw)
       if (sub.backlog) sub.backlog.push({ id: event.id, frame })
       else sub.conn.send(frame)
+      delivered++
     }
+    counts.deliveries += delivered
   }
   // Set once the reader can build outputs; the writer reports what it changed from its first commit.
   let publisher: Publisher | undefined
@@ -117,7 +128,10 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
     market: marketRules(cfg, identity.pubkey),
     thread: cfg.store.writer_thread,
     onCommitted: saved => saved.forEach(s => fanout(s.event, s.raw)),
+    onCommit: observer.committed,
+    log,
     onTouched: t => {
+      if (t.milestones) observer.milestones(t.milestones)
       publisher?.touch(t)
       arbiter?.touch(t.jobs)
       if (t.jobs.length > 0) runner?.touch()
@@ -148,6 +162,13 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       store: (e, raw) => writer.enqueue(e, raw),
       standing: standingRules(cfg, identity.pubkey),
       applyStanding: (diff, tookMs) => writer.applyStanding(diff, tookMs),
+      log,
+    })
+  if (metrics && cfg.market.enabled)
+    metrics.market({
+      db: readDb,
+      offlineAfter: () => snap.cfg.market.offline_after,
+      publisherLag: async () => (await publisher?.lag()) ?? 0,
     })
   const arbiterSettings = (c: Config) => ({
     jobTtl: c.market.job_ttl,
@@ -171,8 +192,8 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       store: (e, raw, note) => writer.enqueue(e, raw, note),
       log: line => log.info({ component: 'workflow' }, line),
     })
-  const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader)
-  const verifier = await createVerifyPool(backend, cfg.verifier.workers)
+  const queries = await openQueries(databaseFile(dataDir), cfg.store.reader_threads, reader, observer.queried)
+  const verifier = await createVerifyPool(backend, cfg.verifier.workers, metrics?.verify)
   const views = {
     largestZapMsats: reader.largestZapMsats,
     knownJob: reader.knownJob,
@@ -195,6 +216,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
     relayUrls: conn => [normaliseRelayUrl(snap.cfg.relay.url || `ws://${conn.host}`)],
     fanout,
     log,
+    observer,
   }
   const verbNips = Object.values(verbs).flatMap(v => v.nips)
   const version = packageVersion()
@@ -206,6 +228,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       ...snap.policies.info,
     })
   let server: Awaited<ReturnType<typeof startServer>> | undefined
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
   let closing: Promise<void> | undefined
   const sweeper = setInterval(
     () => void writer.sweepExpired(rc.now()).catch(() => undefined),
@@ -216,7 +239,9 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper)
+      observer.close()
       server?.close()
+      await metricsServer?.close()
       await arbiter?.close()
       await runner?.close()
       await publisher?.close()
@@ -226,6 +251,9 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       reader.close()
     })())
   try {
+    // Its own listener when metrics.port is set, else the relay's port.
+    if (metrics && cfg.metrics.port > 0)
+      metricsServer = await serveMetrics(metrics, cfg.metrics.host || cfg.relay.host, cfg.metrics.port)
     server = await startServer(rc, {
       host: cfg.relay.host,
       port: cfg.relay.port,
@@ -249,7 +277,9 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
         log,
       }),
       ipBlocked: ip => isBlockedIp(managed, ip),
+      ...(metrics && !metricsServer ? { metrics } : {}),
     })
+    connections = server.connections
   } catch (err) {
     await close() // the port is taken: nothing opened for it stays open
     throw err

@@ -13,7 +13,8 @@ const timer = setInterval(() => {
     const [r] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[]
     Atomics.store(walPages, 0, r?.log ?? 0)
   } catch (err) {
-    console.error('agora: checkpoint did not run:', err instanceof Error ? err.message : err)
+    // The relay's logger lives on the main thread.
+    parentPort!.postMessage({ error: `checkpoint did not run: ${err instanceof Error ? err.message : String(err)}` })
   }
 }, intervalMs)
 

@@ -1,5 +1,6 @@
 // Per-connection state. The socket stays in relay/server.ts; handlers see only `send` and `close`.
 import type { CompiledFilter } from '../nips/nip01-filter.js'
+import type { Observer } from './observe.js'
 
 /**
  * A live subscription: a connection's filters under one subscription id. It is live before its stored
@@ -29,6 +30,8 @@ export type Conn = {
   ingest: Promise<void>
   /** Tail of this connection's OK replies; a later REQ/COUNT waits for it, so clients read their own writes. */
   replies: Promise<void>
+  /** Where what this connection sends and is refused is counted and logged. */
+  readonly observer: Observer
   /** Queues a frame; a connection that stops reading is cut off by the server. */
   send(frame: string): void
 }

@@ -3,10 +3,16 @@
 // (duplicate checks, zap views) stay on the event loop's reader: they cost microseconds.
 import { Worker } from 'node:worker_threads'
 import type { CompiledFilter } from '../nips/nip01-filter.js'
+import type { PlanPath } from './store/planner.js'
 import { QueryBudgetExceeded, type Reader } from './store/reader.js'
 import { workerUrl } from './worker-url.js'
 
 type Wanted = readonly { filter: CompiledFilter; limit: number }[]
+
+/** A REQ filter's plan path, or a COUNT (one statement for all its filters). */
+export type QueryPath = PlanPath | 'count'
+/** A finished query or count: its filters, and each part's path and time on its reader (ms). */
+export type QueryReport = { readonly filters: readonly CompiledFilter[]; readonly took: readonly [QueryPath, number][] }
 
 /** What REQ and COUNT need from the store. */
 export type Queries = {
@@ -24,17 +30,54 @@ export type ToReader =
   | { op: 'query'; seq: number; wanted: Wanted; now: number; budgetMs: number }
   | { op: 'count'; seq: number; filters: readonly CompiledFilter[]; now: number }
 export type FromReader =
-  { seq: number; raws: string[] } | { seq: number; count: number } | { seq: number; error: string }
+  | { seq: number; raws: string[]; took: [QueryPath, number][] }
+  | { seq: number; count: number; took: [QueryPath, number][] }
+  | { seq: number; error: string }
 
 type Call = { done(m: FromReader): void; fail(err: Error): void }
 type Slot = { worker: Worker; calls: Map<number, Call> }
 
-/** `threads` reader threads over `file`, or `inline` when threads is 0. */
-export async function openQueries(file: string, threads: number, inline: Reader): Promise<Queries> {
+/** Runs a query or count on `reader`, timing it as the reports say. */
+export function timedQuery(reader: Reader, m: ToReader): FromReader {
+  const took: [QueryPath, number][] = []
+  if (m.op === 'query') {
+    const raws = reader.query(m.wanted, m.now, m.budgetMs, (path, ms) => took.push([path, ms])).map(r => r.raw)
+    return { seq: m.seq, raws, took }
+  }
+  const started = performance.now()
+  const count = reader.count(m.filters, m.now)
+  took.push(['count', performance.now() - started])
+  return { seq: m.seq, count, took }
+}
+
+/** `threads` reader threads over `file`, or `inline` when threads is 0; `onQuery` hears how each one went. */
+export async function openQueries(
+  file: string,
+  threads: number,
+  inline: Reader,
+  onQuery?: (r: QueryReport) => void,
+): Promise<Queries> {
+  // Called as report?.(...): without a listener the filters are not even gathered.
+  const report =
+    onQuery &&
+    ((m: FromReader, filters: readonly CompiledFilter[]) => {
+      if ('took' in m) onQuery({ filters, took: m.took })
+    })
   if (threads === 0)
     return {
-      query: async (wanted, now, budgetMs) => inline.query(wanted, now, budgetMs).map(r => r.raw),
-      count: async (filters, now) => inline.count(filters, now),
+      query: async (wanted, now, budgetMs) => {
+        const m = timedQuery(inline, { op: 'query', seq: 0, wanted, now, budgetMs })
+        report?.(
+          m,
+          wanted.map(w => w.filter),
+        )
+        return 'raws' in m ? m.raws : []
+      },
+      count: async (filters, now) => {
+        const m = timedQuery(inline, { op: 'count', seq: 0, filters, now })
+        report?.(m, filters)
+        return 'count' in m ? m.count : 0
+      },
       close: async () => {},
     }
   const slots: Slot[] = await Promise.all(
@@ -74,10 +117,15 @@ export async function openQueries(file: string, threads: number, inline: Reader)
   return {
     query: async (wanted, now, budgetMs) => {
       const m = await call({ op: 'query', seq: ++seq, wanted, now, budgetMs })
+      report?.(
+        m,
+        wanted.map(w => w.filter),
+      )
       return 'raws' in m ? m.raws : []
     },
     count: async (filters, now) => {
       const m = await call({ op: 'count', seq: ++seq, filters, now })
+      report?.(m, filters)
       return 'count' in m ? m.count : 0
     },
     close: async () => {

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { openReadDb } from './store/db.js'
 import { createReader, QueryBudgetExceeded } from './store/reader.js'
-import type { FromReader, ToReader } from './reader-pool.js'
+import { timedQuery, type FromReader, type ToReader } from './reader-pool.js'
 
 const reader = createReader(openReadDb((workerData as { file: string }).file))
 const port = parentPort!
@@ -11,10 +11,7 @@ const port = parentPort!
 port.on('message', (m: ToReader) => {
   let reply: FromReader
   try {
-    reply =
-      m.op === 'query'
-        ? { seq: m.seq, raws: reader.query(m.wanted, m.now, m.budgetMs).map(r => r.raw) }
-        : { seq: m.seq, count: reader.count(m.filters, m.now) }
+    reply = timedQuery(reader, m)
   } catch (err) {
     reply = { seq: m.seq, error: err instanceof QueryBudgetExceeded ? 'budget' : String(err) }
   }

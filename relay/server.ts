@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import uWS from 'uWebSockets.js'
-import { reject } from '../nips/nip01.js'
+import { formatRejection, reject } from '../nips/nip01.js'
 import type { Conn } from './connection.js'
 import type { ManageReply, ManageRequest } from './management/http.js'
 import type { RelayCtx } from './protocol/context.js'
@@ -28,6 +28,8 @@ export type ServerOptions = {
   readonly manage: (req: ManageRequest) => Promise<ManageReply>
   /** True for an address whose connections the operator blocked (NIP-86 blockip). */
   readonly ipBlocked: (ip: string) => boolean
+  /** Prometheus metrics served at /metrics on this port, when on and not on a port of their own. */
+  readonly metrics?: { readonly contentType: string; text(): Promise<string> }
 }
 
 type UserData = { conn?: Conn; ip: string; host: string; outbox: string[] }
@@ -119,13 +121,11 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       const ip = forwarded || Buffer.from(res.getRemoteAddressAsText()).toString()
       if (opts.ipBlocked(ip)) return respond(res, '403 Forbidden', 'text/plain', BLOCKED)
       const cap = rc.snapshot().policies.connectionsPerIp
-      if (cap !== undefined && (perIp.get(ip) ?? 0) >= cap)
-        return respond(
-          res,
-          '429 Too Many Requests',
-          'text/plain',
-          `rate-limited: over ${cap} connections from this address`,
-        )
+      if (cap !== undefined && (perIp.get(ip) ?? 0) >= cap) {
+        const r = reject('rate-limited', `over ${cap} connections from this address`)
+        rc.observer.refused('http', r, ip)
+        return respond(res, '429 Too Many Requests', 'text/plain', formatRejection(r))
+      }
       res.upgrade<UserData>(
         { ip, host: req.getHeader('host'), outbox: [] },
         req.getHeader('sec-websocket-key'),
@@ -147,6 +147,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         chain: Promise.resolve(),
         ingest: Promise.resolve(),
         replies: Promise.resolve(),
+        observer: rc.observer,
         send: frame => {
           if (conn.closed) return
           if (data.outbox.length === 0) dirty.add(ws)
@@ -176,7 +177,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       if (isBinary) return notice(conn, reject('invalid', 'send Nostr messages as text frames'))
       conn.chain = conn.chain
         .then(() => dispatch(rc, conn, text, bytes))
-        .catch(err => console.error('agora: message chain error', err))
+        .catch(err => rc.log.error({ component: 'relay', err }, 'message chain error'))
     },
     close: ws => {
       const conn = ws.getUserData().conn!
@@ -193,6 +194,16 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
 
   app.options('/*', res => respond(res, '204 No Content', 'text/plain', '', true))
   app.get('/health', res => respond(res, '200 OK', 'application/json', '{"status":"ok"}'))
+  const metrics = opts.metrics
+  if (metrics)
+    app.get('/metrics', res => {
+      let aborted = false
+      res.onAborted(() => (aborted = true))
+      metrics.text().then(
+        body => aborted || respond(res, '200 OK', metrics.contentType, body),
+        (err: Error) => aborted || respond(res, '500 Internal Server Error', 'text/plain', `error: ${err.message}`),
+      )
+    })
   app.get('/', (res, req) => {
     if (req.getHeader('accept').includes('application/nostr+json'))
       return respond(res, '200 OK', 'application/nostr+json', JSON.stringify(opts.info()), true)
@@ -235,18 +246,21 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     }
   }
 
-  return new Promise<{ port: number; close: () => void; dropBlocked: () => void }>((resolve, fail) => {
-    listenExclusive(app, opts.host, opts.port, token => {
-      if (!token) return void listenError(opts.host, opts.port).then(fail)
-      resolve({
-        port: uWS.us_socket_local_port(token),
-        dropBlocked,
-        close: () => {
-          uWS.us_listen_socket_close(token)
-          flush()
-          for (const ws of [...conns]) ws.end(1001, 'relay shutting down')
-        },
+  return new Promise<{ port: number; connections: () => number; close: () => void; dropBlocked: () => void }>(
+    (resolve, fail) => {
+      listenExclusive(app, opts.host, opts.port, token => {
+        if (!token) return void listenError(opts.host, opts.port).then(fail)
+        resolve({
+          port: uWS.us_socket_local_port(token),
+          connections: () => conns.size,
+          dropBlocked,
+          close: () => {
+            uWS.us_listen_socket_close(token)
+            flush()
+            for (const ws of [...conns]) ws.end(1001, 'relay shutting down')
+          },
+        })
       })
-    })
-  })
+    },
+  )
 }

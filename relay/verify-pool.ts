@@ -21,7 +21,7 @@ type Waiter = {
   done(ok: boolean): void
   fail(err: Error): void
 }
-type Slot = { worker: Worker; busy: number; pending: Map<number, Waiter[]> }
+type Slot = { worker: Worker; busy: number; pending: Map<number, { waiters: Waiter[]; sent: number }> }
 
 // Small batches keep every worker busy and let results stream back to the writer while the rest is
 // checked; one large batch would leave the other workers and the writer waiting on it.
@@ -38,12 +38,24 @@ async function startWorker(backend: Backend): Promise<{ worker: Worker; name: st
 
 /**
  * A pool of `workers` verification threads running `backend`; with 0 workers, checks run inline on the
- * calling thread (for tiny deployments and tools).
+ * calling thread (for tiny deployments and tools). `onBatch` hears each batch's size and time to its answer (ms).
  */
-export async function createVerifyPool(backend: Backend, workers: number): Promise<AsyncVerifier> {
+export async function createVerifyPool(
+  backend: Backend,
+  workers: number,
+  onBatch?: (size: number, ms: number) => void,
+): Promise<AsyncVerifier> {
   if (workers === 0) {
     const inline = await makeVerifier(backend)
-    return { name: inline.name, verify: async e => inline.verify(e), close: async () => {} }
+    const check = !onBatch
+      ? inline.verify
+      : (e: Readonly<NostrEvent>) => {
+          const started = performance.now()
+          const ok = inline.verify(e)
+          onBatch(1, performance.now() - started)
+          return ok
+        }
+    return { name: inline.name, verify: async e => check(e), close: async () => {} }
   }
   const started = await Promise.all(Array.from({ length: workers }, () => startWorker(backend)))
   const slots: Slot[] = started.map(({ worker }) => ({ worker, busy: 0, pending: new Map() }))
@@ -53,8 +65,9 @@ export async function createVerifyPool(backend: Backend, workers: number): Promi
 
   for (const slot of slots) {
     slot.worker.on('message', (m: { seq: number; ok: Uint8Array }) => {
-      const waiters = slot.pending.get(m.seq)!
+      const { waiters, sent } = slot.pending.get(m.seq)!
       slot.pending.delete(m.seq)
+      onBatch?.(waiters.length, performance.now() - sent)
       slot.busy -= waiters.length
       // An idle worker must not keep the process alive; a busy one must, or answers could be lost.
       if (slot.busy === 0) slot.worker.unref()
@@ -62,7 +75,7 @@ export async function createVerifyPool(backend: Backend, workers: number): Promi
     })
     // A dead worker fails what it held (the events get `error:`), and takes no more work.
     slot.worker.on('error', err => {
-      for (const waiters of slot.pending.values()) waiters.forEach(w => w.fail(err))
+      for (const { waiters } of slot.pending.values()) waiters.forEach(w => w.fail(err))
       slot.pending.clear()
       slot.busy = Infinity
     })
@@ -80,7 +93,7 @@ export async function createVerifyPool(backend: Backend, workers: number): Promi
         continue
       }
       const n = ++seq
-      slot.pending.set(n, batch)
+      slot.pending.set(n, { waiters: batch, sent: performance.now() })
       slot.busy += batch.length
       slot.worker.ref()
       // A string is copied across in one piece; an event object is walked and rebuilt field by field.

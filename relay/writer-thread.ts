@@ -5,6 +5,7 @@ import type { VerifiedEvent } from '../nips/nip01.js'
 import type { MarketRules, Touched } from '../market/fold.js'
 import type { StandingDiff } from '../market/fold/standing.js'
 import type { WriteNote } from '../policies/types.js'
+import type { Log } from './log.js'
 import { openWriteDb } from './store/db.js'
 import type { WriteOutcome } from './store/writes.js'
 import { workerUrl } from './worker-url.js'
@@ -40,6 +41,10 @@ export type WriterSetup = {
   readonly onCommitted: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
   /** Called after a commit or sweep that changed jobs or providers in the market. */
   readonly onTouched?: (t: Touched) => void
+  /** Called for each batch of events committed, with its size and how long the transaction took (ms). */
+  readonly onCommit?: (size: number, ms: number) => void
+  /** Where the threads' errors go. */
+  readonly log?: Log
   /**
    * With the writer on its thread: asks for standing to be computed elsewhere (the publisher thread), which hands
    * it back through `applyStanding`. Without it, or inline, the writer computes standing itself.
@@ -60,7 +65,7 @@ type Outcome = WriteOutcome | { error: string }
 export type FromWriter =
   | { ready: true }
   | { failed: string }
-  | { seq: number; outcomes: Outcome[] }
+  | { seq: number; outcomes: Outcome[]; commits?: number[] }
   | { seq: number; swept: number }
   | { seq: number; managed: true }
   /** A sweep, management change or close that threw (SQLITE_BUSY from another writer, a full disk). */
@@ -122,7 +127,8 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     checkpointer.once('message', resolve)
     checkpointer.once('error', reject)
   })
-  checkpointer.on('error', err => console.error('agora: checkpoint thread stopped:', err.message))
+  checkpointer.on('error', err => setup.log?.error({ component: 'store' }, `checkpoint thread stopped: ${err.message}`))
+  checkpointer.on('message', (m: { error: string }) => setup.log?.warn({ component: 'store' }, m.error))
 
   let seq = 0
   let queue: Pending[] = []
@@ -143,7 +149,10 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     for (const waiters of settling.values()) waiters.forEach(w => w())
     settling.clear()
   }
-  worker.on('error', die)
+  worker.on('error', err => {
+    setup.log?.error({ component: 'store' }, `writer thread stopped: ${err.message}`)
+    die(err)
+  })
   worker.on('exit', code => die(new Error(`writer thread exited (code ${code})`)))
   worker.on('message', (m: FromWriter) => {
     if ('touched' in m) return setup.onTouched?.(m.touched)
@@ -152,6 +161,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     const batch = writes.get(m.seq)
     if (batch && 'outcomes' in m) {
       writes.delete(m.seq)
+      if (m.commits) for (let i = 0; i < m.commits.length; i += 2) setup.onCommit?.(m.commits[i]!, m.commits[i + 1]!)
       const saved: Pending[] = []
       m.outcomes.forEach((o, i) => {
         const p = batch[i]!

@@ -26,6 +26,8 @@ const { file, synchronous, batchMax, market, walPages, restartPages, offloadStan
 const RESTART_WAIT_MS = 100
 
 let writer: ReturnType<typeof createWriter>
+// Each batch's size and commit time (ms), flat, until the next outcome message carries them to the relay.
+let commits: number[] = []
 try {
   const db = openWriteDb(file, synchronous, false)
   // Under sustained writes the passive checkpoints never catch up and the WAL only grows; past the limit
@@ -49,6 +51,7 @@ try {
     market,
     afterCommit,
     onTouched: touched => post({ touched }),
+    onCommit: (size, ms) => void commits.push(size, ms),
     ...(offloadStanding ? { offloadStanding: () => post({ standingDue: true }) } : {}),
   })
 } catch (err) {
@@ -77,7 +80,12 @@ const answering = new Set<Promise<void>>()
 port.on('message', (m: ToWriter) => {
   if (m.op === 'write') {
     const answer = Promise.all(m.items.map(([raw, note]) => save(raw, note))).then(outcomes => {
-      post({ seq: m.seq, outcomes })
+      // A batch's outcomes are posted after it commits, so every commit is reported with some batch's outcomes.
+      if (commits.length === 0) post({ seq: m.seq, outcomes })
+      else {
+        post({ seq: m.seq, outcomes, commits })
+        commits = []
+      }
       answering.delete(answer)
     })
     answering.add(answer)

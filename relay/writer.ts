@@ -27,6 +27,8 @@ export type WriterOptions = {
   readonly afterCommit?: () => void
   /** Called after a commit or sweep that changed jobs or providers in the market. */
   readonly onTouched?: (t: Touched) => void
+  /** Called after each batch of events commits, with its size and how long the transaction took (ms). */
+  readonly onCommit?: (size: number, ms: number) => void
   /**
    * Asks for standing to be computed elsewhere (the publisher thread), which hands the result to `applyStanding`;
    * without it the writer computes standing itself, between batches.
@@ -61,6 +63,7 @@ export function createWriter(db: Db, opts: WriterOptions) {
     if (queue.length > 0) schedule()
     if (batch.length > 0) {
       let outcomes: WriteOutcome[]
+      const started = performance.now()
       try {
         // IMMEDIATE takes the write lock up front, waiting out a checkpoint that holds it; a deferred
         // transaction would fail when it reached its first write.
@@ -70,6 +73,7 @@ export function createWriter(db: Db, opts: WriterOptions) {
         writes.drainTouched() // rolled back: nothing changed
         return
       }
+      opts.onCommit?.(batch.length, performance.now() - started)
       opts.afterCommit?.()
       touched()
       const saved = batch.filter((_, i) => outcomes[i]!.status === 'saved')
@@ -116,7 +120,7 @@ export function createWriter(db: Db, opts: WriterOptions) {
 
   function touched(): void {
     const t = writes.drainTouched()
-    if (t.jobs.length > 0 || t.providers.length > 0) opts.onTouched?.(t)
+    if (t.jobs.length > 0 || t.providers.length > 0 || t.milestones) opts.onTouched?.(t)
   }
 
   function schedule(): void {

@@ -101,7 +101,12 @@ export type StoredKey = {
  * What a batch changed, for the relay-signed outputs: jobs whose ledger entry changed (delivered, paid,
  * expired; an open job has none, its request says it all) and providers whose assertion may have.
  */
-export type Touched = { jobs: string[]; providers: string[] }
+export type Touched = { jobs: string[]; providers: string[]; milestones?: Milestone[] }
+
+/** A moment an operator wants in the log (relay/observe.ts): a job delivered, a provider flagged. */
+export type Milestone =
+  | { readonly what: 'delivered'; readonly job: string; readonly provider: string }
+  | { readonly what: 'flagged'; readonly provider: string; readonly why: 'reports' | 'fraud' }
 
 /** A job the market holds, with the seq it is keyed by and when the relay received its request. */
 export type HeldJob = Job & {
@@ -136,6 +141,8 @@ export type Ctx = {
   touchJob(id: string): void
   /** The provider's assertion changed outside its reputation (a delivery, a fraud, its announcements). */
   touchProvider(pubkey: string | null | undefined): void
+  /** Records a milestone, reported with what the batch touched. */
+  milestone(m: Milestone): void
   /**
    * Something standing or reputation is computed from changed (a trust, a paid job, a review, a payment...): the
    * next computation touches the keys whose reputation moved.
@@ -176,6 +183,7 @@ export function makeBase(db: Db) {
      FROM market_jobs WHERE ${JOB_BY_ID}`,
   )
   const touched = { jobs: new Set<string>(), providers: new Set<string>() }
+  let milestones: Milestone[] = []
   // Standing is computed once after a start, and again whenever its inputs changed.
   let inputs = true
   return {
@@ -197,6 +205,7 @@ export function makeBase(db: Db) {
     },
     touchJob: (id: string) => void touched.jobs.add(id),
     touchProvider: (pubkey: string | null | undefined) => void (pubkey && touched.providers.add(pubkey)),
+    milestone: (m: Milestone) => void milestones.push(m),
     inputsChanged: () => void (inputs = true),
     /** True when standing's inputs changed since the last call that cleared it. */
     inputsPending: (clear: boolean) => {
@@ -206,9 +215,13 @@ export function makeBase(db: Db) {
     },
     /** What changed since the last call. */
     drain(): Touched {
-      const out = { jobs: [...touched.jobs], providers: [...touched.providers] }
+      const out: Touched = { jobs: [...touched.jobs], providers: [...touched.providers] }
       touched.jobs.clear()
       touched.providers.clear()
+      if (milestones.length > 0) {
+        out.milestones = milestones
+        milestones = []
+      }
       return out
     },
   }

@@ -135,6 +135,7 @@ export function makeJobs(ctx: Ctx) {
       q.delivered.run(provider, response)
       ctx.touchJob(j.id)
       ctx.touchProvider(provider)
+      ctx.milestone({ what: 'delivered', job: j.id, provider })
       return true
     },
 

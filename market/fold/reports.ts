@@ -75,7 +75,16 @@ export function makeReports(ctx: Ctx, jobs: Jobs, sealed: Sealed) {
       return j && feedbackCounts(j, e.pubkey) ? flaggedRefusal(reports, rules.flagThreshold) : undefined
     },
 
-    /** The reporters' standing per provider from the last computation of standing. */
-    computed: (r: ReadonlyMap<string, number>) => void (reported = new Map(r)),
+    /**
+     * The reporters' standing per provider from the last computation of standing; with the threshold, a provider
+     * it flags now is a milestone.
+     */
+    computed(r: ReadonlyMap<string, number>, flagThreshold?: number): void {
+      if (flagThreshold !== undefined)
+        for (const [provider, sum] of r)
+          if (sum >= flagThreshold && (reported.get(provider) ?? 0) < flagThreshold)
+            ctx.milestone({ what: 'flagged', provider, why: 'reports' })
+      reported = new Map(r)
+    },
   }
 }

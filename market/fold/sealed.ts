@@ -90,6 +90,7 @@ export function makeSealed(ctx: Ctx, jobs: Jobs, payments: Payments) {
       for (const r of revealed(j, e)) {
         if (!r.opened.ok) {
           q.fraud.run(r.provider, r.event.id, e.id, r.opened.why)
+          if (!frauds.has(r.provider)) ctx.milestone({ what: 'flagged', provider: r.provider, why: 'fraud' })
           frauds.add(r.provider)
           ctx.touchProvider(r.provider)
           continue

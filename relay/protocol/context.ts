@@ -6,6 +6,7 @@ import type { PolicyCtx } from '../../policies/types.js'
 import type { Conn } from '../connection.js'
 import type { Identity } from '../identity.js'
 import type { Log } from '../log.js'
+import type { Observer } from '../observe.js'
 import type { Queries } from '../reader-pool.js'
 import type { Reader } from '../store/reader.js'
 import type { SubscriptionIndex } from '../subscriptions.js'
@@ -34,6 +35,8 @@ export type RelayCtx = {
   /** Delivers an accepted event to matching live subscriptions. */
   fanout(event: NostrEvent, raw: string): void
   readonly log: Log
+  /** Counts and logs what the relay answers (relay/observe.ts). */
+  readonly observer: Observer
 }
 
 /** A verb handler; messages of one connection are handed over one at a time, in order. */

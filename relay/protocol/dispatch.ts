@@ -53,6 +53,6 @@ export async function dispatch(rc: RelayCtx, conn: Conn, text: string, bytes: nu
     const r = reject('error', 'internal error handling this message')
     if ((msg[0] === 'REQ' || msg[0] === 'COUNT') && typeof msg[1] === 'string') refuseSub(conn, msg[1], r)
     else notice(conn, r)
-    console.error('agora: handler error', err)
+    rc.log.error({ component: 'relay', err, verb: msg[0] }, 'handler error')
   }
 }

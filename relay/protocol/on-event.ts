@@ -47,6 +47,7 @@ const badSig = refused(reject('invalid', 'signature does not verify'))
 const verifyFailed = refused(reject('error', 'could not check the signature; try again'))
 
 export const onEvent: Handler = (rc, conn, msg) => {
+  conn.observer.received()
   const e = msg[1]
   const bad = msg.length !== 2 ? reject('invalid', 'EVENT takes exactly one event') : checkEventShape(e)
   if (bad) {
@@ -55,7 +56,7 @@ export const onEvent: Handler = (rc, conn, msg) => {
   }
   const ev = e as NostrEvent
   const early = precheck(rc, conn, ev)
-  if (early) return answerEvent(conn, ev.id, early)
+  if (early) return answerEvent(conn, ev.id, early, ev)
   // Signatures are checked in parallel; what follows runs in arrival order, so this connection's writes
   // reach the writer in the order it sent them. The box keeps the commit promise from being awaited here.
   const raw = canonicalJson(ev)
@@ -75,5 +76,6 @@ export const onEvent: Handler = (rc, conn, msg) => {
     conn,
     ev.id,
     next.then(b => b.verdict),
+    ev,
   )
 }

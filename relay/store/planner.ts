@@ -71,6 +71,17 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false, hide
   }
 }
 
+/** The index a filter's plan is driven by, in planFilter's order of preference (a label for metrics and logs). */
+export type PlanPath = 'ids' | 'tag' | 'authors' | 'kinds' | 'scan'
+
+/** Which index planFilter drives this filter's query from. */
+export function planPath(f: CompiledFilter): PlanPath {
+  if (f.ids) return 'ids'
+  if (f.tags.length > 0) return 'tag'
+  if (f.authors) return 'authors'
+  return f.kinds ? 'kinds' : 'scan'
+}
+
 /** True for a filter no index can narrow: it reads the newest events of the whole store. */
 export function isScrape(f: CompiledFilter): boolean {
   return !f.ids && !f.authors && !f.kinds && f.tags.length === 0

@@ -6,7 +6,7 @@ import { JOB_BY_ID } from '../../market/schema.js'
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './db.js'
 import { ANY_BANNED } from './management.js'
-import { planFilter, splitForOrder } from './planner.js'
+import { planFilter, planPath, splitForOrder, type PlanPath } from './planner.js'
 
 /** One stored event as the reader returns it: raw JSON plus the keys it is ordered by. */
 export type Row = { readonly seq: number; readonly created_at: number; readonly id: string; readonly raw: string }
@@ -75,16 +75,22 @@ export function createReader(db: Db) {
   }
 
   /**
-   * The newest `limit` matches of each filter, merged without duplicates in NIP-01 order.
-   * Throws QueryBudgetExceeded if the scan takes longer than `budgetMs`.
+   * The newest `limit` matches of each filter, merged without duplicates in NIP-01 order; `took` hears each
+   * filter's plan path and scan time (ms). Throws QueryBudgetExceeded if the scan takes longer than `budgetMs`.
    */
-  function query(filters: readonly { filter: CompiledFilter; limit: number }[], now: number, budgetMs: number): Row[] {
+  function query(
+    filters: readonly { filter: CompiledFilter; limit: number }[],
+    now: number,
+    budgetMs: number,
+    took?: (path: PlanPath, ms: number) => void,
+  ): Row[] {
     const deadline = performance.now() + budgetMs
     const out = new Map<string, Row>()
     const hide = anyBanned.get() === 1
     let n = 0
     for (const { filter, limit } of filters) {
       if (filter.never || limit <= 0) continue
+      const started = performance.now()
       let taken = 0
       const seen = new Set<number>()
       for (const row of ordered(filter, now, hide)) {
@@ -94,6 +100,7 @@ export function createReader(db: Db) {
         out.set(row.id, row)
         if (++taken >= limit) break
       }
+      took?.(planPath(filter), performance.now() - started)
     }
     return [...out.values()].sort(compareNewestFirst)
   }

@@ -157,9 +157,9 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   /** A computation of standing starts elsewhere (the publisher thread): the inputs changed until now are its. */
   const standingStarted = () => market?.standingStarted()
   /** Computes the market's standing and reputation here; must run inside a transaction of the writer's. */
-  const computeStanding = () => rules && market?.computeStanding(rules.standing)
+  const computeStanding = () => rules && market?.computeStanding(rules.standing, rules.flagThreshold)
   /** Writes what a computation elsewhere found; must run inside a transaction of the writer's. */
-  const applyStanding = (diff: StandingDiff) => market?.applyStanding(diff)
+  const applyStanding = (diff: StandingDiff) => rules && market?.applyStanding(diff, rules.flagThreshold)
 
   return { save, sweepExpired, drainTouched, standingDue, standingStarted, computeStanding, applyStanding }
 }

@@ -93,15 +93,14 @@ export function startEscrowArbiter(setup: ArbiterSetup) {
   /** Stores a relay-signed action; true once saved (a refusal says why in the log). */
   async function publish(e: NostrEvent, what: string): Promise<boolean> {
     const o = await setup.store(e as VerifiedEvent, canonicalJson(e))
-    if (o.status === 'rejected')
-      setup.log(`agora: escrow: ${what} refused: ${o.rejection.prefix}: ${o.rejection.reason}`)
+    if (o.status === 'rejected') setup.log(`${what} refused: ${o.rejection.prefix}: ${o.rejection.reason}`)
     return o.status === 'saved'
   }
 
   async function rule(x: LiveEscrow, side: 'claim' | 'refund', wire: string, reason: string): Promise<void> {
     const e = signRuling(setup.identity, x, side, wire, reason)
     if (await publish(e, `ruling ${side} for job ${x.job}`))
-      setup.log(`agora: escrow: ruled ${side} for job ${x.job} (${reason}), ruling ${e.id}`)
+      setup.log(`ruled ${side} for job ${x.job} (${reason}), ruling ${e.id}`)
   }
 
   async function reconcile(x: LiveEscrow, now: number): Promise<void> {
@@ -117,9 +116,7 @@ export function startEscrowArbiter(setup: ArbiterSetup) {
       // Hashed to the curve only when the mint is asked, not at every turn.
       states = await setup.mints.checkstate(x.mint, x.secrets.map(proofY))
     } catch (err) {
-      setup.log(
-        `agora: escrow: ${x.mint} could not say whether job ${x.job}'s proofs are spent: ${(err as Error).message}`,
-      )
+      setup.log(`${x.mint} could not say whether job ${x.job}'s proofs are spent: ${(err as Error).message}`)
       return backOff()
     }
     if (states.length === 0 || states.some(s => s.state !== 'SPENT')) return backOff()
@@ -130,7 +127,7 @@ export function startEscrowArbiter(setup: ArbiterSetup) {
     )
     if (await publish(setup.identity.sign(spentTemplate(x, spent, now)), `spent record for job ${x.job}`)) {
       next.delete(x.job)
-      setup.log(`agora: escrow: job ${x.job} ${spent.outcome} by the ${spent.path} path`)
+      setup.log(`job ${x.job} ${spent.outcome} by the ${spent.path} path`)
     } else backOff()
   }
 
@@ -143,9 +140,7 @@ export function startEscrowArbiter(setup: ArbiterSetup) {
       const due = rulingDue(x, now, s)
       if (due && 'late' in due) {
         if (!lateLogged.has(x.job))
-          setup.log(
-            `agora: escrow: job ${x.job} is too near its locktime to rule ${due.late}; the customer can refund alone`,
-          )
+          setup.log(`job ${x.job} is too near its locktime to rule ${due.late}; the customer can refund alone`)
         lateLogged.add(x.job)
       } else if (due) await rule(x, due.side, due.wire, due.reason)
       await reconcile(x, now)
@@ -154,7 +149,7 @@ export function startEscrowArbiter(setup: ArbiterSetup) {
 
   let running: Promise<void> = Promise.resolve()
   const timer = setInterval(() => {
-    running = running.then(turn).catch(err => setup.log(`agora: escrow: ${(err as Error).message}`))
+    running = running.then(turn).catch(err => setup.log(`turn failed: ${(err as Error).message}`))
   }, setup.tickMs ?? 1000)
   timer.unref()
 

@@ -54,9 +54,9 @@ export function startWorkflowRunner(setup: RunnerSetup) {
       const o = await setup.store(e as VerifiedEvent, canonicalJson(e), {
         facts: { workflowStep: { workflow: w.id, index: next } },
       })
-      if (o.status === 'saved') setup.log(`agora: workflow ${w.id}: published step ${next} as ${e.id}`)
+      if (o.status === 'saved') setup.log(`workflow ${w.id}: published step ${next} as ${e.id}`)
       else if (o.status === 'rejected')
-        setup.log(`agora: workflow ${w.id}: step ${next} refused: ${o.rejection.prefix}: ${o.rejection.reason}`)
+        setup.log(`workflow ${w.id}: step ${next} refused: ${o.rejection.prefix}: ${o.rejection.reason}`)
     }
   }
 
@@ -64,7 +64,7 @@ export function startWorkflowRunner(setup: RunnerSetup) {
   const schedule = () => {
     if (queued || closed) return
     queued = true
-    turn = turn.then(publishDue).catch(err => setup.log(`agora: workflow runner: ${(err as Error).message}`))
+    turn = turn.then(publishDue).catch(err => setup.log(`turn failed: ${(err as Error).message}`))
   }
   const timer = setInterval(schedule, setup.tickMs ?? 1000)
   timer.unref()

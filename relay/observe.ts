@@ -162,6 +162,7 @@ export function createObserver(setup: ObserverSetup) {
       counts.milestones[i]!++
       const level = milestonesNow[i]! < LOGGED_MILESTONES ? 'info' : 'debug'
       milestonesNow[i]!++
+      if (!log.isLevelEnabled(level)) continue
       if (m.what === 'delivered')
         log[level]({ component: 'market', job: m.job, provider: m.provider }, `job ${m.job} delivered by ${m.provider}`)
       else
@@ -187,7 +188,7 @@ export function createObserver(setup: ObserverSetup) {
       metrics?.query(path, ms)
       total += ms
     }
-    if (total < setup.settings().slow_query_ms) return
+    if (q.took.length === 0 || total < setup.settings().slow_query_ms) return
     const verb = q.took[0]?.[0] === 'count' ? 'COUNT' : 'REQ'
     const shapes = q.filters.map(filterShape)
     const paths = q.took.map(([path]) => path)

@@ -16,7 +16,7 @@ t.test('ingest --metrics runs the local agora with metrics on and scrapes it', a
       '--out',
       `${dir}/out`,
       '--timeout',
-      '30',
+      '300',
     ]),
     { print: () => {}, log: s => logged.push(s) },
   )

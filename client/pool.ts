@@ -50,19 +50,22 @@ export class Pool {
     return p
   }
 
-  /** Signs `t` (created now, mined to what the relays' NIP-11 ask for its kind) and sends it to every relay. */
-  async publish(t: Omit<EventTemplate, 'created_at'> & { created_at?: number }): Promise<Published> {
+  /**
+   * Signs `t` (created now, mined to what the relays' NIP-11 ask for its kind) and sends it to every relay, each
+   * re-sent after a reconnect until it answers or `ms` passes.
+   */
+  async publish(t: Omit<EventTemplate, 'created_at'> & { created_at?: number }, ms?: number): Promise<Published> {
     const infos = await Promise.all(this.relays.map(r => this.info(r.url)))
     let bits = Math.max(0, ...infos.map(i => i?.powFor(t.kind) ?? 0))
     let event = await this.sign(t, bits)
-    let answers = await this.send(event, this.relays)
+    let answers = await this.send(event, this.relays, ms)
     // A relay that states no rule (or another) says what it needs in its refusal: mine that and send again.
     const asked = Math.max(0, ...answers.map(a => (a.ok ? 0 : (bitsFromRefusal(a.message) ?? 0))))
     // Only when no relay took it: a relay that did would otherwise hold two versions of the same request.
     if (asked > bits && !answers.some(a => a.ok)) {
       bits = asked
       event = await this.sign(t, bits)
-      answers = await this.send(event, this.relays)
+      answers = await this.send(event, this.relays, ms)
     }
     return { event, ok: answers.some(a => a.ok), answers }
   }
@@ -129,8 +132,8 @@ export class Pool {
     return this.signer.sign(bits > 0 ? await minePow(template, this.signer.pubkey, bits) : template)
   }
 
-  private send(event: NostrEvent, relays: readonly RelayClient[]) {
-    return Promise.all(relays.map(async r => ({ url: r.url, ...(await r.publish(event)) })))
+  private send(event: NostrEvent, relays: readonly RelayClient[], ms?: number) {
+    return Promise.all(relays.map(async r => ({ url: r.url, ...(await r.publish(event, ms)) })))
   }
 }
 

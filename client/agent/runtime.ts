@@ -19,7 +19,7 @@ import type { Subscription } from '../relay.js'
 import { makeEscrowSide, type EscrowSide } from './escrow.js'
 import type { JobInput, Processor } from './processors.js'
 import { receiveNutzaps } from './nutzaps.js'
-import { makeSealedSide, type SealedSide } from './sealed.js'
+import { DELIVER_MS, makeSealedSide, type SealedSide } from './sealed.js'
 import { checkInputs, checkParams, handlerContent, type Skill } from './skill.js'
 import type { LocalWallet } from '../wallet.js'
 import type { Nwc } from '../nwc.js'
@@ -152,7 +152,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     const input = o.subKind === undefined ? await resolveInputs(o.pool, inputOf(j)) : await delegate(j, signal)
     const output = await o.processor.run(input, { timeoutMs: o.timeoutMs, signal })
     if (j.sealed) return sealed!.deliver(j, output, msats)
-    const r = await o.pool.publish(jobResult(j, output, msats > 0 ? msats : undefined))
+    const r = await o.pool.publish(jobResult(j, output, msats > 0 ? msats : undefined), DELIVER_MS)
     if (!r.ok) throw new Error(`the result was refused: ${r.answers.map(a => a.message).join('; ')}`)
     o.log(`job ${short(j.id)} delivered ${r.event.id}`)
     if (j.escrow) await escrow!.claim(j)

@@ -7,6 +7,9 @@ import { refusals, type Pool } from '../pool.js'
 import { sealingKey, sealResult } from '../sealed.js'
 import { waitFor } from '../customer.js'
 
+/** How long a finished result is re-sent across reconnects: the work is done, so it should outlast a relay restart. */
+export const DELIVER_MS = 300_000
+
 export type SealedSide = ReturnType<typeof makeSealedSide>
 
 /** How often a held payment is looked for, and how long the customer has to publish the key itself. */
@@ -64,7 +67,7 @@ export function makeSealedSide(pool: Pool, nwc: Nwc, log: (l: string) => void, s
     async deliver(j: JobRequest, output: string, msats: number): Promise<void> {
       const { key, keyHash } = sealingKey()
       const { bolt11 } = await nwc.makeHoldInvoice(msats, keyHash, `key to the result of job ${j.id}`)
-      const r = await pool.publish(sealResult(j, output, key, msats, bolt11))
+      const r = await pool.publish(sealResult(j, output, key, msats, bolt11), DELIVER_MS)
       if (!r.ok) throw new Error(`the sealed result was refused: ${r.answers.map(a => a.message).join('; ')}`)
       log(`job ${j.id.slice(0, 8)} delivered sealed ${r.event.id}`)
       void sell(j, key, keyHash).catch(err => log(`job ${j.id.slice(0, 8)}: selling the key failed: ${err.message}`))

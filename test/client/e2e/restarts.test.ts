@@ -58,7 +58,7 @@ t.test('both sides reconnect and finish the job when the relay restarts under th
     'across a restart',
     '--wait',
     '--timeout',
-    '90',
+    '400',
     '--relay',
     first.url,
     '--key',

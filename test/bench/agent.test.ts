@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { readFileSync } from 'node:fs'
 import { run, type Report } from '../../bench/run.js'
-import { ensureBuilt } from '../helpers/cli.js'
+import { ensureBuilt, isAlive } from '../helpers/cli.js'
 import { startTestRelay, tempDir } from '../helpers/relay.js'
 
 // The agent scenario at a tiny size: one `agora agent` process (exec:cat) and this process as its customer. The
@@ -25,16 +25,6 @@ async function bench(t: Test, ...argv: string[]): Promise<{ report: Report; agen
 
 const positive = (t: Test, x: unknown, what: string) =>
   t.ok(typeof x === 'number' && Number.isFinite(x) && x > 0, `${what} is finite and > 0 (got ${x})`)
-
-/** True while a process with this pid exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 type Figures = Record<string, number>
 
@@ -63,7 +53,7 @@ t.test('agent: every job gets its echoed result from the agent process, and the 
   t.has(r.results.pow, { bits: 0, relayOpen: true }, 'the local agora runs --open')
   checkFigures(t, r, 20, 5)
   positive(t, (r.results.throughput as Figures).relayCpuPercent, 'relay cpu')
-  t.ok(agentPid && !alive(agentPid), `the agent process (${agentPid}) is gone`)
+  t.ok(agentPid && !isAlive(agentPid), `the agent process (${agentPid}) is gone`)
 })
 
 t.test('agent against a --url relay with PoW on: the customer mines what NIP-11 asks and every job ends', async t => {
@@ -82,5 +72,5 @@ t.test('a refused job stops the run with the relay’s reason, and the agent pro
     (e: Error & { agentPid?: number }) => e,
   )
   t.match(err?.message, /job request \(kind 5100\) refused: .*rate-limited:/)
-  t.ok(err?.agentPid && !alive(err.agentPid), `the agent process (${err?.agentPid}) is gone`)
+  t.ok(err?.agentPid && !isAlive(err.agentPid), `the agent process (${err?.agentPid}) is gone`)
 })

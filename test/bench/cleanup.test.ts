@@ -4,19 +4,10 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureBuilt, repoRoot } from '../helpers/cli.js'
+import { ensureBuilt, isAlive, repoRoot } from '../helpers/cli.js'
 import { waitFor } from '../helpers/wait.js'
 
 ensureBuilt()
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const PARENT = `
 const { spawn } = await import('node:child_process')
@@ -37,12 +28,12 @@ for (const signal of ['SIGALRM', 'SIGTERM', 'SIGINT'] as const)
     await waitFor(() => out.includes('\n'), 'the parent to report its child')
     const { pid, dir } = JSON.parse(out) as { pid: number; dir: string }
     t.teardown(() => {
-      if (alive(pid)) process.kill(pid, 'SIGKILL')
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL')
     })
-    t.ok(alive(pid) && existsSync(dir), 'the child runs and the dir exists while the parent does')
+    t.ok(isAlive(pid) && existsSync(dir), 'the child runs and the dir exists while the parent does')
     const exited = new Promise(r => parent.once('exit', r))
     parent.kill(signal)
     await exited
-    await waitFor(() => !alive(pid), `the child ${pid} to be gone`)
+    await waitFor(() => !isAlive(pid), `the child ${pid} to be gone`)
     t.notOk(existsSync(dir), `${dir} was removed`)
   })

@@ -215,3 +215,13 @@ export async function spawnRelay(
   })
   return { child: p.child, url, exited: p.exited, stderr: p.stderr, lines: p.lines, waitForLine: p.waitForLine }
 }
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { MAX_OUTPUT_BYTES, parseProcessor, type JobInput } from '../../../client/agent/processors.js'
 import { ClientError } from '../../../client/errors.js'
+import { isAlive } from '../../helpers/cli.js'
 import { tempDir } from '../../helpers/relay.js'
 import { waitFor } from '../../helpers/wait.js'
 
@@ -30,15 +31,6 @@ function script(dir: string, name: string, body: string): string {
   const file = join(dir, name)
   writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 })
   return file
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Reads a pid a script wrote, once the file holds one. */

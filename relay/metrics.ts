@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { ESCROW_STATES, JOB_STATES, makeMarketGauges, type MarketGauges } from '../market/gauges.js'
 import type { Db } from './store/db.js'
 import { KIND_CLASSES, MILESTONES, PREFIXES, REPLIES, type Counts, type Live } from './observe.js'
 import type { QueryPath } from './reader-pool.js'
@@ -172,62 +173,20 @@ export function createMetrics(sources: MetricSources) {
 
 export type Metrics = ReturnType<typeof createMetrics>
 
-// Only live jobs and escrows are counted: each read walks a partial index of the live rows, never the whole table.
-const LIVE_JOBS = `SELECT state, COUNT(*) AS n FROM market_jobs INDEXED BY market_jobs_due
-  WHERE state IN ('open', 'locked') GROUP BY state`
-const JUDGING = `SELECT COUNT(*) FROM market_jobs INDEXED BY market_jobs_swarm
-  WHERE swarm IS NOT NULL AND state = 'judging'`
-const LIVE_ESCROWS = `SELECT state, COUNT(*) AS n FROM market_escrows INDEXED BY market_escrows_live
-  WHERE state NOT IN ('settled', 'refunded') GROUP BY state`
-
 // The market's gauges are read again only once 100 times their last read's duration has passed, so they never take
 // more than a hundredth of the event loop however often Prometheus scrapes and however large the market grows (on
 // a small store, every scrape reads them).
 const READ_SHARE = 100
 
-const JOB_STATES = ['open', 'locked', 'judging'] as const
-const ESCROW_STATES = ['held', 'disputed', 'released', 'ruled'] as const
-
 function marketMetrics(registers: Registry[], counts: Counts, m: MarketSources): void {
-  const q = {
-    jobs: m.db.prepare(LIVE_JOBS),
-    judging: m.db.prepare(JUDGING).pluck(),
-    escrows: m.db.prepare(LIVE_ESCROWS),
-    first: m.db.prepare('SELECT received_at FROM market_heartbeats WHERE seq >= ? ORDER BY seq LIMIT 1').pluck(),
-    last: m.db.prepare('SELECT MAX(seq) FROM market_heartbeats').pluck(),
-    online: m.db
-      .prepare(
-        `SELECT COUNT(DISTINCT e.pubkey) FROM market_heartbeats b JOIN events e ON e.seq = b.seq
-         WHERE b.seq >= ? AND b.received_at > ?`,
-      )
-      .pluck(),
-  }
-
-  /** Providers with a heartbeat received after `after` (seconds). */
-  function online(after: number): number {
-    // received_at is the relay's clock at storage, so it grows with seq: the recent heartbeats are the table's
-    // tail, found by a binary search on seq (a few dozen index lookups) instead of a scan of every heartbeat.
-    let lo = 0
-    let hi = ((q.last.get() as number | null) ?? -1) + 1
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2)
-      const at = q.first.get(mid) as number | undefined
-      if (at === undefined || at > after) hi = mid
-      else lo = mid + 1
-    }
-    return q.online.get(lo, after) as number
-  }
-
-  let read = { jobs: new Map<string, number>(), escrows: new Map<string, number>(), online: 0 }
+  const gauges = makeMarketGauges(m.db)
+  let read: MarketGauges = { jobs: new Map(), escrows: new Map(), online: 0 }
   let nextAt = 0
   /** The market's numbers, read again when due. */
-  function current(): typeof read {
+  function current(): MarketGauges {
     const started = performance.now()
     if (started < nextAt) return read
-    const rows = (stmt: typeof q.jobs) =>
-      new Map((stmt.all() as { state: string; n: number }[]).map(r => [r.state, r.n]))
-    const jobs = rows(q.jobs).set('judging', q.judging.get() as number)
-    read = { jobs, escrows: rows(q.escrows), online: online(Math.floor(Date.now() / 1000) - m.offlineAfter()) }
+    read = gauges.read(Math.floor(Date.now() / 1000) - m.offlineAfter())
     nextAt = started + READ_SHARE * (performance.now() - started)
     return read
   }

@@ -1,14 +1,13 @@
 // `agora agent`: runs the provider runtime until SIGINT or SIGTERM, then finishes or errors its jobs in flight.
-import { join } from 'node:path'
 import { ClientError } from '../errors.js'
 import { startAgent } from '../agent/runtime.js'
 import { parseProcessor } from '../agent/processors.js'
 import { defaultSkill, loadSkill } from '../agent/skill.js'
 import { connectNwc } from '../nwc.js'
-import { openWallet } from '../wallet.js'
 import { stopMining } from '../pow.js'
 import { connect, CONNECTION, logger } from './common.js'
-import { HOME, int, list, readOptions, str } from './options.js'
+import { walletOf } from '../verbs/session.js'
+import { int, list, readOptions, str } from './options.js'
 
 const AGENT_USAGE = `agora agent --kind N [--kind N...] --processor exec:CMD|http(s)://URL|ollama:MODEL[@URL]
     [--relay URL...] [--key FILE] [--price SATS] [--skill FILE] [--lud16 NAME@DOMAIN] [--mint URL...]
@@ -51,7 +50,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
   const skill = skillFile ? loadSkill(skillFile) : defaultSkill(kinds, processor.describe)
   const mints = list(v, 'mint')
   const log = logger(v, 'agent')
-  const wallet = mints.length ? await openWallet(str(v, 'wallet') ?? join(HOME, 'wallet.json')) : undefined
+  const wallet = mints.length ? await walletOf(str(v, 'wallet'))() : undefined
   const subKind = int(v, 'sub-kind', { min: 5000, max: 5999 })
   const subBid = int(v, 'sub-bid')
   const pool = await connect(v, log)

@@ -1,9 +1,8 @@
 // What every client command shares: its relays and key from flags or AGORA_CLIENT_*, a pool connected to them,
-// and one line per thing worth saying on stderr.
-import { join } from 'node:path'
-import { loadKeyFile } from '../keys.js'
-import { Pool } from '../pool.js'
-import { HOME, list, str, type Spec, type Values } from './options.js'
+// one line per thing worth saying on stderr, and the session the market's verbs run with.
+import type { Pool } from '../pool.js'
+import { connectPool, nwcOf, walletOf, type Session } from '../verbs/session.js'
+import { list, str, type Spec, type Values } from './options.js'
 
 /** Flags every client command takes. */
 export const CONNECTION: Spec = {
@@ -12,23 +11,23 @@ export const CONNECTION: Spec = {
   quiet: { type: 'boolean' },
 }
 
-const DEFAULT_RELAY = 'ws://127.0.0.1:7777'
-
 /** Prints a line on stderr, prefixed with the command, unless --quiet. */
 export const logger = (v: Values, name: string) => (line: string) => {
   if (!v['quiet']) process.stderr.write(`agora ${name}: ${line}\n`)
 }
 
 /** The pool of --relay URLs (the local relay by default) signed by --key (created 0600 when missing), connected. */
-export async function connect(v: Values, log: (l: string) => void): Promise<Pool> {
-  const signer = loadKeyFile(str(v, 'key') ?? join(HOME, 'key'), { create: true })
-  const relays = list(v, 'relay')
-  const pool = new Pool(relays.length ? relays : [DEFAULT_RELAY], signer, { log })
-  try {
-    await pool.connect()
-  } catch (err) {
-    pool.close()
-    throw err
-  }
-  return pool
-}
+export const connect = (v: Values, log: (l: string) => void): Promise<Pool> =>
+  connectPool(list(v, 'relay'), str(v, 'key'), log)
+
+/** The session of a command: answers on stdout, its wallets from --wallet, --nwc and --mint. */
+export const sessionOf = (pool: Pool, v: Values, log: (l: string) => void, timeoutMs: number): Session => ({
+  pool,
+  log,
+  out: line => console.log(line),
+  timeoutMs,
+  wallet: walletOf(str(v, 'wallet')),
+  nwc: nwcOf(str(v, 'nwc')),
+  lightning: str(v, 'nwc') !== undefined,
+  mint: str(v, 'mint'),
+})

@@ -1,15 +1,10 @@
 // Flags of the client commands, each with a matching environment variable AGORA_CLIENT_<FLAG> (dashes as
 // underscores; repeatable flags take a comma-separated list). The relay's config loader leaves these alone.
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ClientError } from '../errors.js'
 
 export type Spec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>
 export type Values = Record<string, string | boolean | string[] | undefined>
-
-/** Where the client keeps its key and wallet unless told otherwise. */
-export const HOME = join(homedir(), '.agora')
 
 /** The flags of `argv` by `spec`, with AGORA_CLIENT_* filling what the flags leave out, and the positionals. */
 export function readOptions(argv: string[], spec: Spec): { values: Values; positionals: string[] } {

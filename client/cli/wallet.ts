@@ -1,10 +1,9 @@
 // `agora wallet mint|balance|send|receive|redeem|info`: the local Cashu wallet (proofs in a 0600 file).
-import { join } from 'node:path'
 import { ClientError } from '../errors.js'
-import { openWallet } from '../wallet.js'
-import { connect, CONNECTION, logger } from './common.js'
-import { redeemRuling } from './escrow.js'
-import { HOME, int, readOptions, str, type Spec } from './options.js'
+import { redeemRuling } from '../verbs/escrow.js'
+import { walletOf } from '../verbs/session.js'
+import { connect, CONNECTION, logger, sessionOf } from './common.js'
+import { int, readOptions, str, type Spec } from './options.js'
 
 const WALLET_USAGE = `agora wallet mint SATS --mint URL [--timeout S] | balance | send SATS --mint URL | receive TOKEN
     | redeem JOB | info   [--wallet FILE]`
@@ -18,7 +17,7 @@ export async function walletCommand(argv: string[]): Promise<number> {
     console.log(WALLET_USAGE)
     return 0
   }
-  const wallet = await openWallet(str(v, 'wallet') ?? join(HOME, 'wallet.json'))
+  const wallet = await walletOf(str(v, 'wallet'))()
   const log = logger(v, 'wallet')
   const sats = () => {
     if (!arg || !/^[1-9]\d*$/.test(arg)) throw new ClientError(`wallet ${verb} needs an amount in sats`, 2)
@@ -55,7 +54,7 @@ export async function walletCommand(argv: string[]): Promise<number> {
       if (!arg) throw new ClientError('wallet redeem needs the job id', 2)
       const pool = await connect(v, log)
       try {
-        return await redeemRuling({ pool, v, log, timeoutMs: int(v, 'timeout', { fallback: 60 })! * 1000 }, arg)
+        return await redeemRuling(sessionOf(pool, v, log, int(v, 'timeout', { fallback: 60 })! * 1000), arg)
       } finally {
         pool.close()
       }

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { customer, keyFile, startAgentCli } from '../../helpers/agents.js'
 import { connectFor, queryIds } from '../../helpers/client.js'
 import { ledgerWhen, outputWhen, roots, startMarket, tag } from '../../helpers/market.js'
-import type { ProviderRow } from '../../../client/cli/social.js'
+import type { ProviderRow } from '../../../client/verbs/social.js'
 
 const rows = (stdout: string) =>
   stdout

@@ -5,14 +5,14 @@ import { ClientError } from '../errors.js'
 import type { Template } from '../market.js'
 import { refusals } from '../pool.js'
 import { zap } from '../zap.js'
-import { nwcOf, type Ctx } from './context.js'
+import type { Session } from './session.js'
 
 /** True for the zap gate's refusal (`blocked: zap ADDRESS at least N sats to post …`). */
 export const isGateRefusal = (message: string) => /blocked: zap \S+ at least \d+ sats/.test(message)
 
 /** Zaps every relay whose NIP-11 states a zap gate, then publishes `t` again until the gate lets it through. */
-export async function payGateAndPublish(c: Ctx, t: Template, what: string): Promise<NostrEvent> {
-  const nwc = await nwcOf(c.v)
+export async function payGateAndPublish(c: Session, t: Template, what: string): Promise<NostrEvent> {
+  const nwc = await c.nwc()
   try {
     for (const r of c.pool.relays) {
       const info = await c.pool.info(r.url)

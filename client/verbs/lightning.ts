@@ -1,4 +1,4 @@
-// The customer's payments for a delivered job from the CLI: a zap through its NIP-47 wallet to the provider's
+// The customer's payments for a delivered job: a zap through its NIP-47 wallet to the provider's
 // lightning address (or, with --nutzap, Cashu proofs from its local wallet), and buying the key of a sealed result
 // (pay-to-decrypt), which it then opens and publishes.
 import type { NostrEvent } from '../../nips/nip01.js'
@@ -8,11 +8,11 @@ import { ClientError } from '../errors.js'
 import { HANDLER, keyReveal, SEALED_RESULT, tagOf } from '../market.js'
 import { openResult } from '../sealed.js'
 import { zap } from '../zap.js'
-import { nwcOf, type Ctx } from './context.js'
+import type { Session } from './session.js'
 import { nutzapResult } from './nutzap.js'
 
 /** The provider's lightning address: its 31990 content's lud16 (or lightning_address), else its kind 0's. */
-async function addressOf(c: Ctx, provider: string): Promise<string> {
+async function addressOf(c: Session, provider: string): Promise<string> {
   for (const e of await c.pool.query([{ kinds: [HANDLER, 0], authors: [provider] }])) {
     try {
       const content = JSON.parse(e.content) as Record<string, unknown>
@@ -26,7 +26,12 @@ async function addressOf(c: Ctx, provider: string): Promise<string> {
 }
 
 /** Zaps the result (or buys the sealed result) that delivered `job`, unless it is paid or asks more than the bid. */
-export async function payJob(c: Ctx, job: string, known?: NostrEvent): Promise<number> {
+export async function payJob(
+  c: Session,
+  job: string,
+  o: { nutzap?: boolean | undefined } = {},
+  known?: NostrEvent,
+): Promise<number> {
   const entry = await ledgerOf(c.pool, job)
   if (ledgerState(entry) === 'paid')
     throw new ClientError(`job ${job} is already paid (the relay's ledger records ${tagOf(entry!, 'paid')} msats)`)
@@ -34,9 +39,9 @@ export async function payJob(c: Ctx, job: string, known?: NostrEvent): Promise<n
   const result = known ?? (await resultOf(c, job, request, entry && tagOf(entry, 'result')))
   if (result.kind === SEALED_RESULT) return revealSealed(c, request ?? (await fetchEvent(c.pool, job, 'job')), result)
   const msats = askedBy(result, entry, request)
-  if (c.v['nutzap']) return nutzapResult(c, result, msats)
+  if (o.nutzap) return nutzapResult(c, result, msats)
   await refuseZapped(c, job, result, msats)
-  const nwc = await nwcOf(c.v)
+  const nwc = await c.nwc()
   try {
     const r = await zap({
       nwc,
@@ -66,7 +71,7 @@ function askedBy(result: NostrEvent, entry: NostrEvent | undefined, request: Nos
 }
 
 /** Refuses to zap a result again whose receipts on the relays already show this key paid what it asks. */
-async function refuseZapped(c: Ctx, job: string, result: NostrEvent, msats: number): Promise<void> {
+async function refuseZapped(c: Session, job: string, result: NostrEvent, msats: number): Promise<void> {
   const receipts = (await c.pool.query([{ kinds: [ZapReceipt], '#e': [result.id] }])).filter(
     r => payerOf(r) === c.pool.signer.pubkey,
   )
@@ -85,7 +90,7 @@ function payerOf(receipt: NostrEvent): string | undefined {
 }
 
 /** The result that delivered a job: the ledger's, else the first on the relays, else a sealed one to buy. */
-async function resultOf(c: Ctx, job: string, request: NostrEvent | undefined, id: string | undefined) {
+async function resultOf(c: Session, job: string, request: NostrEvent | undefined, id: string | undefined) {
   if (id) return fetchEvent(c.pool, id, 'result')
   if (!request) throw new ClientError(`job ${job} is not on ${c.pool.relays.map(r => r.url).join(', ')}`)
   const [r] = await c.pool.query([{ kinds: [request.kind + 1000, SEALED_RESULT], '#e': [job] }])
@@ -97,10 +102,10 @@ async function resultOf(c: Ctx, job: string, request: NostrEvent | undefined, id
  * Buys the key of a sealed result through the Lightning wallet, opens it, prints it and publishes the key. A key
  * that does not open the result is published too: it is the relay's proof of the provider's fraud.
  */
-export async function revealSealed(c: Ctx, request: NostrEvent, sealed: NostrEvent): Promise<number> {
+export async function revealSealed(c: Session, request: NostrEvent, sealed: NostrEvent): Promise<number> {
   const { bolt11, msats } = saleOf(request, sealed)
   c.log(`buying the key of sealed result ${sealed.id} (${msats} msats)`)
-  const nwc = await nwcOf(c.v)
+  const nwc = await c.nwc()
   let key: string
   try {
     key = (await nwc.payInvoice(bolt11)).preimage
@@ -115,7 +120,7 @@ export async function revealSealed(c: Ctx, request: NostrEvent, sealed: NostrEve
     await reveal().catch(() => undefined)
     throw err
   }
-  console.log(plaintext)
+  c.out(plaintext)
   await reveal()
   return 0
 }

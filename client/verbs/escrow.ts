@@ -1,4 +1,4 @@
-// The customer's side of an escrowed job from the CLI: lock the quoted price at a mint both sides accept, with a
+// The customer's side of an escrowed job: lock the quoted price at a mint both sides accept, with a
 // locktime outlasting the relay's windows; co-sign the provider's claim to release it; or ask for the refund (a
 // cancel before delivery, a dispute after) and redeem the relay's ruling.
 import type { NostrEvent } from '../../nips/nip01.js'
@@ -8,8 +8,7 @@ import { ClientError } from '../errors.js'
 import { ESCROW_ACTION, ESCROW_LOCK, escrowAction, escrowLock, NUTZAP_INFO, tagOf } from '../market.js'
 import { refusals } from '../pool.js'
 import { proofsFromTags } from '../wallet.js'
-import { walletOf, type Ctx } from './context.js'
-import { str } from './options.js'
+import type { Session } from './session.js'
 
 /** The relay that arbitrates the escrow: its key, the room a locktime must leave, and the mints it allows ([] = any). */
 type Arbiter = { readonly pubkey: string; readonly room: number; readonly mints: readonly string[] }
@@ -18,7 +17,7 @@ type Arbiter = { readonly pubkey: string; readonly room: number; readonly mints:
  * The first relay whose NIP-11 `market` says it arbitrates escrows, read before locking: a refused lock's proofs
  * stay locked, so its key, windows and mints must all come from the relay that will check the lock.
  */
-async function arbiter(c: Ctx): Promise<Arbiter> {
+async function arbiter(c: Session): Promise<Arbiter> {
   for (const r of c.pool.relays) {
     const info = await c.pool.info(r.url)
     const m = info?.doc['market'] as Record<string, unknown> | undefined
@@ -37,8 +36,8 @@ async function arbiter(c: Ctx): Promise<Arbiter> {
  * The mint to pay or lock `sats` at: --mint, else the first of those both sides take where the wallet holds enough;
  * a ClientError saying what to mint where otherwise (checked before anything is spent).
  */
-export function pickMint(c: Ctx, usable: readonly string[], held: Record<string, number>, sats: number): string {
-  const wanted = str(c.v, 'mint')
+export function pickMint(c: Session, usable: readonly string[], held: Record<string, number>, sats: number): string {
+  const wanted = c.mint
   if (wanted !== undefined) {
     const mint = mintUrl(wanted)
     if (mint && usable.includes(mint)) return mint
@@ -54,7 +53,7 @@ export function pickMint(c: Ctx, usable: readonly string[], held: Record<string,
 }
 
 /** Locks the quoted price of `quote`'s provider at a mint both accept, and publishes the 7117. */
-export async function lockFor(c: Ctx, request: NostrEvent, quote: NostrEvent): Promise<void> {
+export async function lockFor(c: Session, request: NostrEvent, quote: NostrEvent): Promise<void> {
   const msats = Number(tagOf(quote, 'amount'))
   const bid = Number(tagOf(request, 'bid') ?? 0)
   if (!(msats <= bid))
@@ -68,7 +67,7 @@ export async function lockFor(c: Ctx, request: NostrEvent, quote: NostrEvent): P
   if (!usable.length)
     throw new ClientError(`the provider's mints (${info.mints.join(', ') || 'none'}) are not allowed by the relay`)
   const sats = Math.ceil(msats / 1000)
-  const wallet = await walletOf(c.v)
+  const wallet = await c.wallet()
   const mint = pickMint(c, usable, wallet.balance(), sats)
   // "Received" is the relay's clock: leave ten minutes for skew and delay.
   const locktime = Math.max(request.created_at, Math.floor(Date.now() / 1000)) + relay.room + 600
@@ -89,14 +88,14 @@ export async function lockFor(c: Ctx, request: NostrEvent, quote: NostrEvent): P
 }
 
 /** The customer's lock of a job, from the relays. */
-async function lockOf(c: Ctx, job: string): Promise<NostrEvent> {
+async function lockOf(c: Session, job: string): Promise<NostrEvent> {
   const [lock] = await c.pool.query([{ kinds: [ESCROW_LOCK], authors: [c.pool.signer.pubkey], '#e': [job] }])
   if (!lock) throw new ClientError(`job ${job} has no escrow lock of yours`)
   return lock
 }
 
 /** Co-signs the provider's claim (its newest, waited for up to --timeout: it comes just after the result). */
-export async function release(c: Ctx, job: string): Promise<number> {
+export async function release(c: Session, job: string): Promise<number> {
   const lock = await lockOf(c, job)
   const provider = tagOf(lock, 'p')!
   const claim = await waitFor(
@@ -106,26 +105,31 @@ export async function release(c: Ctx, job: string): Promise<number> {
     c.timeoutMs,
     `claim of job ${job}'s escrow from its provider`,
   )
-  const wallet = await walletOf(c.v)
+  const wallet = await c.wallet()
   const pkg = wallet.coSignRelease(claim, c.pool.signer.secretHex)
   const e = await publishOrThrow(c.pool, escrowAction(job, 'release', pkg), 'release')
-  console.log(e.id)
+  c.out(e.id)
   return 0
 }
 
-/** Disputes a delivered job (or, via cancel, refunds an undelivered one) with a refund package, and with --wait redeems the ruling. */
-export async function refund(c: Ctx, job: string, action: 'dispute' | 'refund'): Promise<number> {
+/** Disputes a delivered job (or, via cancel, refunds an undelivered one) with a refund package; with `wait`, redeems the ruling. */
+export async function refund(
+  c: Session,
+  job: string,
+  action: 'dispute' | 'refund',
+  o: { reason?: string | undefined; wait?: boolean | undefined } = {},
+): Promise<number> {
   const lock = await lockOf(c, job)
-  const wallet = await walletOf(c.v)
+  const wallet = await c.wallet()
   const pkg = await wallet.prepareRefund(job, tagOf(lock, 'u')!, proofsFromTags(lock.tags), c.pool.signer.secretHex)
-  const e = await publishOrThrow(c.pool, escrowAction(job, action, pkg, str(c.v, 'reason') ?? ''), action)
-  console.log(e.id)
-  if (!c.v['wait']) return 0
+  const e = await publishOrThrow(c.pool, escrowAction(job, action, pkg, o.reason ?? ''), action)
+  c.out(e.id)
+  if (!o.wait) return 0
   return redeemRuling(c, job)
 }
 
 /** Waits for the relay's ruling of a job and redeems a refund into the wallet (1 when it ruled for the provider). */
-export async function redeemRuling(c: Ctx, job: string): Promise<number> {
+export async function redeemRuling(c: Session, job: string): Promise<number> {
   const keys = await relayKeys(c.pool)
   if (!keys.length) throw new ClientError('no relay states its key (NIP-11 self): none can have ruled on an escrow')
   const ruling = await waitFor(
@@ -135,7 +139,7 @@ export async function redeemRuling(c: Ctx, job: string): Promise<number> {
     c.timeoutMs,
     `ruling on job ${job}`,
   )
-  const wallet = await walletOf(c.v)
+  const wallet = await c.wallet()
   if (tagOf(ruling, 'ruling') !== 'refund') {
     // The refund this wallet prepared can never be redeemed now.
     await wallet.forget(job)

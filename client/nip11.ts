@@ -49,26 +49,43 @@ export function readRelayInfo(url: string, doc: Record<string, unknown>): RelayI
   }
 }
 
-/** The relay's NIP-11 document, fetched over HTTP(S) from its WebSocket URL. */
-export async function fetchRelayInfo(url: string, timeoutMs = 10_000): Promise<RelayInfo> {
-  const http = url.replace(/^ws/, 'http')
-  let doc: unknown
+/** GETs `path` of a relay's HTTP(S) side (its WebSocket URL with http for ws); a ClientError naming `what` on failure. */
+async function fetchFromRelay<T>(
+  url: string,
+  path: string,
+  what: string,
+  o: RequestInit & { read(r: Response): Promise<T> },
+  timeoutMs: number,
+) {
+  const http = url.replace(/^ws/, 'http').replace(/\/$/, '') + path
   try {
-    const res = await fetch(http, {
-      headers: { accept: 'application/nostr+json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    })
+    const res = await fetch(http, { ...o, signal: AbortSignal.timeout(timeoutMs) })
     if (!res.ok) throw new Error(`HTTP ${res.status}`)
-    doc = await res.json()
+    return await o.read(res)
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
-    throw new ClientError(`cannot read ${url}'s NIP-11 document: ${cause}`)
+    throw new ClientError(`cannot read ${url}'s ${what}: ${cause}`)
   }
+}
+
+/** The relay's NIP-11 document, fetched over HTTP(S) from its WebSocket URL. */
+export async function fetchRelayInfo(url: string, timeoutMs = 10_000): Promise<RelayInfo> {
+  const doc: unknown = await fetchFromRelay(
+    url,
+    '',
+    'NIP-11 document',
+    { headers: { accept: 'application/nostr+json' }, read: r => r.json() },
+    timeoutMs,
+  )
   // A document that is JSON but no object (null, a list) holds nothing a client can read.
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
     throw new ClientError(`cannot read ${url}'s NIP-11 document: not a JSON object`)
   return readRelayInfo(url, doc as Record<string, unknown>)
 }
+
+/** The relay's skill document (/skill.md): how to use it and its market, generated from its config. */
+export const fetchRelaySkill = (url: string, timeoutMs = 10_000): Promise<string> =>
+  fetchFromRelay(url, '/skill.md', 'skill document (/skill.md)', { read: r => r.text() }, timeoutMs)
 
 /** The bits a `pow:` refusal says are needed ("needs 10 bits"), or undefined. */
 export function bitsFromRefusal(message: string): number | undefined {

@@ -1,6 +1,6 @@
 // Wires the relay together: store, writer, verifier, subscription index, policies and the server.
 import { createLog, type Log } from './log.js'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ConfigError, keepRestartKeys, loadConfig, type ConfigSources } from '../config/load.js'
 import { changedKeys, type ConfigChange } from '../config/changes.js'
@@ -10,7 +10,7 @@ import { buildInfo } from '../nips/nip11.js'
 import { buildPolicies } from '../policies/index.js'
 import { lockDataDir } from './datadir-lock.js'
 import { loadIdentity } from './identity.js'
-import { packageRoot } from './package-root.js'
+import { packageVersion } from './package-root.js'
 import type { RelayCtx, Snapshot } from './protocol/context.js'
 import { verbs } from './protocol/dispatch.js'
 import { eventFrame } from './protocol/replies.js'
@@ -34,10 +34,6 @@ import { startWorkflowRunner } from '../market/workflow-runner.js'
 import { createManagementApi } from './management/http.js'
 import { applyChange, emptyManaged, isBlockedIp, isHidden, managedView, withInfo } from './management/state.js'
 import { loadManaged } from './store/management.js'
-
-/** The package version (works from source and from dist). */
-const packageVersion = () =>
-  (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version
 
 /** Path of the SQLite database inside a data dir. */
 export const databaseFile = (dataDir: string) => join(dataDir, 'agora.sqlite')

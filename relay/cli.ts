@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // agora CLI: start | import | export | backup | keygen | market … | escrow …, the relay's commands (see USAGE),
 // whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
-// workflow, review, trust, report, providers, wallet), which client/cli runs like any Nostr client would.
+// workflow, review, trust, report, providers, wallet, mcp), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
 import { ConfigError, findConfigFile, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
@@ -25,7 +25,8 @@ const USAGE = `usage:
   agora config show [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
 config file: --config FILE, else ./agora.toml if it exists, else none (defaults, AGORA_* environment, flags)
 client commands (see docs/agents.md):
-  agora agent|job|workflow|review|trust|report|providers|wallet … --help`
+  agora agent|job|workflow|review|trust|report|providers|wallet … --help
+  agora mcp [--relay URL...] [--key FILE] [--wallet FILE] [--nwc URI] [--mint URL]   (an MCP server on stdio)`
 
 const options = {
   config: { type: 'string' },
@@ -104,10 +105,13 @@ async function marketView(cfg: Config, rest: string[], v: ViewFlags) {
   if (marketJobs(cfg, { state, provider, since, json }) === 0) console.error('agora: no jobs match')
 }
 
-const CLIENT = new Set(['agent', 'job', 'workflow', 'review', 'trust', 'report', 'providers', 'wallet'])
+const CLIENT = new Set(['agent', 'job', 'workflow', 'review', 'trust', 'report', 'providers', 'wallet', 'mcp'])
 
 async function main(): Promise<void> {
-  if (CLIENT.has(process.argv[2] ?? '')) return (await import('../client/cli/main.js')).runClient(process.argv.slice(2))
+  if (CLIENT.has(process.argv[2] ?? '')) {
+    const version = (await import('./package-root.js')).packageVersion()
+    return (await import('../client/cli/main.js')).runClient(process.argv.slice(2), version)
+  }
   let parsed
   try {
     parsed = parseArgs({ options, allowPositionals: true })

@@ -1,6 +1,6 @@
 // The package's root directory, found by walking up from this file to package.json, so that it is the same
 // whether the code runs from source (relay/) or from the build (dist/relay/).
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -17,3 +17,7 @@ export function packageRoot(): string {
   }
   return (root = dir)
 }
+
+/** The package version (works from source and from dist). */
+export const packageVersion = () =>
+  (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version

@@ -11,14 +11,14 @@ export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 export const cliPath = join(repoRoot, 'dist/relay/cli.js')
 
 /** The environment without AGORA_* variables, so the caller's shell cannot change the config under test. */
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGORA_')))
+export const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AGORA_')))
 
 let emptyDir: string | undefined
 /**
  * The working directory of spawned commands unless a test names one: empty, so that an operator's ./agora.toml in
  * the checkout cannot change the config under test either. Made once per test file, removed when it ends.
  */
-function defaultCwd(): string {
+export function defaultCwd(): string {
   return (emptyDir ??= ownTempDir('agora-cli-cwd-').dir)
 }
 

@@ -16,12 +16,12 @@ export type McpClient = {
 }
 
 /** Starts `agora mcp ARGS` and connects the SDK's client to it; both go when the test ends (or this process dies). */
-export async function startMcp(t: Teardown, args: string[]): Promise<McpClient> {
+export async function startMcp(t: Teardown, args: string[], env: Record<string, string> = {}): Promise<McpClient> {
   ensureBuilt()
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [cliPath, 'mcp', ...args],
-    env: cleanEnv() as Record<string, string>,
+    env: { ...(cleanEnv() as Record<string, string>), ...env },
     cwd: defaultCwd(),
     stderr: 'pipe',
   })

@@ -212,3 +212,21 @@ t.test('resources: the relay’s NIP-11 document', async t => {
   const missing = await mcp.client.readResource({ uri: `agora://provider/${'ab'.repeat(32)}/skill` }).catch(e => e)
   t.match(String(missing), /announces no handler \(31990\)/, 'a provider with no handler is a readable error')
 })
+
+t.test('configured by environment; a relay that is down is a tool error, and the server keeps serving', async t => {
+  const m = await startMarket(t)
+  const me = keyFile(t)
+  const byEnv = await startMcp(t, [], { AGORA_CLIENT_RELAY: m.url, AGORA_CLIENT_KEY: me.file })
+  const info = await byEnv.client.readResource({ uri: 'agora://relay/info' })
+  t.match(JSON.parse((info.contents[0] as { text: string }).text), { pubkey: m.relay.pubkey }, 'AGORA_CLIENT_RELAY')
+  await ok(t, byEnv, 'trust', { pubkey: 'ab'.repeat(32) })
+  t.equal((await queryIds(m.c, { kinds: [30382], authors: [me.pubkey] })).length, 1, 'signed with AGORA_CLIENT_KEY')
+
+  const down = await startMcp(t, ['--relay', 'ws://127.0.0.1:1', '--key', keyFile(t).file])
+  for (const attempt of [1, 2]) {
+    const r = await down.call('job_status', { job: 'ab'.repeat(32) })
+    t.equal(r.isError, true, `attempt ${attempt}: a tool error`)
+    t.match(r.text, /ws:\/\/127\.0\.0\.1:1/, `attempt ${attempt}: it names the relay it could not reach`)
+  }
+  t.ok((await down.client.listTools()).tools.length > 0, 'the server still answers')
+})

@@ -101,7 +101,7 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
 }
 
 /** The `market` extension of a config whose market is on (the effective config, so it follows reloads). */
-function marketInfo(cfg: Config): MarketInfo {
+export function marketInfo(cfg: Config): MarketInfo {
   const m = cfg.market
   return {
     job_ttl: m.job_ttl,

@@ -8,6 +8,7 @@ import { getPow } from 'nostr-tools/nip13'
 import { finalizeEvent, generateSecretKey, getEventHash, getPublicKey } from 'nostr-tools/pure'
 import { ensureBuilt, startCliWithConfig } from '../helpers/cli.js'
 import { connectFor, queryIds } from '../helpers/client.js'
+import { bitsFor } from '../helpers/pow.js'
 import { startTestRelay, tempDir } from '../helpers/relay.js'
 import { sleep } from '../helpers/wait.js'
 
@@ -47,16 +48,6 @@ function powRows(doc: string): { kinds: string; bits: number }[] {
         .map(c => c.trim()) as [string, string]
       return { kinds, bits: Number(bits) }
     })
-}
-
-/** The first row whose kinds ("*", "N" or "LO-HI") match the kind, as the document says; 0 when none does. */
-function bitsFor(rows: { kinds: string; bits: number }[], kind: number): number {
-  const matches = (kinds: string) => {
-    if (kinds === '*') return true
-    const [lo, hi = lo] = kinds.split('-').map(Number) as [number, number?]
-    return kind >= lo && kind <= hi
-  }
-  return rows.find(r => matches(r.kinds))?.bits ?? 0
 }
 
 /** The example under the step "post a job request". */

@@ -15,8 +15,8 @@ export function marketSection(f: Facts): string[] {
     para(
       'NIP-90 jobs with the relay as referee: it checks each market event against these rules before storing it,',
       `and publishes what follows as events signed by its key (${code(f.relayKey)}). The full protocol, every`,
-      'refusal included, is `docs/market-protocol.md` in the `agora-relay` package; the names in bold are its',
-      'sections.',
+      'refusal included, is `docs/market-protocol.md` in the `agora-relay` package, which explains the terms in',
+      'bold.',
     ),
     '',
     ...jobs(f),

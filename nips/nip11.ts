@@ -42,6 +42,8 @@ export type InfoInputs = {
   readonly restrictedWrites?: boolean
   /** The publication fee, when writes of some kinds must be paid for. */
   readonly payment?: Payment
+  /** The http(s) URL of this relay's /skill.md, how to use it in markdown (agora's extension). */
+  readonly skill?: string
 }
 
 /** A publication fee: a zap of at least `msats` to the relay's lightning address unlocks the kinds. */
@@ -84,6 +86,8 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
     // Extension beside min_pow_difficulty (only the strictest rule), so a client mines exactly what a kind
     // needs. Allowlisted pubkeys authenticated with NIP-42 are exempt from every rule.
     pow_by_kind: x.powByKind ?? [],
+    // Extension: the same rules as a how-to for agents and people, with an example event per step.
+    ...(x.skill ? { skill: x.skill } : {}),
     ...(x.payment
       ? {
           fees: {
@@ -101,7 +105,7 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
 }
 
 /** The `market` extension of a config whose market is on (the effective config, so it follows reloads). */
-function marketInfo(cfg: Config): MarketInfo {
+export function marketInfo(cfg: Config): MarketInfo {
   const m = cfg.market
   return {
     job_ttl: m.job_ttl,

@@ -74,7 +74,6 @@ export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
   const verified = hooks.flatMap(h => (h.verified ? [h.verified] : []))
   const prepare = hooks.flatMap(h => (h.prepare ? [h.prepare] : []))
   const visible = hooks.flatMap(h => (h.visible ? [h.visible] : []))
-  const parts = active.map(p => p.info?.(cfg) ?? {})
   return {
     event: firstOf(hooks.flatMap(h => (h.event ? [h.event] : []))),
     prepare: (e, ctx) => {
@@ -95,12 +94,18 @@ export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
     visible: visible.length === 0 ? undefined : (e, authed) => visible.every(v => v(e, authed)),
     connectionsPerIp: hooks.find(h => h.connectionsPerIp)?.connectionsPerIp,
     nips: active.flatMap(p => p.nips),
-    info: {
-      minPow: Math.max(0, ...parts.map(p => p.minPow ?? 0)),
-      powByKind: parts.flatMap(p => p.powByKind ?? []),
-      restrictedWrites: parts.some(p => p.restrictedWrites),
-      authRequired: parts.some(p => p.authRequired),
-      ...(parts.find(p => p.payment) ?? {}),
-    },
+    info: policyInfo(cfg),
+  }
+}
+
+/** What the active policies of one config state about themselves (NIP-11, /skill.md); builds no checks. */
+export function policyInfo(cfg: Config): InfoPart {
+  const parts = policies.filter(p => isActive(p, cfg)).map(p => p.info?.(cfg) ?? {})
+  return {
+    minPow: Math.max(0, ...parts.map(p => p.minPow ?? 0)),
+    powByKind: parts.flatMap(p => p.powByKind ?? []),
+    restrictedWrites: parts.some(p => p.restrictedWrites),
+    authRequired: parts.some(p => p.authRequired),
+    ...(parts.find(p => p.payment) ?? {}),
   }
 }

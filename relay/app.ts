@@ -15,6 +15,7 @@ import type { RelayCtx, Snapshot } from './protocol/context.js'
 import { verbs } from './protocol/dispatch.js'
 import { eventFrame } from './protocol/replies.js'
 import { startServer } from './server.js'
+import { buildSkill, publicUrl, skillUrl } from './skill.js'
 import { openReadDb } from './store/db.js'
 import { createReader } from './store/reader.js'
 import { createSubscriptionIndex } from './subscriptions.js'
@@ -34,6 +35,9 @@ import { startWorkflowRunner } from '../market/workflow-runner.js'
 import { createManagementApi } from './management/http.js'
 import { applyChange, emptyManaged, isBlockedIp, isHidden, managedView, withInfo } from './management/state.js'
 import { loadManaged } from './store/management.js'
+
+/** The ws:// URL of a listen address (IPv6 in brackets). */
+export const listenUrl = (host: string, port: number) => `ws://${host.includes(':') ? `[${host}]` : host}:${port}`
 
 /** Path of the SQLite database inside a data dir. */
 export const databaseFile = (dataDir: string) => join(dataDir, 'agora.sqlite')
@@ -216,14 +220,24 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   }
   const verbNips = Object.values(verbs).flatMap(v => v.nips)
   const version = packageVersion()
-  const info = () =>
+  let server: Awaited<ReturnType<typeof startServer>> | undefined
+  // Asked only once the server listens, so its port is known.
+  const urlFor = (host: string) => publicUrl(snap.cfg, host, listenUrl(cfg.relay.host, server?.port ?? 0))
+  const info = (host: string) =>
     buildInfo(withInfo(managed, snap.cfg), {
       pubkey: identity.pubkey,
       supportedNips: [11, ...verbNips, ...snap.policies.nips, ...(snap.cfg.relay.admins.length > 0 ? [86] : [])],
       version,
+      skill: skillUrl(urlFor(host)),
       ...snap.policies.info,
     })
-  let server: Awaited<ReturnType<typeof startServer>> | undefined
+  const skill = (host: string) =>
+    buildSkill(withInfo(managed, snap.cfg), {
+      url: urlFor(host),
+      pubkey: identity.pubkey,
+      policies: snap.policies.info,
+      kindVerdicts: managed.kinds,
+    })
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
   let closing: Promise<void> | undefined
   const sweeper = setInterval(
@@ -256,6 +270,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       maxFrame: Math.min(Math.max(4 * cfg.limits.max_message_length, 1 << 20), 64 << 20),
       maxOutboundBytes: cfg.limits.max_outbound_bytes,
       info,
+      skill,
       landing: () => landingPage(withInfo(managed, snap.cfg), identity.pubkey),
       manage: createManagementApi({
         managed,
@@ -282,7 +297,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   }
   return {
     port: server.port,
-    url: `ws://${cfg.relay.host.includes(':') ? `[${cfg.relay.host}]` : cfg.relay.host}:${server.port}`,
+    url: listenUrl(cfg.relay.host, server.port),
     pubkey: identity.pubkey,
     verifier: verifier.name,
     log,
@@ -310,5 +325,7 @@ function landingPage(cfg: Config, pubkey: string): string {
 <h1>${escapeHtml(cfg.relay.name)}</h1><p>${escapeHtml(cfg.relay.description)}</p>
 <p>This is a Nostr relay. Connect with any Nostr client over WebSocket at this address.
 Relay information (NIP-11): request this URL with <code>Accept: application/nostr+json</code>.</p>
+<p>For AI agents, and people: <a href="skill.md">skill.md</a> says how to use this relay (its rules, its market and
+an example event for each step), written from its running configuration.</p>
 <p>Relay pubkey: <code>${pubkey}</code></p>`
 }

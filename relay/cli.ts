@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | backup | keygen | market … | escrow …, the relay's commands (see USAGE),
-// whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
+// agora CLI: start | import | export | backup | keygen | market … | escrow … | skill, the relay's commands (see
+// USAGE), whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
 // workflow, review, trust, report, providers, wallet, mcp), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
 import { ConfigError, findConfigFile, loadConfig } from '../config/load.js'
@@ -23,6 +23,7 @@ const USAGE = `usage:
   agora escrow rule JOB --release|--refund [--config FILE] [--data DIR] [--url ws://HOST:PORT]
   agora config check FILE
   agora config show [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
+  agora skill [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
 config file: --config FILE, else ./agora.toml if it exists, else none (defaults, AGORA_* environment, flags)
 client commands (see docs/agents.md):
   agora agent|job|workflow|review|trust|report|providers|wallet … --help
@@ -195,6 +196,11 @@ async function main(): Promise<void> {
     const r = await escrowRule(cfg, rest[1]!, v.release ? 'claim' : 'refund', v.url)
     console.log(JSON.stringify(r))
     if (!r.ok) process.exit(1)
+    return
+  }
+  if (command === 'skill') {
+    if (rest.length !== 0) fail(`skill takes no arguments\n${USAGE}`)
+    process.stdout.write((await import('./commands/skill.js')).skill(cfg))
     return
   }
   if (command === 'config') {

@@ -1,4 +1,5 @@
-// Owns the uWS app and its sockets: WebSocket, NIP-11 and NIP-86 management on one port, the landing page, /health.
+// Owns the uWS app and its sockets: WebSocket, NIP-11 and NIP-86 management on one port, the landing page, /skill.md,
+// /health.
 // Each connection's messages are chained, so they are handled in arrival order.
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
@@ -21,8 +22,10 @@ export type ServerOptions = {
    */
   readonly maxFrame: number
   readonly maxOutboundBytes: number
-  /** The NIP-11 document, built per request so it follows the effective config. */
-  readonly info: () => Record<string, unknown>
+  /** The NIP-11 document for a request's Host header, built per request so it follows the effective config. */
+  readonly info: (host: string) => Record<string, unknown>
+  /** The /skill.md document for a request's Host header, built per request likewise. */
+  readonly skill: (host: string) => string
   readonly landing: () => string
   /** Answers a management request (NIP-86: a POST to the relay's URL). */
   readonly manage: (req: ManageRequest) => Promise<ManageReply>
@@ -206,9 +209,14 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     })
   app.get('/', (res, req) => {
     if (req.getHeader('accept').includes('application/nostr+json'))
-      return respond(res, '200 OK', 'application/nostr+json', JSON.stringify(opts.info()), true)
+      return respond(res, '200 OK', 'application/nostr+json', JSON.stringify(opts.info(req.getHeader('host'))), true)
     respond(res, '200 OK', 'text/html; charset=utf-8', opts.landing())
   })
+  // The same document at both paths: /skill.md where agents look first, and beside NIP-05's well-known files.
+  const skill = (res: uWS.HttpResponse, req: uWS.HttpRequest) =>
+    respond(res, '200 OK', 'text/markdown; charset=utf-8', opts.skill(req.getHeader('host')), true)
+  app.get('/skill.md', skill)
+  app.get('/.well-known/nostr/skill.md', skill)
   app.post('/', (res, req) => {
     // The request is only readable in this callback; the body arrives after it, in chunks.
     const head = {

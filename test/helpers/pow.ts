@@ -38,3 +38,16 @@ export function underMined(s: Signer, partial: Partial<EventTemplate>, bits: num
     if (leadingZeroBits(e.id) < bits) return e
   }
 }
+
+/**
+ * What a client does with PoW rules read from NIP-11 `pow_by_kind` or the /skill.md table: the bits of the first rule
+ * whose kinds ("*", "N" or "LO-HI") match the kind, else 0.
+ */
+export function bitsFor(rules: readonly { kinds: string; bits: number }[], kind: number): number {
+  const matches = (kinds: string) => {
+    if (kinds === '*') return true
+    const [lo, hi = lo] = kinds.split('-').map(Number) as [number, number?]
+    return kind >= lo && kind <= hi
+  }
+  return rules.find(r => matches(r.kinds))?.bits ?? 0
+}

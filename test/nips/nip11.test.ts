@@ -44,6 +44,14 @@ t.test('buildInfo leaves icon out when none is configured', async t => {
   t.notOk('icon' in info)
 })
 
+t.test('buildInfo names the /skill.md URL in its skill field, and leaves it out without one', async t => {
+  t.equal(
+    buildInfo(custom, { ...inputs, skill: 'https://relay.example.com/skill.md' }).skill,
+    'https://relay.example.com/skill.md',
+  )
+  t.notOk('skill' in buildInfo(custom, inputs))
+})
+
 t.test('buildInfo gives the relay key as both pubkey and self', async t => {
   const info = buildInfo(custom, inputs)
   t.equal(info.pubkey, PUBKEY)

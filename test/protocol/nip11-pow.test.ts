@@ -2,7 +2,7 @@ import t from 'tap'
 import type { PowRule } from '../../nips/nip11.js'
 import { connectFor } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
-import { mined } from '../helpers/pow.js'
+import { bitsFor, mined } from '../helpers/pow.js'
 import { startTestRelay } from '../helpers/relay.js'
 import { storedIds } from '../helpers/stored.js'
 import { startPowFileRelay } from '../helpers/config-file.js'
@@ -20,16 +20,6 @@ const DEFAULT_RULES = [
 async function info(url: string): Promise<Info> {
   const res = await fetch(url.replace(/^ws:/, 'http:'), { headers: { Accept: 'application/nostr+json' } })
   return (await res.json()) as Info
-}
-
-/** What a client does with pow_by_kind: the bits of the first entry matching the kind, else 0. */
-function bitsFor(rules: readonly PowRule[], kind: number): number {
-  const matches = (kinds: string) => {
-    if (kinds === '*') return true
-    const [lo, hi = lo] = kinds.split('-').map(Number) as [number, number?]
-    return kind >= lo && kind <= hi
-  }
-  return rules.find(r => matches(r.kinds))?.bits ?? 0
 }
 
 t.test('NIP-11 pow_by_kind lists the default rules in order, and min_pow_difficulty stays the strictest', async t => {

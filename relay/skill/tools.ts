@@ -44,8 +44,11 @@ export function mcp(f: Facts): string[] {
     '### 3. An MCP server: `agora mcp`',
     '',
     para(
-      "For an AI assistant that speaks the Model Context Protocol: `agora mcp` serves agora's client commands as",
-      "MCP tools over stdio. Add it to the assistant's MCP configuration:",
+      'For an AI assistant that speaks the Model Context Protocol: `agora mcp` serves the market as MCP tools',
+      'over stdio: `list_providers`, `post_job`, `wait_for_result`, `pay_job`, `release_escrow`, `review` and',
+      'the rest for a customer; `wallet_balance`, `wallet_mint_invoice`, `wallet_receive`; and',
+      '`announce_provider`, `list_open_jobs`, `send_quote`, `deliver_result`, `claim_escrow` for a provider',
+      "(every tool: docs/agents.md). Add it to the assistant's MCP configuration:",
     ),
     '',
     ...jsonLine(config),

@@ -4,6 +4,10 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { toolsMarkdown, toolsSection } from '../../client/mcp/doc.js'
+import { tools } from '../../client/mcp/server.js'
+import { loadConfig } from '../../config/load.js'
+import { policyInfo } from '../../policies/index.js'
+import { buildSkill } from '../../relay/skill.js'
 import { repoRoot } from '../helpers/cli.js'
 import { startMcp } from '../helpers/mcp.js'
 
@@ -47,4 +51,13 @@ t.test('the rendering shows what a schema says: required, bounds, enums, lists a
   t.match(md, '| `mint` | URL |  |  |')
   t.match(md, '### `none`\n\nNothing to give.\n\nNo arguments.\n')
   t.equal(toolsSection('no markers here'), undefined, 'a page without the markers has no section')
+})
+
+t.test('the tools /skill.md names for `agora mcp` are tools the server has', async t => {
+  const cfg = loadConfig({ env: {}, flags: {} })
+  const doc = buildSkill(cfg, { url: 'ws://127.0.0.1:7777', pubkey: 'ab'.repeat(32), policies: policyInfo(cfg) })
+  const section = doc.slice(doc.indexOf('`agora mcp`'))
+  const named = [...section.matchAll(/`([a-z]+(?:_[a-z]+)+)`/g)].map(m => m[1]!)
+  t.ok(named.length >= 10, `the document names the tools (${named.join(', ')})`)
+  for (const name of named) t.ok(name in tools, `${name} is a tool`)
 })

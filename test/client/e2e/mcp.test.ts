@@ -198,7 +198,7 @@ t.test('a provider driven through the provider tools: announce, find, quote, del
   t.same(JSON.parse(await ok(t, provider.mcp, 'list_open_jobs')), [], 'the job is no longer open')
 })
 
-t.test('resources: the relay’s NIP-11 document', async t => {
+t.test('resources: the relay’s NIP-11 and skill documents, a provider’s skill', async t => {
   const m = await startMarket(t)
   const { mcp } = await mcpFor(t, m.url)
   const { resources } = await mcp.client.listResources()
@@ -209,6 +209,10 @@ t.test('resources: the relay’s NIP-11 document', async t => {
   )
   const info = await mcp.client.readResource({ uri: 'agora://relay/info' })
   t.match(JSON.parse((info.contents[0] as { text: string }).text), { pubkey: m.relay.pubkey, software: 'agora' })
+  const skill = await mcp.client.readResource({ uri: 'agora://relay/skill.md' })
+  const text = (skill.contents[0] as { text: string }).text
+  t.equal(text, await (await fetch(`${m.url.replace('ws', 'http')}/skill.md`)).text(), 'the relay’s /skill.md')
+  t.match(text, m.relay.pubkey, 'naming the relay’s key')
   const missing = await mcp.client.readResource({ uri: `agora://provider/${'ab'.repeat(32)}/skill` }).catch(e => e)
   t.match(String(missing), /announces no handler \(31990\)/, 'a provider with no handler is a readable error')
 })

@@ -52,8 +52,13 @@ export function pickMint(c: Session, usable: readonly string[], held: Record<str
   )
 }
 
-/** Locks the quoted price of `quote`'s provider at a mint both accept, and publishes the 7117. */
+/**
+ * Locks the quoted price of `quote`'s provider at a mint both accept, and publishes the 7117; nothing when the job
+ * has a lock of ours already (a job followed a second time sees its stored quote again).
+ */
 export async function lockFor(c: Session, request: NostrEvent, quote: NostrEvent): Promise<void> {
+  const [mine] = await c.pool.query([{ kinds: [ESCROW_LOCK], authors: [c.pool.signer.pubkey], '#e': [request.id] }])
+  if (mine) return c.log(`job ${request.id} is locked already (lock ${mine.id})`)
   const msats = Number(tagOf(quote, 'amount'))
   const bid = Number(tagOf(request, 'bid') ?? 0)
   if (!(msats <= bid))

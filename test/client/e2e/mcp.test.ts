@@ -166,16 +166,20 @@ t.test('a provider driven through the provider tools: announce, find, quote, del
   t.equal(overBid.isError, true, 'a quote over the bid is refused')
   t.match(overBid.text, /over the job's bid of 30000 msats/)
   await ok(t, provider.mcp, 'send_quote', { job, sats: PRICE })
-  // The customer's wait locks the quoted price, then waits for the result.
-  const waiting = customer.mcp.call('wait_for_result', { job, timeout_seconds: 90 }, 120_000)
+  // The customer's first wait locks the quoted price, then ends without a result.
+  const first = await customer.mcp.call('wait_for_result', { job, timeout_seconds: 5 })
+  t.equal(first.isError, true, 'no result within the wait is a tool error')
+  t.match(first.text, new RegExp(`^no result for job ${job} within 5 s`), 'saying so')
   let locked: { locked_to_me: boolean }[] = []
   const deadline = Date.now() + 60_000
   while (!locked[0]?.locked_to_me) {
     if (Date.now() > deadline) throw new Error('the customer never locked the escrow')
-    locked = JSON.parse(await ok(t, provider.mcp, 'list_open_jobs', { kinds: [5100] }))
+    locked = JSON.parse((await provider.mcp.call('list_open_jobs', { kinds: [5100] })).text)
     await sleep(200)
   }
   t.pass('the provider sees the job locked to it')
+  // Waiting again sees the stored quote again: it must not lock a second time.
+  const waiting = customer.mcp.call('wait_for_result', { job, timeout_seconds: 90 }, 120_000)
   await ok(t, provider.mcp, 'deliver_result', { job, content: 'BY HAND' })
   const result = await waiting
   t.equal(result.isError, false, result.text)
@@ -196,6 +200,12 @@ t.test('a provider driven through the provider tools: announce, find, quote, del
   t.equal(tag(settled, 'state'), 'paid', 'the ledger records the job paid')
   t.equal(tag(settled, 'provider'), provider.me.pubkey, 'to the provider')
   t.same(JSON.parse(await ok(t, provider.mcp, 'list_open_jobs')), [], 'the job is no longer open')
+  t.equal((await queryIds(m.c, { kinds: [7117], authors: [customer.me.pubkey] })).length, 1, 'one lock, not two')
+  t.match(
+    JSON.parse(await ok(t, customer.mcp, 'wallet_balance')),
+    { total: FUNDS - PRICE },
+    'the customer paid the price once',
+  )
 })
 
 t.test('resources: the relay’s NIP-11 and skill documents, a provider’s skill', async t => {

@@ -5,7 +5,7 @@ import type { NostrEvent } from '../../nips/nip01.js'
 import { readInvoice, ZapReceipt } from '../../nips/nip57.js'
 import { fetchEvent, ledgerOf, ledgerState, publishOrThrow } from '../customer.js'
 import { ClientError } from '../errors.js'
-import { HANDLER, keyReveal, SEALED_RESULT, tagOf } from '../market.js'
+import { FEEDBACK, HANDLER, keyReveal, SEALED_RESULT, tagOf } from '../market.js'
 import { openResult } from '../sealed.js'
 import { zap } from '../zap.js'
 import type { Session } from './session.js'
@@ -104,6 +104,15 @@ async function resultOf(c: Session, job: string, request: NostrEvent | undefined
  */
 export async function revealSealed(c: Session, request: NostrEvent, sealed: NostrEvent): Promise<number> {
   const { bolt11, msats } = saleOf(request, sealed)
+  // A job followed again after its key was bought: open it with the key we published, never pay twice.
+  const [bought] = await c.pool.query([
+    { kinds: [FEEDBACK], authors: [c.pool.signer.pubkey], '#e': [request.id], '#p': [sealed.pubkey] },
+  ])
+  const known = bought && tagOf(bought, 'preimage')
+  if (known) {
+    c.out(openResult(sealed, known))
+    return 0
+  }
   c.log(`buying the key of sealed result ${sealed.id} (${msats} msats)`)
   const nwc = await c.nwc()
   let key: string

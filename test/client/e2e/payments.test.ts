@@ -3,6 +3,7 @@
 // the agent's wallet), a sealed result whose key the customer buys with a hold invoice, and the refusals a user sees.
 import { createHash } from 'node:crypto'
 import t, { type Test } from 'tap'
+import { startMcp } from '../../helpers/mcp.js'
 import type { NostrEvent } from '../../../nips/nip01.js'
 import { customer, keyFile, startAgentCli } from '../../helpers/agents.js'
 import { ledgerWhen, type Market, startMarket, tag } from '../../helpers/market.js'
@@ -120,6 +121,13 @@ t.test('a sealed result is paid through a hold invoice, then opened, and the led
   t.equal(s.wallet.balanceMsats(), 100_000 - PRICE_MSATS, "the customer's wallet paid the price")
   t.equal(s.agentWallet.balanceMsats(), PRICE_MSATS, "the agent's wallet got it")
   await s.agent.waitForLine(new RegExp(`job ${job.slice(0, 8)}: key sold`), 0, 90_000)
+  // Followed again (MCP's wait_for_result): opened with the key already bought, not paid a second time.
+  const mcp = await startMcp(t, ['--relay', m.url, '--key', s.me.file, '--nwc', s.wallet.uri])
+  const again = await mcp.call('wait_for_result', { job, timeout_seconds: 60 }, 90_000)
+  t.equal(again.isError, false, again.text)
+  t.match(again.text, /^SEALED SECRET$/m, 'the result opens again')
+  t.notMatch(again.text, /buying the key/, 'without buying the key again')
+  t.equal(s.wallet.balanceMsats(), 100_000 - PRICE_MSATS, 'the customer paid once')
 })
 
 t.test('a wallet short of the price says so, exits non-zero and pays nothing', async t => {

@@ -12,6 +12,7 @@ import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
 import { query } from './scenarios/query.js'
 import { standing } from './scenarios/standing.js'
+import { verify } from './scenarios/verify.js'
 import { scraped } from './scrape.js'
 import { remoteRelay, repoRoot, startLocalRelay, type Overrides } from './target.js'
 
@@ -24,6 +25,7 @@ scenarios (defaults in brackets):
   query        -n STORE_EVENTS [1000000] -k QUERIES per shape [100] [--data DIR] [--load]
   connections  -c CONNECTIONS [10000]
   standing     -n EDGES [100000] -r RUNS [3]   (agora's own computation of standing, in this process; no --url)
+  verify       -n EVENTS [2000] -r ROUNDS [7]   (one signature check per verifier backend, in this process; no --url)
   agent        -n JOBS [500] -w WINDOW [16] -k JOBS one at a time [50] --concurrency N [8]
                (one \`agora agent\` process with exec:cat; this process is its customer)
 
@@ -62,7 +64,7 @@ const options = {
 
 export class UsageError extends Error {}
 
-export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing', 'agent'] as const
+export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing', 'verify', 'agent'] as const
 
 export type Report = {
   scenario: string
@@ -229,6 +231,12 @@ export async function run(
     const o = { edges: int('events', v.events, 100_000), runs: int('runs', v.runs, 3) }
     opts = o
     outcome = await standing(ctx, o)
+  } else if (scenario === 'verify') {
+    if (url) throw new UsageError('verify measures agora’s own verifier backends in this process: no --url')
+    firstRelay = { url: 'in-process', local: true, commit: gitCommit() }
+    const o = { events: int('events', v.events, 2000), rounds: int('runs', v.runs, 7) }
+    opts = o
+    outcome = await verify(ctx, o)
   } else if (scenario === 'agent') {
     const o = {
       jobs: int('events', v.events, 500),

@@ -125,7 +125,7 @@ export const schema = {
     backend: oneOf(
       ['auto', 'native', 'wasm', 'noble'],
       'auto',
-      'Signature verifier: auto picks the fastest available (native, then wasm, then noble).',
+      'Signature verifier: auto picks the fastest available (native: libsecp256k1 in C, built by npm install; then wasm, then noble).',
       true,
     ),
     workers: int(2, 'Threads that check signatures off the event loop; 0 checks them on it.', 0, 64, true),

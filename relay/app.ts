@@ -87,9 +87,12 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   const keysets = cachedKeysets(mints, { allowLoopback: cfg.market.allow_loopback })
   // What the operator set through the management API (NIP-86): filled from the store once the writer has opened it.
   const managed = emptyManaged()
+  const inline = await makeVerifier(backend)
+  // Said once at start: the pool's workers make the same choice, for the same reason.
+  if (inline.fallback) log.child({ component: 'relay' }).warn(`${inline.fallback}; verifying with ${inline.name}`)
   const deps = {
     relayPubkey: identity.pubkey,
-    verify: (await makeVerifier(backend)).verify,
+    verify: inline.verify,
     lnurl,
     keysets,
     managed: managedView(managed),

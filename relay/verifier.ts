@@ -1,13 +1,10 @@
-// Signature verification behind one interface, so faster backends (a worker pool, native libsecp256k1)
-// can slot in without touching the pipeline. The caller has already recomputed and compared the id.
+// Signature verification behind one interface: native (libsecp256k1 in C, through bcrypto), nostr-wasm, or pure JS.
+// The caller has already recomputed and compared the id.
 import { schnorr } from '@noble/curves/secp256k1.js'
 import { hexToBytes } from '@noble/curves/utils.js'
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { initNostrWasm } from 'nostr-wasm'
 import type { NostrEvent } from '../nips/nip01.js'
-import { packageRoot } from './package-root.js'
 
 /** A BIP-340 verifier for events whose id has been checked. */
 export type Verifier = {
@@ -66,44 +63,64 @@ export async function wasmVerifier(): Promise<Verifier> {
   }
 }
 
-/** The N-API addon in native/ (native/secp256k1.c); arguments are raw bytes. */
-export type NativeAddon = {
-  /** BIP-340 check of a 64-byte signature of a 32-byte message by a 32-byte x-only pubkey. */
-  verify(sig: Uint8Array, msg: Uint8Array, pubkey: Uint8Array): boolean
-  /** `items` is N*128 bytes of sig(64) | id(32) | pubkey(32); the result holds 1 (valid) or 0 per item. */
-  verifyBatch(items: Uint8Array): Uint8Array
-  /** BIP-340 signature of a 32-byte message with a 32-byte secret key and 32 bytes of aux randomness. */
-  sign(msg: Uint8Array, seckey: Uint8Array, aux: Uint8Array): Uint8Array
+/**
+ * BIP-340 in C: libsecp256k1 as bcrypto bundles it, compiled by node-gyp when npm installs bcrypto (an optional
+ * dependency: without a C compiler its build fails and npm leaves it out). Arguments are Buffers of the exact sizes.
+ */
+export type NativeSchnorr = {
+  /** bcrypto's mark of how a module is implemented: 2 is C throughout, 0 is JS. */
+  readonly native: number
+  verify(msg: Buffer, sig: Buffer, pubkey: Buffer): boolean
+  /** The signature of a 32-byte message with a 32-byte secret key and 32 bytes of aux randomness. */
+  sign(msg: Buffer, seckey: Buffer, aux: Buffer): Buffer
 }
 
-/** Where native/build.mjs leaves the addon when it is built at install. */
-export const nativeAddonPath = () => join(packageRoot(), 'native', 'build', 'Release', 'agora_secp256k1.node')
+/**
+ * bcrypto's native build itself. Never the package's entry point: with NODE_BACKEND=js that one is pure JS,
+ * slower than nostr-wasm, and `native` must mean C.
+ */
+export const nativeModule = 'bcrypto/lib/native/schnorr'
 
-/** The native addon at `path`, or an Error saying why it is not there or did not load. */
-export function loadNativeAddon(path = nativeAddonPath()): NativeAddon | Error {
-  if (!existsSync(path))
-    return new Error(`${path} does not exist (it is built at install when libsecp256k1 is present)`)
+// BIP-340 test vector 0, to check a build before trusting it.
+const VECTOR0 = {
+  pubkey: 'f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9',
+  sig:
+    'e907831f80848d1069a5371b402410364bdf1c5f8307b0084c55f1ce2dca8215' +
+    '25f66a4a85ea8b71e482a74f382d2ce5ebeee8fdb2172f477df4900d310536c0',
+}
+
+function selfTest(lib: NativeSchnorr): string | undefined {
+  const msg = Buffer.alloc(32)
+  const pubkey = Buffer.from(VECTOR0.pubkey, 'hex')
+  const sig = Buffer.from(VECTOR0.sig, 'hex')
+  if (lib.verify(msg, sig, pubkey) !== true) return 'it rejected BIP-340 test vector 0'
+  sig[63]! ^= 1
+  if (lib.verify(msg, sig, pubkey) !== false) return 'it accepted a corrupted signature'
+  return undefined
+}
+
+/** The native BIP-340 library (`from` overrides the module, for tests), or an Error saying why it is not there. */
+export function loadNative(from = nativeModule): NativeSchnorr | Error {
+  let lib: Partial<NativeSchnorr>
   try {
-    const addon = createRequire(import.meta.url)(path) as Partial<NativeAddon>
-    if (
-      typeof addon.verify !== 'function' ||
-      typeof addon.verifyBatch !== 'function' ||
-      typeof addon.sign !== 'function'
-    )
-      return new Error(`${path} is not agora's secp256k1 addon (rebuild it: node native/build.mjs)`)
-    return addon as NativeAddon
+    lib = createRequire(import.meta.url)(from) as Partial<NativeSchnorr>
   } catch (err) {
-    return new Error(`${path} did not load: ${err instanceof Error ? err.message : String(err)}`)
+    const why = err instanceof Error ? err.message.split('\n')[0]! : String(err)
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND' && why.includes(from))
+      return new Error(
+        `${from} is not installed (npm leaves bcrypto out when its C build fails: it needs a C compiler, make ` +
+          'and python3, then npm install)',
+      )
+    return new Error(`${from} did not load (${why}); rebuild it with npm rebuild bcrypto`)
   }
+  if (typeof lib.verify !== 'function' || typeof lib.sign !== 'function')
+    return new Error(`${from} has no BIP-340 verify and sign`)
+  if (lib.native !== 2) return new Error(`${from} is not bcrypto's C build (native = ${String(lib.native)})`)
+  const failed = selfTest(lib as NativeSchnorr)
+  return failed ? new Error(`${from} failed its self-test: ${failed}`) : (lib as NativeSchnorr)
 }
 
-/** The system libsecp256k1 through the addon in native/: the fastest; undefined when it was not built. */
-export function nativeVerifier(path?: string): Verifier | undefined {
-  const addon = loadNativeAddon(path)
-  return addon instanceof Error ? undefined : addonVerifier(addon)
-}
-
-function addonVerifier(addon: NativeAddon): Verifier {
+function nativeVerifier(lib: NativeSchnorr): Verifier {
   // One scratch buffer, decoded into in place: no allocation per event.
   const scratch = Buffer.alloc(128)
   const sig = scratch.subarray(0, 64)
@@ -117,7 +134,7 @@ function addonVerifier(addon: NativeAddon): Verifier {
       scratch.write(e.id, 64, 'hex')
       scratch.write(e.pubkey, 96, 'hex')
       try {
-        return addon.verify(sig, id, pubkey)
+        return lib.verify(id, sig, pubkey)
       } catch {
         return false
       }
@@ -126,24 +143,30 @@ function addonVerifier(addon: NativeAddon): Verifier {
 }
 
 /**
- * The configured backend; `auto` takes the fastest that loads: native, then wasm, then noble.
- * `nativePath` overrides where the native addon is looked for.
+ * The configured backend; `auto` takes the fastest that loads: native, then wasm, then noble. When `auto` could
+ * not use native, `fallback` says why. `nativeFrom` overrides the native module (tests).
  */
-export async function makeVerifier(backend: VerifierBackend, opts: { nativePath?: string } = {}): Promise<Verifier> {
+export async function makeVerifier(
+  backend: VerifierBackend,
+  opts: { nativeFrom?: string } = {},
+): Promise<Verifier & { readonly fallback?: string }> {
   if (backend === 'noble') return nobleVerifier()
+  let fallback: string | undefined
   if (backend === 'native' || backend === 'auto') {
-    const addon = loadNativeAddon(opts.nativePath)
-    if (!(addon instanceof Error)) return addonVerifier(addon)
+    const lib = loadNative(opts.nativeFrom)
+    if (!(lib instanceof Error)) return nativeVerifier(lib)
     if (backend === 'native')
       throw new Error(
-        `verifier.backend is "native" but the native verifier is not available: ${addon.message}. ` +
-          'Install libsecp256k1-dev and run npm install (or node native/build.mjs), or set verifier.backend to auto',
+        `verifier.backend is "native" but the native verifier is not available: ${lib.message}. ` +
+          'Or set verifier.backend to auto',
       )
+    fallback = `native verifier not available: ${lib.message}`
   }
   try {
-    return await wasmVerifier()
+    return { ...(await wasmVerifier()), ...(fallback ? { fallback } : {}) }
   } catch (err) {
     if (backend === 'wasm') throw err
-    return nobleVerifier()
+    const why = `nostr-wasm did not start: ${err instanceof Error ? err.message : String(err)}`
+    return { ...nobleVerifier(), fallback: fallback ? `${fallback}; ${why}` : why }
   }
 }

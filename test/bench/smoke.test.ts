@@ -137,6 +137,22 @@ t.test('standing: a computation over N edges reaches keys beyond the roots and t
   t.equal((r.results.median as { keysWithStanding: number }).keysWithStanding, run.keysWithStanding)
 })
 
+t.test('verify: each backend present checks every event of each round, and signing is timed', async t => {
+  const r = await bench(t, 'verify', '-n', '200', '-r', '2')
+  t.equal(r.relay.url, 'in-process')
+  const rows = r.results.rows as { backend: string; checked: number; usPerVerify: number }[]
+  t.same(
+    rows.map(x => x.backend).filter(b => b !== 'native'),
+    ['wasm', 'noble'],
+    'wasm and noble are always there; native when it was built',
+  )
+  for (const x of rows) {
+    t.equal(x.checked, x.backend === 'noble' ? 20 : 200)
+    positive(t, x.usPerVerify, `${x.backend} µs per verify`)
+  }
+  positive(t, (r.results.sign as { usPerEvent: number }).usPerEvent, 'signing µs per event')
+})
+
 t.test('--url benchmarks a relay the harness did not start, without server readings', async t => {
   const { url } = await startTestRelay(t)
   const r = await bench(t, 'ingest', '--url', url, '-n', '40', '-c', '1', '-w', '4', '-r', '1')
@@ -154,6 +170,7 @@ t.test('bad command lines are refused with a reason before anything starts', asy
     t.rejects(run([...argv, '--out', dir, '--cache', dir], quiet), { constructor: UsageError, message: re })
   await refused(['warp'], /give one scenario: ingest, fanout, query, connections, standing/)
   await refused(['standing', '--url', 'ws://127.0.0.1:7777'], /no --url/)
+  await refused(['verify', '--url', 'ws://127.0.0.1:7777'], /no --url/)
   await refused(['ingest', '--url', 'ws://example.com:7777'], /loopback/)
   await refused(['ingest', '-n', '0'], /--events must be an integer >= 1/)
   await refused(['ingest', '--set', 'nokey'], /--set takes KEY=VALUE/)

@@ -1,9 +1,12 @@
 import t from 'tap'
 import { createVerifyPool } from '../../relay/verify-pool.js'
+import { loadNative } from '../../relay/verifier.js'
 import { rawClient } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { startTestRelay } from '../helpers/relay.js'
 
+const native = loadNative()
+const needsNative = native instanceof Error ? `native verifier not available: ${native.message}` : false
 const s = signer()
 const valid = Array.from({ length: 300 }, (_, i) => s.sign({ content: `pool ${i}` }))
 const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1)
@@ -17,6 +20,17 @@ t.test('a pool of two workers accepts exactly the valid signatures of a mixed ba
   const results = await Promise.all(mixed.map(e => pool.verify(e)))
   t.same(
     results,
+    mixed.map(e => valid.includes(e)),
+  )
+})
+
+t.test('the native backend runs in each of two workers', { skip: needsNative }, async t => {
+  const pool = await createVerifyPool('native', 2)
+  t.teardown(() => pool.close())
+  t.equal(pool.name, 'native in 2 workers')
+  const mixed = valid.flatMap((e, i) => (i < forged.length ? [forged[i]!, e] : [e]))
+  t.same(
+    await Promise.all(mixed.map(e => pool.verify(e))),
     mixed.map(e => valid.includes(e)),
   )
 })

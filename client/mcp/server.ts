@@ -236,9 +236,10 @@ export const tools: Record<string, Tool<z.ZodRawShape>> = {
             description: z.string().optional().describe('what the step does'),
           }),
         )
-        .min(1)
-        .max(20)
-        .describe('the steps, in order'),
+        // The relay's own bounds (a workflow of one step is refused).
+        .min(2, 'a workflow has 2 to 20 steps')
+        .max(20, 'a workflow has 2 to 20 steps')
+        .describe('the steps, in order (2 to 20)'),
     },
     run: async (s, a) => s.out((await postWorkflow(s, a)).id),
   }),

@@ -9,6 +9,7 @@ import { normaliseRelayUrl } from '../nips/nip42.js'
 import { buildInfo } from '../nips/nip11.js'
 import { buildPolicies } from '../policies/index.js'
 import { lockDataDir } from './datadir-lock.js'
+import { batchedStoredCheck } from './duplicates.js'
 import { loadIdentity } from './identity.js'
 import { packageVersion } from './package-root.js'
 import type { RelayCtx, Snapshot } from './protocol/context.js'
@@ -205,7 +206,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   }
   const rc: RelayCtx = {
     snapshot: () => snap,
-    reader,
+    stored: batchedStoredCheck(reader.stored),
     queries,
     writer,
     verifier,

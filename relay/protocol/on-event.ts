@@ -15,17 +15,13 @@ import { accepted, answerEvent, duplicate, refused, type Verdict } from './answe
 import type { Handler, RelayCtx } from './context.js'
 import { notice } from './refuse.js'
 
-/** Checks before any signature work, in cost order: cheap rules, policies, duplicate lookup, the id hash. */
+/** The cheap rules and the policies, before the duplicate lookup and any hashing or signature work. */
 function precheck(rc: RelayCtx, conn: Conn, ev: NostrEvent): Verdict | undefined {
   const ctx = rc.policyCtx(conn)
   if (ev.kind === ClientAuth) return refused(reject('invalid', 'kind 22242 is sent with AUTH, not EVENT'))
   if (isExpired(ev, ctx.now)) return refused(reject('invalid', 'event has expired (NIP-40)'))
   const policy = rc.snapshot().policies.event(ev, ctx)
-  if (policy) return refused(policy)
-  // Duplicates are cheap to spot before any hashing or signature work.
-  if (!isEphemeralKind(ev.kind) && rc.reader.has(ev.id)) return duplicate
-  const wrongId = checkId(ev)
-  return wrongId && refused(wrongId)
+  return policy && refused(policy)
 }
 
 /** After a valid signature: the checks that need one, then the writer (or live delivery for ephemerals). */
@@ -57,11 +53,33 @@ export const onEvent: Handler = (rc, conn, msg) => {
   const ev = e as NostrEvent
   const early = precheck(rc, conn, ev)
   if (early) return answerEvent(conn, ev.id, early, ev)
+  // Duplicates are cheap to spot before any hashing or signature work (a failed lookup is left to the writer).
   // Signatures are checked in parallel; what follows runs in arrival order, so this connection's writes
-  // reach the writer in the order it sent them. The box keeps the commit promise from being awaited here.
+  // reach the writer in the order it sent them.
+  const before = conn.ingest
+  const known = isEphemeralKind(ev.kind) ? Promise.resolve(false) : rc.stored(ev.id).catch(() => false)
+  const next = known.then((dup): Boxed | Promise<Boxed> =>
+    dup ? { verdict: duplicate } : checkAndAdmit(rc, conn, ev, before),
+  )
+  conn.ingest = next.then(() => undefined)
+  answerEvent(
+    conn,
+    ev.id,
+    next.then(b => b.verdict),
+    ev,
+  )
+}
+
+/** The verdict, boxed so that a commit's promise travels inside it without being awaited. */
+type Boxed = { verdict: Verdict | Promise<Verdict> }
+
+/** A new event: its id, its signature, then (after the connection's earlier events) admission. */
+function checkAndAdmit(rc: RelayCtx, conn: Conn, ev: NostrEvent, before: Promise<void>): Boxed | Promise<Boxed> {
+  const wrongId = checkId(ev)
+  if (wrongId) return { verdict: refused(wrongId) }
   const raw = canonicalJson(ev)
   const admit = () => ({ verdict: admitVerified(rc, conn, ev as VerifiedEvent, raw) })
-  const next = Promise.all([rc.verifier.verify(ev, raw), conn.ingest]).then(
+  return Promise.all([rc.verifier.verify(ev, raw), before]).then(
     ([ok]) => {
       if (!ok) return { verdict: badSig }
       // Facts from outside (an LNURL server's key, a mint's keyset) are fetched first, in this
@@ -70,12 +88,5 @@ export const onEvent: Handler = (rc, conn, msg) => {
       return fetching ? fetching.then(admit) : admit()
     },
     () => ({ verdict: verifyFailed }),
-  )
-  conn.ingest = next.then(() => undefined)
-  answerEvent(
-    conn,
-    ev.id,
-    next.then(b => b.verdict),
-    ev,
   )
 }

@@ -26,6 +26,8 @@ export type CorpusShape = {
   readonly providers: number
   /** Seconds between the oldest and the newest event; the newest is the generation time. */
   readonly span: number
+  /** Kind-1 notes only, instead of the market's mix. */
+  readonly notesOnly?: boolean
 }
 
 /**
@@ -95,7 +97,7 @@ export async function ensureCorpus(dir: string, shape: CorpusShape, log: (s: str
     for (let j = 0; j < count; j++) {
       const pos = start + j
       const u = r.next()
-      const role = MIX.find(([edge]) => u < edge)![1]
+      const role = shape.notesOnly ? 'note' : MIX.find(([edge]) => u < edge)![1]
       roles.push(role)
       const created_at = base + Math.floor((pos * shape.span) / shape.n)
       if (role === 'note') {

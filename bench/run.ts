@@ -19,7 +19,7 @@ import { remoteRelay, repoRoot, startLocalRelay, type Overrides } from './target
 export const USAGE = `usage: npm run bench -- <scenario> [--url ws://HOST:PORT [--pid PID]] [options]
 
 scenarios (defaults in brackets):
-  ingest       -n EVENTS [20000] -c CONNECTIONS [8] -w WINDOW [64] -r RUNS [3]
+  ingest       -n EVENTS [20000] -c CONNECTIONS [8] -w WINDOW [64] -r RUNS [3] --mix market|notes [market]
   fanout       -s SUBSCRIBERS [1000] --subs-per-conn [20] -n EVENTS per run [5000] -p PUBLISHERS [1]
                -w WINDOW [64] -r RUNS [3]
   query        -n STORE_EVENTS [1000000] -k QUERIES per shape [100] [--data DIR] [--load]
@@ -51,6 +51,7 @@ const options = {
   publishers: { type: 'string', short: 'p' },
   queries: { type: 'string', short: 'k' },
   concurrency: { type: 'string' },
+  mix: { type: 'string' },
   data: { type: 'string' },
   load: { type: 'boolean' },
   set: { type: 'string', multiple: true },
@@ -200,9 +201,11 @@ export async function run(
       connections: int('connections', v.connections, 8),
       window: int('window', v.window, 64),
       runs: int('runs', v.runs, 3),
+      mix: v.mix ?? 'market',
     }
+    if (o.mix !== 'market' && o.mix !== 'notes') throw new UsageError('--mix is market or notes')
     opts = o
-    outcome = await ingest(ctx, o)
+    outcome = await ingest(ctx, { ...o, mix: o.mix })
   } else if (scenario === 'fanout') {
     const o = {
       subscribers: int('subscribers', v.subscribers, 1000),

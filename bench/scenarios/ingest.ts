@@ -6,7 +6,14 @@ import { MB, type Ctx, type Outcome } from '../scenario.js'
 import { percentile, round, summarizeRuns, table } from '../stats.js'
 import { meter } from '../target.js'
 
-export type IngestOptions = { events: number; connections: number; window: number; runs: number }
+export type IngestOptions = {
+  events: number
+  connections: number
+  window: number
+  runs: number
+  /** The corpus: the market's mix, or kind-1 notes only (what generic relay benchmarks send). */
+  mix: 'market' | 'notes'
+}
 
 export type IngestRun = {
   sent: number
@@ -25,7 +32,15 @@ export type IngestRun = {
 }
 
 export async function ingest(ctx: Ctx, o: IngestOptions): Promise<Outcome> {
-  const shape = { name: 'ingest', n: o.events * o.runs, seed: ctx.seed, customers: 1000, providers: 50, span: 86_400 }
+  const shape = {
+    name: o.mix === 'notes' ? 'ingest-notes' : 'ingest',
+    notesOnly: o.mix === 'notes',
+    n: o.events * o.runs,
+    seed: ctx.seed,
+    customers: 1000,
+    providers: 50,
+    span: 86_400,
+  }
   const file = await ensureCorpus(ctx.cacheDir, shape, ctx.log)
   const lines = await readCorpusLines(file)
   const frames = eventFrames(lines)

@@ -65,6 +65,26 @@ t.test('ingest with two runs publishes fresh events each run (no duplicates)', a
   )
 })
 
+t.test('ingest --mix notes publishes a corpus of kind-1 notes only, each accepted once', async t => {
+  const dir = tempDir(t, 'agora-bench-test-')
+  const { report } = await run(
+    ['ingest', '--mix', 'notes', '-n', '50', '-c', '2', '-w', '4', '-r', '1', '--cache', dir, '--out', dir],
+    quiet,
+  )
+  t.equal(report.options.mix, 'notes')
+  const run1 = (report.results.runs as Record<string, number>[])[0]!
+  t.same([run1.accepted, run1.duplicates, run1.refused], [50, 0, 0])
+  const corpus = readdirSync(dir).filter(f => f.startsWith('ingest-notes-') && f.endsWith('.jsonl'))
+  t.equal(corpus.length, 1, 'the notes corpus is cached under its own name')
+  const kinds = new Set(
+    readFileSync(`${dir}/${corpus[0]}`, 'utf8')
+      .trim()
+      .split('\n')
+      .map(l => (JSON.parse(l) as { kind: number }).kind),
+  )
+  t.same([...kinds], [1])
+})
+
 t.test('fanout: each subscription receives exactly the published events its filter selects', async t => {
   const r = await bench(t, 'fanout', '-s', '20', '--subs-per-conn', '5', '-n', '50', '-r', '1')
   checkHeader(t, r, 'fanout')
@@ -174,5 +194,6 @@ t.test('bad command lines are refused with a reason before anything starts', asy
   await refused(['ingest', '--url', 'ws://example.com:7777'], /loopback/)
   await refused(['ingest', '-n', '0'], /--events must be an integer >= 1/)
   await refused(['ingest', '--set', 'nokey'], /--set takes KEY=VALUE/)
+  await refused(['ingest', '--mix', 'zaps'], /--mix is market or notes/)
   t.same(readdirSync(dir), [], 'nothing written')
 })

@@ -10,6 +10,7 @@ import { agent } from './scenarios/agent.js'
 import { connections } from './scenarios/connections.js'
 import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
+import { writer } from './scenarios/writer.js'
 import { query } from './scenarios/query.js'
 import { standing } from './scenarios/standing.js'
 import { verify } from './scenarios/verify.js'
@@ -26,6 +27,8 @@ scenarios (defaults in brackets):
   connections  -c CONNECTIONS [10000]
   standing     -n EDGES [100000] -r RUNS [3]   (agora's own computation of standing, in this process; no --url)
   verify       -n EVENTS [2000] -r ROUNDS [7]   (one signature check per verifier backend, in this process; no --url)
+  writer       -n EVENTS [60000] --batches LIST [64,256,512,2000] -r ROUNDS [3] --mix market|notes [market]
+               (the store's writer alone, in this process; no --url)
   agent        -n JOBS [500] -w WINDOW [16] -k JOBS one at a time [50] --concurrency N [8]
                (one \`agora agent\` process with exec:cat; this process is its customer)
 
@@ -52,6 +55,7 @@ const options = {
   queries: { type: 'string', short: 'k' },
   concurrency: { type: 'string' },
   mix: { type: 'string' },
+  batches: { type: 'string' },
   data: { type: 'string' },
   load: { type: 'boolean' },
   set: { type: 'string', multiple: true },
@@ -65,7 +69,13 @@ const options = {
 
 export class UsageError extends Error {}
 
-export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing', 'verify', 'agent'] as const
+/** The corpus of ingest and writer: the market's mix or notes only. */
+function mixOf(mix: string | undefined): 'market' | 'notes' {
+  if (mix === undefined || mix === 'market' || mix === 'notes') return mix ?? 'market'
+  throw new UsageError('--mix is market or notes')
+}
+
+export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing', 'verify', 'writer', 'agent'] as const
 
 export type Report = {
   scenario: string
@@ -201,11 +211,10 @@ export async function run(
       connections: int('connections', v.connections, 8),
       window: int('window', v.window, 64),
       runs: int('runs', v.runs, 3),
-      mix: v.mix ?? 'market',
+      mix: mixOf(v.mix),
     }
-    if (o.mix !== 'market' && o.mix !== 'notes') throw new UsageError('--mix is market or notes')
     opts = o
-    outcome = await ingest(ctx, { ...o, mix: o.mix })
+    outcome = await ingest(ctx, o)
   } else if (scenario === 'fanout') {
     const o = {
       subscribers: int('subscribers', v.subscribers, 1000),
@@ -240,6 +249,13 @@ export async function run(
     const o = { events: int('events', v.events, 2000), rounds: int('runs', v.runs, 7) }
     opts = o
     outcome = await verify(ctx, o)
+  } else if (scenario === 'writer') {
+    if (url) throw new UsageError('writer measures agora’s own writer in this process: no --url')
+    firstRelay = { url: 'in-process', local: true, commit: gitCommit() }
+    const batches = (v.batches ?? '64,256,512,2000').split(',').map(b => int('batches', b, 1))
+    const o = { events: int('events', v.events, 60_000), batches, runs: int('runs', v.runs, 3), mix: mixOf(v.mix) }
+    opts = o
+    outcome = await writer(ctx, o)
   } else if (scenario === 'agent') {
     const o = {
       jobs: int('events', v.events, 500),

@@ -85,6 +85,21 @@ t.test('ingest --mix notes publishes a corpus of kind-1 notes only, each accepte
   t.same([...kinds], [1])
 })
 
+t.test('writer: every event saved at each batch size, and larger batches write less WAL per event', async t => {
+  const r = await bench(t, 'writer', '-n', '200', '--batches', '20,100', '-r', '1')
+  const rows = r.results.rows as { batch: number; eventsPerSec: number; walKbPerEvent: number; commits: number }[]
+  t.same(
+    rows.map(x => [x.batch, x.commits]),
+    [
+      [20, 10],
+      [100, 2],
+    ],
+    'one commit per batch',
+  )
+  for (const x of rows) positive(t, x.eventsPerSec, `events/s at ${x.batch}`)
+  t.ok(rows[0]!.walKbPerEvent > rows[1]!.walKbPerEvent, 'each commit rewrites the pages it touched')
+})
+
 t.test('fanout: each subscription receives exactly the published events its filter selects', async t => {
   const r = await bench(t, 'fanout', '-s', '20', '--subs-per-conn', '5', '-n', '50', '-r', '1')
   checkHeader(t, r, 'fanout')
@@ -195,5 +210,7 @@ t.test('bad command lines are refused with a reason before anything starts', asy
   await refused(['ingest', '-n', '0'], /--events must be an integer >= 1/)
   await refused(['ingest', '--set', 'nokey'], /--set takes KEY=VALUE/)
   await refused(['ingest', '--mix', 'zaps'], /--mix is market or notes/)
+  await refused(['writer', '--url', 'ws://127.0.0.1:7777'], /no --url/)
+  await refused(['writer', '--batches', '64,x'], /--batches must be an integer >= 1/)
   t.same(readdirSync(dir), [], 'nothing written')
 })

@@ -11,7 +11,7 @@ import { whileLocked } from './datadir-lock.js'
 
 const USAGE = `usage:
   agora start  [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
-  agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify]
+  agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify] [--batch N]
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
   agora backup FILE [--config FILE] [--data DIR] [--force]
   agora keygen [--config FILE] [--data DIR] [--force [--yes]]
@@ -36,6 +36,7 @@ const options = {
   port: { type: 'string' },
   open: { type: 'boolean' },
   'no-verify': { type: 'boolean' },
+  batch: { type: 'string' },
   since: { type: 'string' },
   until: { type: 'string' },
   kinds: { type: 'string' },
@@ -171,7 +172,10 @@ async function main(): Promise<void> {
   if (command === 'import') {
     if (rest.length !== 1) fail(`import takes one file\n${USAGE}`)
     const { importEvents } = await import('./commands/import.js')
-    const r = await whileLocked(cfg.relay.data_dir, 'agora import', () => importEvents(cfg, rest[0]!, !v['no-verify']))
+    if (v.batch !== undefined && !/^[1-9]\d{0,5}$/.test(v.batch))
+      fail('--batch must be a number of events, 1 to 999999')
+    const opts = { verify: !v['no-verify'], ...(v.batch === undefined ? {} : { batch: Number(v.batch) }) }
+    const r = await whileLocked(cfg.relay.data_dir, 'agora import', () => importEvents(cfg, rest[0]!, opts))
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
     return
   }

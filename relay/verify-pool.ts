@@ -1,7 +1,9 @@
 // Owns the verification workers. Events are batched per turn of the event loop and sent to the least
-// busy worker, so the event loop never waits on signature checks (DESIGN §9).
+// busy worker, so the event loop never waits on signature checks (DESIGN §9). `agora import` sends them whole
+// chunks of its file instead (createLineChecker).
 import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from '../nips/nip01.js'
+import { checkLines, type CheckedLines } from './commands/import-check.js'
 import { makeVerifier } from './verifier.js'
 import { workerUrl } from './worker-url.js'
 
@@ -110,6 +112,64 @@ export async function createVerifyPool(
           scheduled = true
           setImmediate(flush)
         }
+      }),
+    close: async () => {
+      await Promise.all(slots.map(s => s.worker.terminate()))
+    },
+  }
+}
+
+/** Checks chunks of an import file's lines; answers may come back in any order. */
+export type LineChecker = {
+  readonly name: string
+  /** `lines` holds whole lines of the file, each ending in a newline but maybe the file's last. */
+  check(lines: Uint8Array, now: number, verify: boolean): Promise<CheckedLines>
+  close(): Promise<void>
+}
+
+const decode = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')
+
+/**
+ * `workers` threads running `backend` that check an import file's lines (parse, shape, id, signature) and hand back
+ * their canonical JSON, each chunk to the worker with the fewest waiting; with 0 workers, checks run inline.
+ */
+export async function createLineChecker(backend: Backend, workers: number): Promise<LineChecker> {
+  if (workers === 0) {
+    const inline = await makeVerifier(backend)
+    return {
+      name: inline.name,
+      check: async (lines, now, verify) => checkLines(decode(lines), { now, verifier: verify ? inline : undefined }),
+      close: async () => {},
+    }
+  }
+  const started = await Promise.all(Array.from({ length: workers }, () => startWorker(backend)))
+  type Waiting = { done(c: CheckedLines): void; fail(err: Error): void }
+  const slots = started.map(({ worker }) => ({ worker, dead: false, pending: new Map<number, Waiting>() }))
+  let seq = 0
+  for (const slot of slots) {
+    slot.worker.on('message', (m: { seq: number; checked: CheckedLines }) => {
+      slot.pending.get(m.seq)!.done(m.checked)
+      slot.pending.delete(m.seq)
+      if (slot.pending.size === 0) slot.worker.unref()
+    })
+    slot.worker.on('error', err => {
+      slot.dead = true
+      for (const w of slot.pending.values()) w.fail(err)
+      slot.pending.clear()
+    })
+    slot.worker.unref()
+  }
+  return {
+    name: `${started[0]!.name} in ${workers} worker${workers > 1 ? 's' : ''}`,
+    check: (lines, now, verify) =>
+      new Promise((done, fail) => {
+        const alive = slots.filter(s => !s.dead)
+        if (alive.length === 0) return fail(new Error('no verification worker is running'))
+        const slot = alive.reduce((a, b) => (b.pending.size < a.pending.size ? b : a))
+        const n = ++seq
+        slot.pending.set(n, { done, fail })
+        slot.worker.ref()
+        slot.worker.postMessage({ seq: n, lines, now, verify })
       }),
     close: async () => {
       await Promise.all(slots.map(s => s.worker.terminate()))

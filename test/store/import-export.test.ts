@@ -6,6 +6,7 @@ import { initNostrWasm } from 'nostr-wasm'
 import { canonicalJson, type NostrEvent } from '../../nips/nip01.js'
 import { bulkSigner, type Template } from '../../bench/bulk-sign.js'
 import { runCli } from '../helpers/cli.js'
+import { fastSigner } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
 
 // Regular kinds only: nothing here is replaced, deleted or dropped, so export must give back every line.
@@ -82,8 +83,9 @@ const summary = (saved: number, duplicates: number, refused: number) =>
   `agora: imported ${saved}, duplicates ${duplicates}, refused ${refused}`
 
 /** Imports `file` into `data`, asserting the process succeeded; returns its stderr. */
-async function importFile(t: Test, file: string, data: string, verify = true): Promise<string> {
-  const r = await runCli(['import', file, '--data', data, ...(verify ? [] : ['--no-verify'])], { timeoutMs: 90_000 })
+async function importFile(t: Test, file: string, data: string, verify = true, flags: string[] = []): Promise<string> {
+  const args = ['import', file, '--data', data, ...(verify ? [] : ['--no-verify']), ...flags]
+  const r = await runCli(args, { timeoutMs: 90_000 })
   t.equal(r.code, 0, `import exits 0; stderr: ${r.stderr.slice(-300)}`)
   return r.stderr
 }
@@ -234,4 +236,91 @@ t.test('import into a data dir that does not exist yet creates it', async t => {
   t.match(await importFile(t, file, data), summary(10, 0, 0))
   t.ok(existsSync(join(data, 'agora.sqlite')), 'the database was created')
   sameBytes(t, await exportData(t, dir, data), input, 'export of the new data dir')
+})
+
+/** `count` signed regular events of about 700 bytes each, so a few thousand fill several of import's 1 MiB chunks. */
+function bulkFile(count: number): NostrEvent[] {
+  return signed(templates(count).map(t => ({ ...t, content: `${t.content} ${'padding '.repeat(40)}` })))
+}
+
+t.test('a bad signature deep in a file of several chunks is named by its line and not stored', async t => {
+  const dir = tempDir(t)
+  const data = dataDir(dir)
+  const events = bulkFile(8_000).sort(exportOrder)
+  const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1)
+  const bad = [4_321, 7_999] // 0-based: lines 4,322 and 8,000 (the last)
+  const lines = events.map((e, i) => line(bad.includes(i) ? { ...e, sig: flip(e.sig) } : e))
+  const text = lines.join('\n') + '\n'
+  t.ok(text.length > 3 * 2 ** 20, 'the file spans several chunks')
+  const file = join(dir, 'in.jsonl')
+  writeFileSync(file, text)
+  const stderr = await importFile(t, file, data)
+  t.match(stderr, /^line 4322: invalid: signature does not verify$/m)
+  t.match(stderr, /^line 8000: invalid: signature does not verify$/m)
+  t.equal(stderr.match(/^line \d+:/gm)?.length, 2, 'only the two bad lines are named')
+  t.match(stderr, summary(7_998, 0, 2))
+  const good = events.filter((_, i) => !bad.includes(i))
+  sameBytes(t, await exportData(t, dir, data), Buffer.from(jsonl(good)), 'export holds every other line')
+})
+
+t.test(
+  'import keeps file order across chunks and batches: deletions and replacements apply as on the relay',
+  async t => {
+    const dir = tempDir(t)
+    const data = dataDir(dir)
+    const filler = bulkFile(6_000)
+    const author = fastSigner()
+    const target = author.sign({ content: 'deleted later in the file', created_at: BASE })
+    const deletion = author.sign({ kind: 5, tags: [['e', target.id]], created_at: BASE + 1 })
+    const older = author.sign({ kind: 0, content: '{"name":"old"}', created_at: BASE })
+    const newer = author.sign({ kind: 0, content: '{"name":"new"}', created_at: BASE + 1 })
+    // The target and the older profile in the first chunk, the deletion and the newer profile chunks later: out of
+    // order, the target would be refused as deleted and the older profile as superseded.
+    const lines = [line(target), line(older), ...filler.map(line)]
+    lines.splice(5_000, 0, line(deletion), line(newer))
+    const file = join(dir, 'in.jsonl')
+    writeFileSync(file, lines.join('\n') + '\n')
+    const stderr = await importFile(t, file, data, false, ['--batch', '97'])
+    t.notMatch(stderr, /^line \d+:/m, 'no line refused')
+    t.match(stderr, summary(6_004, 0, 0))
+    const stored = new Set(
+      (await exportData(t, dir, data))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(l => (JSON.parse(l) as NostrEvent).id),
+    )
+    t.notOk(stored.has(target.id), 'the deleted event is gone')
+    t.notOk(stored.has(older.id), 'the older profile was replaced')
+    t.ok(stored.has(deletion.id), 'the deletion is stored')
+    t.ok(stored.has(newer.id), 'the newer profile is stored')
+    t.equal(stored.size, 6_002, 'and every other event')
+  },
+)
+
+t.test('the totals add up over many small batches: saved, duplicates and refused lines', async t => {
+  const dir = tempDir(t)
+  const data = dataDir(dir)
+  const events = bulkFile(5_000)
+  const lines = events.map(line)
+  lines.splice(1_000, 0, lines[10]!) // a duplicate of an earlier line
+  lines.splice(3_000, 0, '') // a blank line: skipped, still counted in the numbering
+  lines.splice(3_500, 0, '[1,2,3]') // line 3,501
+  lines.push(lines[4_000]!) // a duplicate as the last line
+  const file = join(dir, 'in.jsonl')
+  writeFileSync(file, lines.join('\n'))
+  const stderr = await importFile(t, file, data, true, ['--batch', '13'])
+  t.match(stderr, /^line 3501: invalid: event must be a JSON object$/m)
+  t.equal(stderr.match(/^line \d+:/gm)?.length, 1, 'only the malformed line is named')
+  t.match(stderr, summary(5_000, 2, 1))
+  sameBytes(t, await exportData(t, dir, data), Buffer.from(jsonl(events)), 'export holds each event once')
+})
+
+t.test('import refuses a batch size that is not a positive number', async t => {
+  const dir = tempDir(t)
+  const file = join(dir, 'in.jsonl')
+  writeFileSync(file, '')
+  const r = await runCli(['import', file, '--data', dataDir(dir), '--batch', '0'])
+  t.equal(r.code, 2)
+  t.match(r.stderr, /--batch must be a number of events/)
 })

@@ -16,6 +16,11 @@ import type { ManagementChange } from './management/state.js'
 export type RelayWriter = {
   /** Resolves with the event's outcome once the batch holding it has committed. */
   enqueue(event: VerifiedEvent, raw: string, note?: WriteNote): Promise<WriteOutcome>
+  /**
+   * The same for an event known only by its canonical JSON (a bulk load): it is parsed where it is written, on the
+   * writer thread when there is one, and then `onCommitted` does not hear of it.
+   */
+  load(raw: string): Promise<WriteOutcome>
   /** Deletes expired events; resolves with how many went. */
   sweepExpired(now: number): Promise<number>
   /** Writes the standing computed elsewhere (the publisher thread), which took `tookMs`. */
@@ -37,7 +42,7 @@ export type WriterSetup = {
   readonly batchMax: number
   readonly market: MarketRules | undefined
   readonly thread: boolean
-  /** Called after each commit with the events that were newly stored, in commit order. */
+  /** Called after each commit with the events that were newly stored, in commit order (see `load`). */
   readonly onCommitted: (saved: readonly { event: VerifiedEvent; raw: string }[]) => void
   /** Called after a commit or sweep that changed jobs or providers in the market. */
   readonly onTouched?: (t: Touched) => void
@@ -53,6 +58,8 @@ export type WriterSetup = {
   /** Milliseconds between passive checkpoints, and the WAL size at which the writer starts it over. */
   readonly checkpointMs?: number
   readonly walRestartPages?: number
+  /** False for a bulk load into an empty store: the indexes only queries use are built after it (store/db.ts). */
+  readonly readIndexes?: boolean
 }
 
 export type ToWriter =
@@ -75,7 +82,8 @@ export type FromWriter =
   | { standingDue: true }
 
 type Pending = {
-  event: VerifiedEvent
+  /** Undefined for `load`: the thread parses the event. */
+  event: VerifiedEvent | undefined
   raw: string
   note: WriteNote | undefined
   done(o: WriteOutcome): void
@@ -89,9 +97,10 @@ const RESTART_PAGES = 32768
 /** Opens the store for writing (creating it) and starts its writer. */
 export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
   if (!setup.thread) {
-    const writer = createWriter(openWriteDb(setup.file, setup.synchronous), setup)
+    const writer = createWriter(openWriteDb(setup.file, setup.synchronous, true, setup.readIndexes ?? true), setup)
     return {
       enqueue: writer.enqueue,
+      load: raw => writer.enqueue(JSON.parse(raw) as VerifiedEvent, raw),
       sweepExpired: async now => writer.sweepExpired(now),
       applyStanding: writer.applyStanding,
       manage: async change => writer.manage(change),
@@ -111,6 +120,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
       walPages,
       restartPages: setup.walRestartPages ?? RESTART_PAGES,
       offloadStanding: setup.onStandingDue !== undefined,
+      readIndexes: setup.readIndexes ?? true,
     },
   })
   await new Promise<void>((resolve, reject) => {
@@ -162,12 +172,12 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     if (batch && 'outcomes' in m) {
       writes.delete(m.seq)
       if (m.commits) for (let i = 0; i < m.commits.length; i += 2) setup.onCommit?.(m.commits[i]!, m.commits[i + 1]!)
-      const saved: Pending[] = []
+      const saved: { event: VerifiedEvent; raw: string }[] = []
       m.outcomes.forEach((o, i) => {
         const p = batch[i]!
         if ('error' in o) return p.fail(new Error(o.error))
         p.done(o)
-        if (o.status === 'saved') saved.push(p)
+        if (o.status === 'saved' && p.event) saved.push({ event: p.event, raw: p.raw })
       })
       if (saved.length > 0) setup.onCommitted(saved)
       // The worker answers in order, so every batch up to this one is reported.
@@ -203,17 +213,19 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
     })
 
   let closing: Promise<void> | undefined
+  const enqueue = (event: VerifiedEvent | undefined, raw: string, note: WriteNote | undefined) =>
+    new Promise<WriteOutcome>((done, fail) => {
+      if (closing) return fail(new Error('writer is closed'))
+      if (dead) return fail(dead)
+      queue.push({ event, raw, note, done, fail })
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(flush)
+      }
+    })
   return {
-    enqueue: (event, raw, note) =>
-      new Promise((done, fail) => {
-        if (closing) return fail(new Error('writer is closed'))
-        if (dead) return fail(dead)
-        queue.push({ event, raw, note, done, fail })
-        if (!scheduled) {
-          scheduled = true
-          setImmediate(flush)
-        }
-      }),
+    enqueue: (event, raw, note) => enqueue(event, raw, note),
+    load: raw => enqueue(undefined, raw, undefined),
     applyStanding: (diff, tookMs) => {
       if (!dead && !closing) worker.postMessage({ op: 'standing', diff, tookMs } satisfies ToWriter)
     },

@@ -10,7 +10,7 @@ import type { ToWriter, FromWriter } from './writer-thread.js'
 
 const port = parentPort!
 const post = (m: FromWriter) => port.postMessage(m)
-const { file, synchronous, batchMax, market, walPages, restartPages, offloadStanding } = workerData as {
+const { file, synchronous, batchMax, market, walPages, restartPages, offloadStanding, readIndexes } = workerData as {
   file: string
   synchronous: 'full' | 'normal'
   batchMax: number
@@ -20,6 +20,7 @@ const { file, synchronous, batchMax, market, walPages, restartPages, offloadStan
   restartPages: number
   /** Standing is computed on the publisher thread, and comes back as `standing` messages. */
   offloadStanding: boolean
+  readIndexes: boolean
 }
 
 // How long starting the WAL over waits for readers to move past its frames.
@@ -29,7 +30,7 @@ let writer: ReturnType<typeof createWriter>
 // Each batch's size and commit time (ms), flat, until the next outcome message carries them to the relay.
 let commits: number[] = []
 try {
-  const db = openWriteDb(file, synchronous, false)
+  const db = openWriteDb(file, synchronous, false, readIndexes)
   // Under sustained writes the passive checkpoints never catch up and the WAL only grows; past the limit
   // the writer waits briefly for readers, finishes the checkpoint and starts the WAL over. A long reader (a backup,
   // an export) would hold that wait at the busy timeout after every commit, so the wait is short and a busy

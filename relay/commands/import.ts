@@ -9,9 +9,10 @@ import { createReadStream, mkdirSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Config } from '../../config/schema.js'
 import { marketRules } from '../../market/fold.js'
-import { formatRejection, type VerifiedEvent } from '../../nips/nip01.js'
+import { formatRejection } from '../../nips/nip01.js'
 import { databaseFile } from '../app.js'
 import { loadIdentity } from '../identity.js'
+import { dropReadIndexes, openWriteDb } from '../store/db.js'
 import type { WriteOutcome } from '../store/writes.js'
 import { createLineChecker } from '../verify-pool.js'
 import { openWriter } from '../writer-thread.js'
@@ -38,6 +39,27 @@ const CHUNK_BYTES = 1 << 20
 // Chunks waiting on or at the workers, per worker: one being checked, one queued.
 const CHUNKS_AHEAD = 2
 
+/** True when the store holds no events yet; its read indexes are then dropped, to be built after the load. */
+function emptyStore(file: string, synchronous: 'full' | 'normal'): boolean {
+  const db = openWriteDb(file, synchronous)
+  try {
+    const empty = db.prepare('SELECT NOT EXISTS (SELECT 1 FROM events)').pluck().get() === 1
+    if (empty) dropReadIndexes(db)
+    return empty
+  } finally {
+    db.close()
+  }
+}
+
+/** Builds the read indexes left out during the load (any open for writing builds what is missing). */
+function buildReadIndexes(file: string, synchronous: 'full' | 'normal'): void {
+  const started = performance.now()
+  if (process.stderr.isTTY) process.stderr.write('building the query indexes...\n')
+  openWriteDb(file, synchronous).close()
+  if (process.stderr.isTTY)
+    process.stderr.write(`query indexes built in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
+}
+
 /** The file in chunks of whole lines (the last maybe without its newline), with the bytes read so far. */
 async function* chunksOf(file: string): AsyncGenerator<{ lines: Buffer; read: number }> {
   let carry = Buffer.alloc(0)
@@ -55,10 +77,6 @@ async function* chunksOf(file: string): AsyncGenerator<{ lines: Buffer; read: nu
   if (carry.length > 0) yield { lines: carry, read }
 }
 
-// The writer thread parses each event from its canonical JSON; the event object it is handed here would only come
-// back through `onCommitted`, which import does not use. So none is built on the event loop.
-const ON_WRITER_THREAD = undefined as unknown as VerifiedEvent
-
 export async function importEvents(cfg: Config, file: string, opts: ImportOptions): Promise<ImportReport> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
@@ -66,10 +84,16 @@ export async function importEvents(cfg: Config, file: string, opts: ImportOption
   const batch = opts.batch ?? IMPORT_BATCH
   const workers = Math.max(1, cfg.verifier.workers)
   const checker = await createLineChecker(cfg.verifier.backend as 'auto' | 'wasm' | 'noble', workers)
-  // Always on its thread: the writer parses the events there, off the event loop (see ON_WRITER_THREAD).
+  const dbFile = databaseFile(dataDir)
+  const synchronous = cfg.store.synchronous as 'full' | 'normal'
+  // Into an empty store, the indexes only queries read are built after the load (a sort each) instead of taking a
+  // random page per event each (README, Performance: 1M events with verification went from 196 s to under 100).
+  const deferIndexes = emptyStore(dbFile, synchronous)
+  // On its thread: the writer parses the events there (`load`), so none is built on the event loop.
   const writer = await openWriter({
-    file: databaseFile(dataDir),
-    synchronous: cfg.store.synchronous as 'full' | 'normal',
+    file: dbFile,
+    readIndexes: !deferIndexes,
+    synchronous,
     batchMax: batch,
     market: marketRules(cfg, pubkey),
     thread: true,
@@ -105,7 +129,7 @@ export async function importEvents(cfg: Config, file: string, opts: ImportOption
     lineBase += c.lines
     for (const [i, message] of c.refused) refuse(base + i + 1, message)
     inWriter += c.raws.length
-    const outcomes = c.raws.map(raw => writer.enqueue(ON_WRITER_THREAD, raw))
+    const outcomes = c.raws.map(raw => writer.load(raw))
     const written = Promise.all(outcomes).then(os => tally(os, i => base + c.at[i]! + 1))
     // A failure is thrown where the write is awaited; until then it must not count as unhandled.
     written.catch(() => {})
@@ -127,6 +151,8 @@ export async function importEvents(cfg: Config, file: string, opts: ImportOption
     await checker.close()
     await writer.close()
     progress.done()
+    // Even after a failure: the events stored so far are queryable only through these indexes.
+    if (deferIndexes) buildReadIndexes(dbFile, synchronous)
   }
   return report
 }

@@ -22,10 +22,6 @@ CREATE TABLE IF NOT EXISTS events (
   -- The relay's clock when the event was stored (schema 5; NULL for events stored before).
   received_at INTEGER
 );
-CREATE INDEX IF NOT EXISTS events_created ON events(created_at DESC, id);
-CREATE INDEX IF NOT EXISTS events_pubkey ON events(pubkey, created_at DESC, id);
-CREATE INDEX IF NOT EXISTS events_kind ON events(kind, created_at DESC, id);
-CREATE INDEX IF NOT EXISTS events_pubkey_kind ON events(pubkey, kind, created_at DESC, id);
 CREATE UNIQUE INDEX IF NOT EXISTS events_addr ON events(pubkey, kind, addr) WHERE addr IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_expires ON events(expires_at) WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS tags (
@@ -36,10 +32,6 @@ CREATE TABLE IF NOT EXISTS tags (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (seq, name, value)
 ) WITHOUT ROWID;
--- One tag index (as strfry has): kind rides along so tag+kinds filters are checked inside the index.
--- Every index is a random page written per stored event; a second one keyed (value, kind) cost more
--- on every write than it saved on tag+kinds reads.
-CREATE INDEX IF NOT EXISTS tags_by_value ON tags(name, value, created_at DESC, kind);
 -- (id, deleter): a deletion by someone else must not block the real author.
 CREATE TABLE IF NOT EXISTS deleted_ids (id TEXT NOT NULL, pubkey TEXT NOT NULL, PRIMARY KEY (id, pubkey)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deleted_addrs (
@@ -53,14 +45,43 @@ CREATE TABLE IF NOT EXISTS zap_unlocks (
 CREATE INDEX IF NOT EXISTS zap_unlocks_pubkey ON zap_unlocks(pubkey, msats);
 `
 
+/**
+ * The indexes only queries read; writing needs none of them (it looks events up by id, address and seq). An import
+ * into an empty store builds them after the load instead (relay/commands/import.ts): one sort each instead of a
+ * random page per event and index.
+ */
+const READ_INDEXES = `
+CREATE INDEX IF NOT EXISTS events_created ON events(created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_pubkey ON events(pubkey, created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_kind ON events(kind, created_at DESC, id);
+CREATE INDEX IF NOT EXISTS events_pubkey_kind ON events(pubkey, kind, created_at DESC, id);
+-- One tag index (as strfry has): kind rides along so tag+kinds filters are checked inside the index.
+-- Every index is a random page written per stored event; a second one keyed (value, kind) cost more
+-- on every write than it saved on tag+kinds reads.
+CREATE INDEX IF NOT EXISTS tags_by_value ON tags(name, value, created_at DESC, kind);
+`
+const READ_INDEX_NAMES = ['events_created', 'events_pubkey', 'events_kind', 'events_pubkey_kind', 'tags_by_value']
+
+/** Drops the read indexes of an empty store, for a load that builds them after (`openWriteDb` builds them). */
+export function dropReadIndexes(db: Db): void {
+  for (const name of READ_INDEX_NAMES) db.exec(`DROP INDEX IF EXISTS ${name}`)
+}
+
 /** How long a writing connection waits for another's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 10_000
 
 /**
  * Opens (and on first use creates) the database for writing: WAL, the schema, the chosen durability.
  * `autocheckpoint: false` leaves checkpoints to another connection (relay/checkpoint-worker.ts).
+ * `readIndexes: false` leaves out the indexes only queries use, for a bulk load that builds them after; any later
+ * open builds them, so a load that stops half way leaves a complete store behind.
  */
-export function openWriteDb(file: string, synchronous: 'full' | 'normal', autocheckpoint = true): Db {
+export function openWriteDb(
+  file: string,
+  synchronous: 'full' | 'normal',
+  autocheckpoint = true,
+  readIndexes = true,
+): Db {
   const db = new Database(file)
   db.pragma('journal_mode = WAL')
   db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
@@ -87,6 +108,7 @@ export function openWriteDb(file: string, synchronous: 'full' | 'normal', autoch
       .all() as { name: string }[])
       db.exec(`DROP TABLE ${name}`)
   db.exec(DDL)
+  if (readIndexes) db.exec(READ_INDEXES)
   db.exec(MARKET_DDL)
   db.exec(MANAGEMENT_DDL)
   // Schemas 4 to 11 added market tables: fold the events stored before them (the writer computes standing).

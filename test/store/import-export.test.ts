@@ -3,11 +3,15 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { initNostrWasm } from 'nostr-wasm'
+import Database from 'better-sqlite3'
 import { canonicalJson, type NostrEvent } from '../../nips/nip01.js'
 import { bulkSigner, type Template } from '../../bench/bulk-sign.js'
 import { runCli } from '../helpers/cli.js'
 import { fastSigner } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
+
+// The indexes an import into an empty store builds after the load (relay/store/db.ts).
+const READ_INDEXES = ['events_created', 'events_pubkey', 'events_kind', 'events_pubkey_kind', 'tags_by_value']
 
 // Regular kinds only: nothing here is replaced, deleted or dropped, so export must give back every line.
 const KINDS = [1, 7, 1111, 5100]
@@ -185,6 +189,41 @@ t.test('importing the same file twice reports duplicates and changes nothing', a
   const second = await exportData(t, dir, data)
   sameBytes(t, second, first, 'export after the second import')
   sameBytes(t, second, input, 'export is the file')
+})
+
+t.test('an import into an empty store builds the query indexes after it, and they hold every event', async t => {
+  const dir = tempDir(t)
+  const data = dataDir(dir)
+  const [first, second] = [signed(templates(300)), signed(templates(300), 3)]
+  const file = (name: string, events: NostrEvent[]) => {
+    const f = join(dir, name)
+    writeFileSync(f, jsonl(events))
+    return f
+  }
+  const check = (what: string) => {
+    const db = new Database(join(data, 'agora.sqlite'), { readonly: true, fileMustExist: true })
+    try {
+      const names = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
+        .pluck()
+      t.same(
+        READ_INDEXES.filter(n => !(names.all() as string[]).includes(n)),
+        [],
+        `${what}: every query index is there`,
+      )
+      t.equal(db.pragma('integrity_check', { simple: true }), 'ok', `${what}: the indexes agree with the tables`)
+      t.equal(
+        db.prepare('SELECT count(*) FROM events INDEXED BY events_pubkey_kind').pluck().get(),
+        300 * (what === 'first' ? 1 : 2),
+      )
+    } finally {
+      db.close()
+    }
+  }
+  t.match(await importFile(t, file('a.jsonl', first), data), summary(300, 0, 0))
+  check('first')
+  t.match(await importFile(t, file('b.jsonl', second), data), summary(300, 0, 0))
+  check('second, into a store with events')
 })
 
 t.test('export --kinds selects only the listed kinds and ranges', async t => {

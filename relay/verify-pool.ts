@@ -3,7 +3,7 @@
 // chunks of its file instead (createLineChecker).
 import { Worker } from 'node:worker_threads'
 import type { NostrEvent } from '../nips/nip01.js'
-import { checkLines, type CheckedLines } from './commands/import-check.js'
+import { checkChunk, type CheckedLines } from './import-check.js'
 import { makeVerifier } from './verifier.js'
 import { workerUrl } from './worker-url.js'
 
@@ -127,8 +127,6 @@ export type LineChecker = {
   close(): Promise<void>
 }
 
-const decode = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')
-
 /**
  * `workers` threads running `backend` that check an import file's lines (parse, shape, id, signature) and hand back
  * their canonical JSON, each chunk to the worker with the fewest waiting; with 0 workers, checks run inline.
@@ -138,7 +136,7 @@ export async function createLineChecker(backend: Backend, workers: number): Prom
     const inline = await makeVerifier(backend)
     return {
       name: inline.name,
-      check: async (lines, now, verify) => checkLines(decode(lines), { now, verifier: verify ? inline : undefined }),
+      check: async (lines, now, verify) => checkChunk(lines, { now, verifier: verify ? inline : undefined }),
       close: async () => {},
     }
   }

@@ -2,7 +2,7 @@
 // `agora import`, it checks whole chunks of the file's lines (parse, shape, id, signature) as well.
 import { parentPort, workerData } from 'node:worker_threads'
 import type { NostrEvent } from '../nips/nip01.js'
-import { checkLines } from './commands/import-check.js'
+import { checkChunk } from './import-check.js'
 import { makeVerifier } from './verifier.js'
 
 /** Events as JSON text: cheaper to pass between threads than objects. */
@@ -13,8 +13,7 @@ type Lines = { readonly seq: number; readonly lines: Uint8Array; readonly now: n
 const verifier = await makeVerifier(workerData.backend)
 parentPort!.on('message', (m: Batch | Lines) => {
   if ('lines' in m) {
-    const text = Buffer.from(m.lines.buffer, m.lines.byteOffset, m.lines.byteLength).toString('utf8')
-    const checked = checkLines(text, { now: m.now, verifier: m.verify ? verifier : undefined })
+    const checked = checkChunk(m.lines, { now: m.now, verifier: m.verify ? verifier : undefined })
     return parentPort!.postMessage({ seq: m.seq, checked })
   }
   const ok = new Uint8Array(m.events.length)

@@ -224,7 +224,7 @@ export async function openWriter(setup: WriterSetup): Promise<RelayWriter> {
       }
     })
   return {
-    enqueue: (event, raw, note) => enqueue(event, raw, note),
+    enqueue,
     load: raw => enqueue(undefined, raw, undefined),
     applyStanding: (diff, tookMs) => {
       if (!dead && !closing) worker.postMessage({ op: 'standing', diff, tookMs } satisfies ToWriter)

@@ -16,7 +16,7 @@ import { dropReadIndexes, openWriteDb } from '../store/db.js'
 import type { WriteOutcome } from '../store/writes.js'
 import { createLineChecker } from '../verify-pool.js'
 import { openWriter } from '../writer-thread.js'
-import type { CheckedLines } from './import-check.js'
+import type { CheckedLines } from '../import-check.js'
 import { makeProgress } from './progress.js'
 
 /** Totals of an import run. */

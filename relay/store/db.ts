@@ -50,21 +50,20 @@ CREATE INDEX IF NOT EXISTS zap_unlocks_pubkey ON zap_unlocks(pubkey, msats);
  * into an empty store builds them after the load instead (relay/commands/import.ts): one sort each instead of a
  * random page per event and index.
  */
-const READ_INDEXES = `
-CREATE INDEX IF NOT EXISTS events_created ON events(created_at DESC, id);
-CREATE INDEX IF NOT EXISTS events_pubkey ON events(pubkey, created_at DESC, id);
-CREATE INDEX IF NOT EXISTS events_kind ON events(kind, created_at DESC, id);
-CREATE INDEX IF NOT EXISTS events_pubkey_kind ON events(pubkey, kind, created_at DESC, id);
--- One tag index (as strfry has): kind rides along so tag+kinds filters are checked inside the index.
--- Every index is a random page written per stored event; a second one keyed (value, kind) cost more
--- on every write than it saved on tag+kinds reads.
-CREATE INDEX IF NOT EXISTS tags_by_value ON tags(name, value, created_at DESC, kind);
-`
-const READ_INDEX_NAMES = ['events_created', 'events_pubkey', 'events_kind', 'events_pubkey_kind', 'tags_by_value']
+const READ_INDEXES: Record<string, string> = {
+  events_created: 'events(created_at DESC, id)',
+  events_pubkey: 'events(pubkey, created_at DESC, id)',
+  events_kind: 'events(kind, created_at DESC, id)',
+  events_pubkey_kind: 'events(pubkey, kind, created_at DESC, id)',
+  // One tag index (as strfry has): kind rides along so tag+kinds filters are checked inside the index.
+  // Every index is a random page written per stored event; a second one keyed (value, kind) cost more
+  // on every write than it saved on tag+kinds reads.
+  tags_by_value: 'tags(name, value, created_at DESC, kind)',
+}
 
 /** Drops the read indexes of an empty store, for a load that builds them after (`openWriteDb` builds them). */
 export function dropReadIndexes(db: Db): void {
-  for (const name of READ_INDEX_NAMES) db.exec(`DROP INDEX IF EXISTS ${name}`)
+  for (const name of Object.keys(READ_INDEXES)) db.exec(`DROP INDEX IF EXISTS ${name}`)
 }
 
 /** How long a writing connection waits for another's lock before SQLITE_BUSY. */
@@ -108,7 +107,8 @@ export function openWriteDb(
       .all() as { name: string }[])
       db.exec(`DROP TABLE ${name}`)
   db.exec(DDL)
-  if (readIndexes) db.exec(READ_INDEXES)
+  if (readIndexes)
+    for (const [name, on] of Object.entries(READ_INDEXES)) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${on}`)
   db.exec(MARKET_DDL)
   db.exec(MANAGEMENT_DDL)
   // Schemas 4 to 11 added market tables: fold the events stored before them (the writer computes standing).

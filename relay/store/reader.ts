@@ -18,8 +18,6 @@ export class QueryBudgetExceeded extends Error {}
 export type ExportRange = { readonly since?: number; readonly until?: number; readonly kinds?: readonly number[] }
 
 const CACHE_MAX = 256
-// Ids per duplicate query: a statement each for 1 to 512 ids fits the statement cache's bound above.
-const STORED_CHUNK = 128
 
 /** Creates the reader over a connection it then owns. */
 export function createReader(db: Db) {
@@ -33,8 +31,8 @@ export function createReader(db: Db) {
     }
     return s
   }
-  const has = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck()
-  const storedOf = (n: number) => prepare(`SELECT id FROM events WHERE id IN (${Array(n).fill('?').join(',')})`).pluck()
+  // One statement for any number of ids (as fast as an IN list of 64, measured, without a statement per length).
+  const stored = db.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?))').pluck()
   const largestZap = db.prepare('SELECT MAX(msats) FROM zap_unlocks WHERE pubkey = ?').pluck().safeIntegers()
   const job = db.prepare(`SELECT 1 FROM market_jobs WHERE ${JOB_BY_ID}`).pluck()
   const addresses = db
@@ -140,17 +138,8 @@ export function createReader(db: Db) {
   }
 
   return {
-    /** True when an event with this id is stored (the cheap duplicate check before verification). */
-    has: (id: string): boolean => has.get(id) !== undefined,
-    /** Which of these ids are stored, in one query per STORED_CHUNK ids. */
-    stored: (ids: readonly string[]): Set<string> => {
-      const out = new Set<string>()
-      for (let i = 0; i < ids.length; i += STORED_CHUNK) {
-        const chunk = ids.slice(i, i + STORED_CHUNK)
-        for (const id of storedOf(chunk.length).all(...chunk) as string[]) out.add(id)
-      }
-      return out
-    },
+    /** Which of these ids are stored, in one query (the cheap duplicate check before verification). */
+    stored: (ids: readonly string[]): Set<string> => new Set(stored.all(JSON.stringify(ids)) as string[]),
     /** The largest recorded zap to the relay from this pubkey, in msats (0n when none). */
     largestZapMsats: (pubkey: string): bigint => (largestZap.get(pubkey) as bigint | null) ?? 0n,
     /** True when the market holds a job with this request id. */

@@ -46,7 +46,7 @@ t.test('outcomes match the store rules, each OK comes after its commit, and comm
     notes.map(async e => {
       const o = await w.save(e)
       // Resolved only once committed: a separate read connection already sees it.
-      if (w.reader.has(e.id)) visible++
+      if (w.reader.stored([e.id]).has(e.id)) visible++
       return o.status
     }),
   )
@@ -66,7 +66,7 @@ t.test('outcomes match the store rules, each OK comes after its commit, and comm
   const refused = await w.save(older)
   t.equal(refused.status, 'rejected')
   t.match(refused, { rejection: { prefix: 'blocked' } }, 'an older replaceable is refused with its reason')
-  t.notOk(w.reader.has(older.id), 'and is not stored')
+  t.notOk(w.reader.stored([older.id]).has(older.id), 'and is not stored')
   t.equal(w.committed.flat().length, 51, 'duplicates and refusals are not reported as committed')
 })
 
@@ -97,8 +97,8 @@ t.test('expired events are swept through the thread', async t => {
   await w.save(lasting)
   t.equal(await w.writer.sweepExpired(at + 99), 0, 'nothing has expired yet')
   t.equal(await w.writer.sweepExpired(at + 100), 1)
-  t.notOk(w.reader.has(short.id))
-  t.ok(w.reader.has(lasting.id))
+  t.notOk(w.reader.stored([short.id]).has(short.id))
+  t.ok(w.reader.stored([lasting.id]).has(lasting.id))
 })
 
 t.test('close commits what is still queued; later writes are refused', async t => {

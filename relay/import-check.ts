@@ -9,9 +9,9 @@ import {
   type NostrEvent,
   type Rejection,
   reject,
-} from '../../nips/nip01.js'
-import { isExpired } from '../../nips/nip40.js'
-import type { Verifier } from '../verifier.js'
+} from '../nips/nip01.js'
+import { isExpired } from '../nips/nip40.js'
+import type { Verifier } from './verifier.js'
 
 /** A chunk of lines checked: the canonical JSON of those that pass, and why the others were refused. */
 export type CheckedLines = {
@@ -29,7 +29,7 @@ export type CheckedLines = {
 export type LineRules = { readonly now: number; readonly verifier: Verifier | undefined }
 
 /** The canonical JSON of one line's event, or why it is refused. */
-export function checkLine(line: string, rules: LineRules): string | Rejection {
+function checkLine(line: string, rules: LineRules): string | Rejection {
   let e: unknown
   try {
     e = JSON.parse(line)
@@ -46,7 +46,7 @@ export function checkLine(line: string, rules: LineRules): string | Rejection {
 }
 
 /** Checks the lines of `text` (whole lines of the file, each ending in `\n` but maybe the last). */
-export function checkLines(text: string, rules: LineRules): CheckedLines {
+function checkLines(text: string, rules: LineRules): CheckedLines {
   const lines = text.split('\n')
   if (lines[lines.length - 1] === '') lines.pop()
   const raws: string[] = []
@@ -64,3 +64,7 @@ export function checkLines(text: string, rules: LineRules): CheckedLines {
   // A copy: a view would carry its whole buffer across threads.
   return { lines: lines.length, raws, at: at.slice(0, raws.length), refused }
 }
+
+/** Checks a chunk of the file as its bytes (whole lines), decoded where the check runs. */
+export const checkChunk = (bytes: Uint8Array, rules: LineRules): CheckedLines =>
+  checkLines(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), rules)

@@ -9,7 +9,6 @@ import { normaliseRelayUrl } from '../nips/nip42.js'
 import { buildInfo } from '../nips/nip11.js'
 import { buildPolicies } from '../policies/index.js'
 import { lockDataDir } from './datadir-lock.js'
-import { batchedStoredCheck } from './duplicates.js'
 import { loadIdentity } from './identity.js'
 import { packageVersion } from './package-root.js'
 import type { RelayCtx, Snapshot } from './protocol/context.js'
@@ -206,7 +205,6 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   }
   const rc: RelayCtx = {
     snapshot: () => snap,
-    stored: batchedStoredCheck(reader.stored),
     queries,
     writer,
     verifier,

@@ -8,7 +8,6 @@ import type { Identity } from '../identity.js'
 import type { Log } from '../log.js'
 import type { Observer } from '../observe.js'
 import type { Queries } from '../reader-pool.js'
-import type { StoredCheck } from '../duplicates.js'
 import type { SubscriptionIndex } from '../subscriptions.js'
 import type { AsyncVerifier } from '../verify-pool.js'
 import type { RelayWriter } from '../writer-thread.js'
@@ -18,8 +17,6 @@ export type Snapshot = { readonly cfg: Config; readonly policies: PolicySet }
 
 export type RelayCtx = {
   snapshot(): Snapshot
-  /** Resolves true when an event with this id is stored (batched per turn: relay/duplicates.ts). */
-  stored: StoredCheck
   /** Stored-event queries and counts, off the event loop. */
   readonly queries: Queries
   readonly writer: RelayWriter

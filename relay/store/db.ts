@@ -7,7 +7,8 @@ import { MANAGEMENT_DDL } from './management.js'
 export type Db = Database.Database
 
 // Schema 12 added the operator's tables (NIP-86): an older agora refuses the file rather than ignore its bans.
-const SCHEMA_VERSION = 12
+// Schema 13 narrowed the read indexes (below).
+const SCHEMA_VERSION = 13
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -51,10 +52,13 @@ CREATE INDEX IF NOT EXISTS zap_unlocks_pubkey ON zap_unlocks(pubkey, msats);
  * random page per event and index.
  */
 const READ_INDEXES: Record<string, string> = {
-  events_created: 'events(created_at DESC, id)',
-  events_pubkey: 'events(pubkey, created_at DESC, id)',
-  events_kind: 'events(kind, created_at DESC, id)',
-  events_pubkey_kind: 'events(pubkey, kind, created_at DESC, id)',
+  // Every index is a random page written per stored event, and at ingest the WAL those pages fill is the writer's
+  // limit (README, Performance). So since schema 13 no key ends in the id (the reader orders equal created_at by
+  // id itself) and authors have one index, keyed by kind too: a filter of authors without kinds is read per kind
+  // they have (relay/store/reader.ts).
+  events_created: 'events(created_at DESC)',
+  events_kind: 'events(kind, created_at DESC)',
+  events_pubkey_kind: 'events(pubkey, kind, created_at DESC)',
   // One tag index (as strfry has): kind rides along so tag+kinds filters are checked inside the index.
   // Every index is a random page written per stored event; a second one keyed (value, kind) cost more
   // on every write than it saved on tag+kinds reads.
@@ -98,6 +102,10 @@ export function openWriteDb(
     throw new Error(`database schema ${version} is newer than this agora (${SCHEMA_VERSION})`)
   // Schema 2 had two tag indexes, replaced in 3 by tags_by_value.
   if (version === 2) db.exec('DROP INDEX IF EXISTS tags_value; DROP INDEX IF EXISTS tags_value_kind;')
+  // Schemas before 13 had the wider event indexes and a second author index: built again narrower, below.
+  if (version > 0 && version < 13)
+    for (const name of ['events_created', 'events_pubkey', 'events_kind', 'events_pubkey_kind'])
+      db.exec(`DROP INDEX IF EXISTS ${name}`)
   const columns = version > 0 ? (db.pragma('table_info(events)') as { name: string }[]).map(c => c.name) : []
   if (version > 0 && !columns.includes('received_at')) db.exec('ALTER TABLE events ADD COLUMN received_at INTEGER')
   // Schemas 8 to 11 reshaped the market tables: they are derived, so they are dropped and folded again.

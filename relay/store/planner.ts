@@ -3,7 +3,10 @@
 import type { CompiledFilter } from '../../nips/nip01-filter.js'
 import { NOT_BANNED } from './management.js'
 
-/** SQL selecting (seq, created_at, id, raw) of the filter's matches, newest first, lowest id on ties. */
+/**
+ * SQL selecting (seq, created_at, id, raw) of the filter's matches, newest first. Equal created_at come in index
+ * order: the reader orders them by id (NIP-01), as no index key ends in the id (relay/store/db.ts).
+ */
 export type Plan = { readonly sql: string; readonly params: readonly (string | number)[] }
 
 const marks = (n: number) => Array(n).fill('?').join(',')
@@ -16,7 +19,7 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false, hide
   const where: string[] = []
   const params: (string | number)[] = []
   let from = 'events e'
-  let order = 'e.created_at DESC, e.id'
+  let order = 'e.created_at DESC'
   let tags = f.tags
   let time = 'e.created_at'
   if (!f.ids && tags.length > 0) {
@@ -32,7 +35,7 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false, hide
       params.push(...f.kinds)
     }
     time = 't.created_at'
-    order = 't.created_at DESC, e.id'
+    order = 't.created_at DESC'
   } else if (f.kinds) {
     where.push(`e.kind IN (${marks(f.kinds.size)})`)
     params.push(...f.kinds)
@@ -91,6 +94,16 @@ export function isScrape(f: CompiledFilter): boolean {
 const MAX_STREAMS = 32
 
 const one = <T>(v: T) => new Set([v])
+
+/**
+ * For a filter of authors alone, how many distinct kinds of theirs still fit one stream per (author, kind); undefined
+ * for any other shape. The author index is keyed by kind, so such a filter is read per kind its authors have (the
+ * reader finds them by seeking through the index) instead of sorting all their events.
+ */
+export function authorKindsBudget(f: CompiledFilter): number | undefined {
+  if (!f.authors || f.kinds || f.ids || f.never || f.tags.length > 0) return undefined
+  return Math.floor(MAX_STREAMS / f.authors.size) || undefined
+}
 
 /**
  * Splits a filter whose driving field has several values into one filter per value (per author and kind

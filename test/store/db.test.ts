@@ -27,7 +27,7 @@ t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouc
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 12)
+  t.equal(db.pragma('user_version', { simple: true }), 13)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
 })
@@ -63,7 +63,7 @@ t.test('a schema 4 store gains the received_at column, empty for the events it h
 
   const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 12)
+  t.equal(db.pragma('user_version', { simple: true }), 13)
   t.same(db.prepare('SELECT id, received_at FROM events').all(), [{ id: note.id, received_at: null }])
 })
 
@@ -99,9 +99,38 @@ t.test('a schema 11 store gains the operator’s tables (NIP-86), its events unt
   old.close()
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 12)
+  t.equal(db.pragma('user_version', { simple: true }), 13)
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]
   for (const name of ['banned_pubkeys', 'banned_events', 'managed_kinds', 'blocked_ips', 'relay_info'])
     t.ok(tables.includes(name), name)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
+})
+
+t.test('a schema 12 store has its event indexes built again narrower, the second author index gone', async t => {
+  const file = join(tempDir(t), 'agora.sqlite')
+  const old = openWriteDb(file, 'normal')
+  // Put the indexes back the way schema 12 had them.
+  old.exec(`DROP INDEX events_created; DROP INDEX events_kind; DROP INDEX events_pubkey_kind;
+    CREATE INDEX events_created ON events(created_at DESC, id);
+    CREATE INDEX events_pubkey ON events(pubkey, created_at DESC, id);
+    CREATE INDEX events_kind ON events(kind, created_at DESC, id);
+    CREATE INDEX events_pubkey_kind ON events(pubkey, kind, created_at DESC, id);
+    INSERT INTO events (id, pubkey, kind, created_at, raw) VALUES ('${'a'.repeat(64)}', '${'b'.repeat(64)}', 1, 5, '{}');`)
+  old.pragma('user_version = 12')
+  old.close()
+  const db = openWriteDb(file, 'normal')
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), 13)
+  const defs = Object.fromEntries(
+    (
+      db
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL")
+        .all() as { name: string; sql: string }[]
+    ).map(r => [r.name, r.sql.replace(/^.* ON /, '')]),
+  )
+  t.same(
+    [defs.events_created, defs.events_kind, defs.events_pubkey_kind, defs.events_pubkey],
+    ['events(created_at DESC)', 'events(kind, created_at DESC)', 'events(pubkey, kind, created_at DESC)', undefined],
+  )
+  t.equal(db.prepare('SELECT COUNT(*) FROM events WHERE pubkey = ?').pluck().get('b'.repeat(64)), 1)
 })

@@ -11,7 +11,7 @@ import { fastSigner } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
 
 // The indexes an import into an empty store builds after the load (relay/store/db.ts).
-const READ_INDEXES = ['events_created', 'events_pubkey', 'events_kind', 'events_pubkey_kind', 'tags_by_value']
+const READ_INDEXES = ['events_created', 'events_kind', 'events_pubkey_kind', 'tags_by_value']
 
 // Regular kinds only: nothing here is replaced, deleted or dropped, so export must give back every line.
 const KINDS = [1, 7, 1111, 5100]

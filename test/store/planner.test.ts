@@ -2,7 +2,7 @@
 import t from 'tap'
 import { isRejection } from '../../nips/nip01.js'
 import { compileFilter, type CompiledFilter } from '../../nips/nip01-filter.js'
-import { planFilter, splitForOrder } from '../../relay/store/planner.js'
+import { authorKindsBudget, planFilter, splitForOrder } from '../../relay/store/planner.js'
 import { signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
 import { openTestStore } from '../helpers/store.js'
@@ -13,7 +13,7 @@ const H2 = '2'.repeat(64)
 type Shape = { name: string; filter: Record<string, unknown>; index: RegExp; count?: false }
 const SHAPES: Shape[] = [
   { name: 'ids', filter: { ids: [H1, H2] }, index: /USING (COVERING )?INDEX sqlite_autoindex_events_1 \(id=\?\)/ },
-  { name: 'authors', filter: { authors: [H1] }, index: /USING (COVERING )?INDEX events_pubkey(_kind)? \(pubkey=\?/ },
+  { name: 'authors', filter: { authors: [H1] }, index: /USING (COVERING )?INDEX events_pubkey_kind \(pubkey=\?/ },
   {
     name: 'authors and kinds',
     filter: { authors: [H1, H2], kinds: [1, 7] },
@@ -39,7 +39,7 @@ const SHAPES: Shape[] = [
   {
     name: 'tag and authors',
     filter: { '#t': ['x'], authors: [H1] },
-    index: /USING (COVERING )?INDEX (tags_by_value \(name=\? AND value=\?|events_pubkey(_kind)? \(pubkey=\?)/,
+    index: /USING (COVERING )?INDEX (tags_by_value \(name=\? AND value=\?|events_pubkey_kind \(pubkey=\?)/,
   },
   {
     name: 'since and until only',
@@ -102,7 +102,8 @@ for (const shape of SHAPES) {
 // so no part may sort all its matches before the limit applies.
 const SPLITS: { name: string; filter: Record<string, unknown>; parts: number }[] = [
   { name: 'several kinds', filter: { kinds: [1, 7, 1000] }, parts: 3 },
-  { name: 'several authors', filter: { authors: [H1, H2] }, parts: 2 },
+  // Authors alone are given the kinds they have by the reader first (authorKindsBudget, below).
+  { name: 'several authors with the kinds they have', filter: { authors: [H1, H2], kinds: [1, 2, 3] }, parts: 6 },
   { name: 'authors and kinds', filter: { authors: [H1, H2], kinds: [1, 7] }, parts: 4 },
   { name: 'a tag with several values', filter: { '#p': [H1, H2] }, parts: 2 },
   { name: 'two tag values and several kinds', filter: { '#t': ['x', 'y'], kinds: [1, 7] }, parts: 2 },
@@ -139,3 +140,51 @@ t.test('a filter with more values than the stream cap is not split', async t => 
   if (isRejection(f)) throw new Error(f.reason)
   t.equal(splitForOrder(f).length, 1)
 })
+
+t.test('authors alone are read per kind they have, while authors × kinds fit the stream cap', async t => {
+  const budget = (filter: Record<string, unknown>) => {
+    const f = compileFilter(filter, { maxValues: 500 })
+    if (isRejection(f)) throw new Error(f.reason)
+    return authorKindsBudget(f)
+  }
+  t.equal(budget({ authors: [H1] }), 32)
+  t.equal(budget({ authors: [H1, H2], since: 10 }), 16)
+  t.equal(budget({ authors: Array.from({ length: 33 }, (_, i) => i.toString(16).padStart(64, '0')) }), undefined)
+  t.equal(budget({ authors: [H1], kinds: [1] }), undefined, 'kinds given: split as they are')
+  t.equal(budget({ authors: [H1], '#t': ['x'] }), undefined, 'a tag drives the query')
+  t.equal(budget({ ids: [H2], authors: [H1] }), undefined)
+})
+
+t.test('the next kind of an author is one seek in the author index', async t => {
+  const plan = (
+    store.db
+      .prepare('EXPLAIN QUERY PLAN SELECT kind FROM events WHERE pubkey = ? AND kind > ? ORDER BY kind LIMIT 1')
+      .all(H1, -1) as { detail: string }[]
+  ).map(r => r.detail)
+  t.match(plan.join(' | '), /SEARCH events USING COVERING INDEX events_pubkey_kind \(pubkey=\? AND kind>\?\)/)
+  t.notMatch(plan.join(' | '), /TEMP B-TREE/)
+})
+
+t.test(
+  'authors alone, read per kind: newest first, the lowest ids of a tie, and nothing for an author with none',
+  async t => {
+    const s = openTestStore(tempDir(t))
+    t.teardown(() => s.close())
+    const b = signer()
+    const at = 1_700_000_000
+    const tied = Array.from({ length: 12 }, (_, i) =>
+      b.sign({ kind: [1, 7, 1000][i % 3]!, created_at: at, content: `tie ${i}` }),
+    )
+    const newer = b.sign({ kind: 5100, created_at: at + 1, content: 'newer' })
+    for (const e of [...tied, newer]) await s.save(e)
+    const ask = (filter: Record<string, unknown>, limit: number) => {
+      const f = compileFilter(filter, { maxValues: 500 })
+      if (isRejection(f)) throw new Error(f.reason)
+      return s.reader.query([{ filter: f, limit }], at + 10, 5000).map(r => r.id)
+    }
+    const lowest = tied.map(e => e.id).sort()
+    t.same(ask({ authors: [b.pubkey] }, 6), [newer.id, ...lowest.slice(0, 5)])
+    t.same(ask({ authors: [b.pubkey, H1] }, 20), [newer.id, ...lowest])
+    t.same(ask({ authors: [H2] }, 20), [])
+  },
+)

@@ -1,6 +1,6 @@
 // Stored-event queries and counts, on reader threads (each with its own read-only connection) so a scan
 // never blocks the event loop; with 0 threads they run inline on the reader given. Point lookups
-// (duplicate checks, zap views) stay on the event loop's reader: they cost microseconds.
+// (zap views, wallets) stay on the event loop's reader: they cost microseconds.
 import { Worker } from 'node:worker_threads'
 import type { CompiledFilter } from '../nips/nip01-filter.js'
 import type { PlanPath } from './store/planner.js'

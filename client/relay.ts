@@ -26,6 +26,8 @@ export type RelayOptions = {
   readonly signer?: Signer
   /** Told each connect, disconnect and NOTICE, as one line. */
   readonly log?: (line: string) => void
+  /** Told true on each connect and false on each loss (a page shows it). */
+  readonly onstate?: (open: boolean) => void
   /** First and largest wait between reconnects, in ms; 250 and 30,000 by default. */
   readonly backoff?: { readonly minMs: number; readonly maxMs: number }
 }
@@ -153,11 +155,13 @@ export class RelayClient {
       for (const [id, s] of this.subs) this.send(['REQ', id, ...s.filters])
       for (const p of this.pending.values()) this.send(['EVENT', p.event])
       for (const f of [...this.openers]) f()
+      this.opts.onstate?.(true)
     })
     ws.on('message', data => this.onMessage(String(data)))
     ws.on('error', err => (this.lastError = (err as NodeJS.ErrnoException).code ?? err.message))
     ws.on('close', () => {
       if (this.closed) return
+      this.opts.onstate?.(false)
       // Before the first connection, waitOpen reports the failure once; retries after a loss are worth a line each.
       if (this.wasOpen)
         this.opts.log?.(`disconnected from ${this.url} (${this.lastError}); retrying in ${this.wait} ms`)

@@ -1,7 +1,7 @@
 // Lint rules: typescript-eslint's recommended set, a ban on process.env outside config/ (STYLE §2.7), and the
 // dependency direction of DESIGN §1: config/ and nips/ import nothing of policies/, market/ or relay/; market/
 // takes only types from relay/, besides the store's and the key's owners, which its publisher thread opens; client/
-// imports none of the server (relay/, market/, policies/, config/).
+// and the market page (web/) import none of the server (relay/, market/, policies/, config/).
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
@@ -22,7 +22,7 @@ export default tseslint.config(
   // The client commands' own settings (AGORA_CLIENT_*), read in one place.
   { files: ['client/cli/options.ts'], rules: { 'no-restricted-properties': 'off' } },
   {
-    files: ['client/**'],
+    files: ['client/**', 'web/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -18,6 +18,7 @@ import { startServer } from './server.js'
 import { buildSkill, publicUrl, skillUrl } from './skill.js'
 import { openReadDb } from './store/db.js'
 import { createReader } from './store/reader.js'
+import { loadPageScript, marketPage } from './web-page.js'
 import { createSubscriptionIndex } from './subscriptions.js'
 import { makeVerifier } from './verifier.js'
 import { createVerifyPool } from './verify-pool.js'
@@ -225,6 +226,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   let server: Awaited<ReturnType<typeof startServer>> | undefined
   // Asked only once the server listens, so its port is known.
   const urlFor = (host: string) => publicUrl(snap.cfg, host, listenUrl(cfg.relay.host, server?.port ?? 0))
+  const pageScript = loadPageScript()
   const info = (host: string) =>
     buildInfo(withInfo(managed, snap.cfg), {
       pubkey: identity.pubkey,
@@ -273,7 +275,8 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       maxOutboundBytes: cfg.limits.max_outbound_bytes,
       info,
       skill,
-      landing: () => landingPage(withInfo(managed, snap.cfg), identity.pubkey),
+      page: host => marketPage(info(host), pageScript !== undefined),
+      pageScript,
       manage: createManagementApi({
         managed,
         relayPubkey: identity.pubkey,
@@ -318,16 +321,4 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
     },
     close,
   }
-}
-
-const escapeHtml = (s: string) => s.replace(/[&<>"]/g, c => `&#${c.charCodeAt(0)};`)
-
-function landingPage(cfg: Config, pubkey: string): string {
-  return `<!doctype html><meta charset="utf-8"><title>${escapeHtml(cfg.relay.name)}</title>
-<h1>${escapeHtml(cfg.relay.name)}</h1><p>${escapeHtml(cfg.relay.description)}</p>
-<p>This is a Nostr relay. Connect with any Nostr client over WebSocket at this address.
-Relay information (NIP-11): request this URL with <code>Accept: application/nostr+json</code>.</p>
-<p>For AI agents, and people: <a href="skill.md">skill.md</a> says how to use this relay (its rules, its market and
-an example event for each step), written from its running configuration.</p>
-<p>Relay pubkey: <code>${pubkey}</code></p>`
 }

@@ -11,6 +11,7 @@ import type { RelayCtx } from './protocol/context.js'
 import { dispatch } from './protocol/dispatch.js'
 import { notice } from './protocol/refuse.js'
 import { authFrame } from './protocol/replies.js'
+import { PAGE_POLICY } from './web-page.js'
 
 export type ServerOptions = {
   readonly host: string
@@ -26,7 +27,9 @@ export type ServerOptions = {
   readonly info: (host: string) => Record<string, unknown>
   /** The /skill.md document for a request's Host header, built per request likewise. */
   readonly skill: (host: string) => string
-  readonly landing: () => string
+  /** The market page for a browser (relay/web-page.ts), and its bundled script when the build made one. */
+  readonly page: (host: string) => string
+  readonly pageScript?: string
   /** Answers a management request (NIP-86: a POST to the relay's URL). */
   readonly manage: (req: ManageRequest) => Promise<ManageReply>
   /** True for an address whose connections the operator blocked (NIP-86 blockip). */
@@ -36,6 +39,13 @@ export type ServerOptions = {
 }
 
 type UserData = { conn?: Conn; ip: string; host: string; outbox: string[] }
+
+// The page's policy, and no caching of a page and script that change with the build and the config.
+const PAGE_HEADERS: [string, string][] = [
+  ['Content-Security-Policy', PAGE_POLICY],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Cache-Control', 'no-cache'],
+]
 
 const CORS: [string, string][] = [
   ['Access-Control-Allow-Origin', '*'],
@@ -103,10 +113,18 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
     dirty.clear()
   }
 
-  const respond = (res: uWS.HttpResponse, status: string, type: string, body: string, cors = false): void => {
+  const respond = (
+    res: uWS.HttpResponse,
+    status: string,
+    type: string,
+    body: string,
+    cors = false,
+    headers: readonly [string, string][] = [],
+  ): void => {
     res.cork(() => {
       res.writeStatus(status).writeHeader('Content-Type', type)
       if (cors) for (const [k, v] of CORS) res.writeHeader(k, v)
+      for (const [k, v] of headers) res.writeHeader(k, v)
       res.end(body)
     })
   }
@@ -210,8 +228,11 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
   app.get('/', (res, req) => {
     if (req.getHeader('accept').includes('application/nostr+json'))
       return respond(res, '200 OK', 'application/nostr+json', JSON.stringify(opts.info(req.getHeader('host'))), true)
-    respond(res, '200 OK', 'text/html; charset=utf-8', opts.landing())
+    respond(res, '200 OK', 'text/html; charset=utf-8', opts.page(req.getHeader('host')), false, PAGE_HEADERS)
   })
+  const script = opts.pageScript
+  if (script !== undefined)
+    app.get('/app.js', res => respond(res, '200 OK', 'text/javascript; charset=utf-8', script, false, PAGE_HEADERS))
   // The same document at both paths: /skill.md where agents look first, and beside NIP-05's well-known files.
   const skill = (res: uWS.HttpResponse, req: uWS.HttpRequest) =>
     respond(res, '200 OK', 'text/markdown; charset=utf-8', opts.skill(req.getHeader('host')), true)

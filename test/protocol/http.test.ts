@@ -78,6 +78,28 @@ t.test('GET / without the NIP-11 Accept header returns an HTML page', async t =>
   t.match(body, relay.pubkey, 'the page shows the relay pubkey')
 })
 
+t.test('the market page: its policy, the NIP-11 document inside it whatever the text, and its script', async t => {
+  const description = 'Agents </script><script>alert(1)</script> & <b>friends</b>'
+  const { url } = await startTestRelay(t, { 'relay.description': description })
+  const res = await fetch(httpBase(url) + '/', { headers: { Accept: 'text/html' } })
+  const csp = res.headers.get('content-security-policy') ?? ''
+  t.match(csp, "script-src 'self'", 'only the relay’s own script runs')
+  t.match(csp, "default-src 'none'")
+  t.match(csp, 'connect-src')
+  const body = await res.text()
+  t.equal(body.split('</script>').length - 1, 2, 'only the page’s own two script elements end in it')
+  t.notMatch(body, '<script>alert(1)', 'the description never becomes an element')
+  const embedded = /<script type="application\/json" id="relay-info">(.*?)<\/script>/s.exec(body)?.[1] ?? ''
+  const doc = (await (await fetch(httpBase(url) + '/', { headers: nostrJson })).json()) as Record<string, unknown>
+  t.same(JSON.parse(embedded), doc, 'the embedded document is NIP-11’s')
+  t.equal((JSON.parse(embedded) as { description: string }).description, description)
+  const script = await fetch(httpBase(url) + '/app.js')
+  t.equal(script.status, 200)
+  t.match(script.headers.get('content-type'), /^text\/javascript/)
+  t.match(script.headers.get('content-security-policy'), "script-src 'self'")
+  t.ok((await script.text()).length > 1000, 'the bundle built by npm run build')
+})
+
 t.test('GET /health returns 200 {"status":"ok"}', async t => {
   const { url } = await startTestRelay(t)
   const res = await fetch(httpBase(url) + '/health')

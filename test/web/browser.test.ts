@@ -1,0 +1,132 @@
+// The market page in real headless Chromium (Debian's package, driven by puppeteer-core; .ci/run installs it), on a
+// real relay: providers shown from the relay's events, provider text never run as markup, live updates, the relay
+// view by keyboard, and a reconnect after the relay restarts. Screenshots go to artifacts/screenshots (git-ignored).
+import t from 'tap'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import puppeteer, { type Page } from 'puppeteer-core'
+import { handlerInfo, heartbeat } from '../../client/market.js'
+import { packageRoot } from '../../relay/package-root.js'
+import { startCli } from '../helpers/cli.js'
+import { connectFor, putAll } from '../helpers/client.js'
+import { signer } from '../helpers/events.js'
+import { tempDir } from '../helpers/relay.js'
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(p => existsSync(p))
+const SHOTS = join(packageRoot(), 'artifacts', 'screenshots')
+
+const nip11Pubkey = async (base: string) =>
+  ((await (await fetch(base, { headers: { Accept: 'application/nostr+json' } })).json()) as { self: string }).self
+
+if (!CHROMIUM) t.plan(0, 'no Chromium on this machine (.ci/run installs Debian’s chromium)')
+else await run(CHROMIUM)
+
+async function run(executablePath: string) {
+  // The relay as an operator runs it (the compiled CLI), so a restart is a new process on the same port and data.
+  const dir = tempDir(t)
+  let relay = await startCli(t, dir)
+  const port = Number(new URL(relay.url).port)
+  const base = `http://127.0.0.1:${port}`
+  const relayPubkey = await nip11Pubkey(base)
+
+  const hostile = signer()
+  const trap = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+  const friendly = signer()
+  const c = await connectFor(t, relay.url)
+  await putAll(
+    c,
+    hostile.sign(
+      handlerInfo(
+        'h',
+        [5100],
+        JSON.stringify({
+          name: trap,
+          about: '<b onmouseover="window.__pwned=3">about</b>',
+          picture: 'javascript:alert(1)',
+        }),
+      ),
+    ),
+    hostile.sign(heartbeat('h', 1, new Map([[5100, 21]]))),
+    friendly.sign(handlerInfo('f', [5200], JSON.stringify({ name: 'Friendly translator' }))),
+  )
+  c.close()
+
+  const browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
+  t.teardown(() => browser.close())
+  const page = await browser.newPage()
+  const errors: string[] = []
+  page.on('pageerror', err => errors.push(String(err)))
+  mkdirSync(SHOTS, { recursive: true })
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  const row = (pubkey: string) => `tr[data-pubkey="${pubkey}"]`
+  const text = (p: Page, selector: string) => p.$eval(selector, n => n.textContent ?? '')
+
+  await t.test('the providers view lists them, and provider text stays text', async t => {
+    await page.goto(`${base}/#/providers`)
+    await page.waitForSelector(row(hostile.pubkey), { timeout: 60_000 })
+    await page.waitForSelector(row(friendly.pubkey), { timeout: 60_000 })
+    t.equal(await text(page, `${row(hostile.pubkey)} .name`), trap, 'the name shows as the characters it is')
+    t.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'nothing ran')
+    t.equal((await page.$$('tbody img[src="x"], tbody script, tbody b')).length, 0, 'no element came from the text')
+    t.equal((await page.$$(`${row(hostile.pubkey)} img`)).length, 0, 'a javascript: picture is not shown')
+    t.match(await text(page, row(hostile.pubkey)), '5100: 21 sats')
+    t.match(await text(page, row(friendly.pubkey)), 'Friendly translator')
+    await shot('providers')
+  })
+
+  await t.test('a filter is part of the URL, so the view can be shared', async t => {
+    await page.goto(`${base}/#/providers?kind=5200`)
+    await page.waitForFunction(n => document.querySelectorAll('tbody tr').length === n, { timeout: 60_000 }, 1)
+    t.ok(await page.$(row(friendly.pubkey)))
+    t.equal(await page.$(row(hostile.pubkey)), null)
+  })
+
+  await t.test('a provider announced while the page is open appears without a reload', async t => {
+    await page.goto(`${base}/#/providers`)
+    await page.waitForSelector(row(friendly.pubkey), { timeout: 60_000 })
+    const late = signer()
+    const c = await connectFor(t, relay.url)
+    await putAll(c, late.sign(handlerInfo('l', [5300], JSON.stringify({ name: 'Late arrival' }))))
+    await page.waitForSelector(row(late.pubkey), { timeout: 60_000 })
+    t.match(await text(page, row(late.pubkey)), 'Late arrival')
+  })
+
+  await t.test('the relay view, reached with the keyboard, shows its key and rules', async t => {
+    await page.focus('nav a[data-view="relay"]')
+    await page.keyboard.press('Enter')
+    await page.waitForFunction(() => location.hash === '#/relay', { timeout: 60_000 })
+    await page.waitForSelector('table.facts', { timeout: 60_000 })
+    t.match(await text(page, 'table.facts'), relayPubkey)
+    t.match(await text(page, 'main'), 'skill.md')
+    await shot('relay')
+  })
+
+  await t.test('when the relay restarts, the page says so and reconnects by itself', async t => {
+    await page.goto(`${base}/#/providers`)
+    await page.waitForSelector(row(friendly.pubkey), { timeout: 60_000 })
+    relay.child.kill('SIGTERM')
+    await relay.exited
+    await page.waitForFunction(() => !document.getElementById('connection')!.hidden, { timeout: 60_000 })
+    t.match(await text(page, '#connection'), 'Not connected')
+    await shot('disconnected')
+    // Chromium leaves the old process's keep-alive connections half closed, and the kernel keeps the port taken
+    // until their FIN-WAIT-2 times out (about 60 s here; README, Operating): start again until it binds.
+    const restarted = Date.now()
+    for (;;) {
+      try {
+        relay = await startCli(t, dir, 90_000, port)
+        break
+      } catch (err) {
+        if (!/already in use/.test(String(err)) || Date.now() - restarted > 150_000) throw err
+      }
+    }
+    await page.waitForFunction(() => document.getElementById('connection')!.hidden, { timeout: 60_000 })
+    const after = signer()
+    const c = await connectFor(t, relay.url)
+    await putAll(c, after.sign(handlerInfo('a', [5400], JSON.stringify({ name: 'After the restart' }))))
+    await page.waitForSelector(row(after.pubkey), { timeout: 60_000 })
+    t.match(await text(page, row(after.pubkey)), 'After the restart')
+  })
+
+  t.same(errors, [], 'no script error on the page')
+}

@@ -1,0 +1,125 @@
+// The market page's model (web/model.ts): providers built from real signed events as the relay serves them.
+import t from 'tap'
+import { handlerInfo, heartbeat } from '../../client/market.js'
+import { filterRows, Latest, parsePrice, providerRows, sortRows } from '../../web/model.js'
+import { signer } from '../helpers/events.js'
+
+const relay = signer()
+const alice = signer()
+const bob = signer()
+const carol = signer()
+const at = 1_700_000_000
+
+const assertion = (about: string, tags: string[][], by = relay) =>
+  by.sign({ kind: 30382, created_at: at, tags: [['d', about], ['p', about], ...tags] })
+
+const events = [
+  alice.sign({
+    ...handlerInfo('a1', [5100], JSON.stringify({ name: 'Alice <b>bold</b>', about: 'translates' })),
+    created_at: at,
+  }),
+  alice.sign({ ...handlerInfo('a2', [5200], JSON.stringify({ name: 'older name' })), created_at: at - 10 }),
+  alice.sign({
+    ...heartbeat(
+      'hb',
+      2,
+      new Map([
+        [5100, 20],
+        [5200, 50],
+      ]),
+    ),
+    created_at: at,
+  }),
+  assertion(alice.pubkey, [
+    ['rank', '1'],
+    ['standing', '7'],
+    ['jobs_delivered', '4'],
+    ['jobs_paid', '3'],
+    ['online', '1'],
+    ['flagged', '0'],
+    ['input', 'trust', '2', '5'],
+  ]),
+  bob.sign({ ...handlerInfo('b', [5100], 'not json'), created_at: at }),
+  assertion(bob.pubkey, [
+    ['rank', '9'],
+    ['online', '0'],
+    ['flagged', '1'],
+  ]),
+  // Anyone else's 30382 is a trust declaration, not a rank: it must not make carol ranked.
+  assertion(carol.pubkey, [['rank', '1']], alice),
+  carol.sign({ ...heartbeat('c', 1, new Map([[5300, 5]])), created_at: at }),
+]
+
+t.test('a row per provider, from its handlers, heartbeat and the relay’s assertion only', async t => {
+  const rows = providerRows(events, relay.pubkey)
+  const byKey = new Map(rows.map(r => [r.pubkey, r]))
+  t.same([...byKey.keys()].sort(), [alice.pubkey, bob.pubkey, carol.pubkey].sort())
+  const a = byKey.get(alice.pubkey)!
+  t.equal(a.name, 'Alice <b>bold</b>', 'the newest handler’s name, as written')
+  t.same(a.kinds, [5100, 5200], 'kinds of every handler')
+  t.same(
+    [...a.price],
+    [
+      [5100, 20],
+      [5200, 50],
+    ],
+  )
+  t.match(a, { online: true, rank: 1, standing: 7, jobsDelivered: 4, jobsPaid: 3, flagged: false })
+  t.same(a.inputs, [{ name: 'trust', counted: '2', raw: '5' }])
+  const b = byKey.get(bob.pubkey)!
+  t.match(b, { name: '', online: false, rank: 9, flagged: true }, 'content that is not JSON names nothing')
+  const c = byKey.get(carol.pubkey)!
+  t.equal(c.rank, undefined, 'a stranger’s 30382 does not rank')
+  t.equal(c.online, true, 'without the relay’s word, its heartbeat says online')
+  t.same(c.kinds, [5300])
+})
+
+t.test('sorting and filters', async t => {
+  const rows = providerRows(events, relay.pubkey)
+  const order = (key: Parameters<typeof sortRows>[1]['key'], descending = false) =>
+    sortRows(rows, { key, descending }).map(r => r.pubkey)
+  t.same(order('rank'), [alice.pubkey, bob.pubkey, carol.pubkey], 'unranked last')
+  t.same(order('rank', true), [carol.pubkey, bob.pubkey, alice.pubkey])
+  t.same(order('price'), [carol.pubkey, alice.pubkey, bob.pubkey], 'by the lowest price, none last')
+  t.same(
+    filterRows(rows, { kind: 5100 })
+      .map(r => r.pubkey)
+      .sort(),
+    [alice.pubkey, bob.pubkey].sort(),
+  )
+  t.same(
+    filterRows(rows, { onlineOnly: true })
+      .map(r => r.pubkey)
+      .sort(),
+    [alice.pubkey, carol.pubkey].sort(),
+  )
+})
+
+t.test('prices: malformed entries are skipped', async t => {
+  t.same(
+    [...parsePrice('5100:20, x:1,5200:abc,5300:7')],
+    [
+      [5100, 20],
+      [5300, 7],
+    ],
+  )
+  t.same([...parsePrice(undefined)], [])
+})
+
+t.test('Latest keeps the newest event of each address, the lowest id at equal times', async t => {
+  const l = new Latest()
+  const old = alice.sign({ ...heartbeat('hb', 1, new Map()), created_at: at })
+  const newer = alice.sign({ ...heartbeat('hb', 2, new Map()), created_at: at + 1 })
+  const other = alice.sign({ ...heartbeat('other', 3, new Map()), created_at: at })
+  t.ok(l.add(old))
+  t.ok(l.add(newer))
+  t.notOk(l.add(old), 'an older version is dropped')
+  t.ok(l.add(other), 'another address is kept beside it')
+  t.same([...l.events()].map(e => e.id).sort(), [newer.id, other.id].sort())
+  const twinA = alice.sign({ ...heartbeat('tie', 1, new Map()), created_at: at })
+  const twinB = alice.sign({ ...heartbeat('tie', 2, new Map()), created_at: at })
+  const [low, high] = [twinA, twinB].sort((x, y) => (x.id < y.id ? -1 : 1))
+  t.ok(l.add(high!))
+  t.ok(l.add(low!), 'the lower id wins a tie')
+  t.notOk(l.add(high!))
+})

@@ -1,0 +1,222 @@
+// The market page served at `/`: reads the relay over WebSocket with plain REQs through the client library, and
+// renders with DOM calls only. Every text a provider wrote is set as text, never parsed as HTML.
+import { RelayClient } from '../client/relay.js'
+import { ASSERTION, HANDLER, HEARTBEAT } from '../client/market.js'
+import { filterRows, Latest, providerRows, sortRows, type ProviderRow, type Sort, type SortKey } from './model.js'
+
+type Info = Record<string, unknown> & { limitation?: Record<string, unknown> }
+
+/** The NIP-11 document the relay embedded in the page, so the page needs no other request. */
+const info = JSON.parse(document.getElementById('relay-info')?.textContent ?? '{}') as Info
+const relayPubkey = String(info['self'] ?? info['pubkey'] ?? '')
+
+type Child = Node | string | number | undefined | false
+/** An element with attributes and children; strings become text nodes. */
+function el(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
+  const node = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v)
+  for (const c of children) if (c !== undefined && c !== false) node.append(typeof c === 'number' ? String(c) : c)
+  return node
+}
+
+const state = {
+  connected: false,
+  loaded: false,
+  latest: new Latest(),
+}
+
+const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`
+const maxLimit = Number(info.limitation?.['max_limit'] ?? 500)
+const limit = Math.min(500, Number.isFinite(maxLimit) && maxLimit > 0 ? maxLimit : 500)
+const relay = new RelayClient(wsUrl, {
+  onstate: open => {
+    state.connected = open
+    schedule()
+  },
+})
+relay.subscribe(
+  [
+    { kinds: [HANDLER], limit },
+    { kinds: [HEARTBEAT], limit },
+    { kinds: [ASSERTION], authors: [relayPubkey], limit },
+  ],
+  {
+    onevent: e => {
+      if (state.latest.add(e)) schedule()
+    },
+    oneose: () => {
+      state.loaded = true
+      schedule()
+    },
+  },
+)
+
+/** The view and its options, read from the URL's hash so each view can be shared: #/providers?kind=5100&online=1. */
+function route(): { view: string; params: URLSearchParams } {
+  const [path, query] = location.hash.replace(/^#/, '').split('?')
+  return { view: path === '/relay' ? 'relay' : 'providers', params: new URLSearchParams(query ?? '') }
+}
+
+function go(view: string, params: URLSearchParams): void {
+  const q = params.toString()
+  location.hash = `/${view}${q ? `?${q}` : ''}`
+}
+
+const SORTS: readonly (readonly [SortKey, string])[] = [
+  ['name', 'Provider'],
+  ['online', 'Online'],
+  ['rank', 'Rank'],
+  ['standing', 'Standing'],
+  ['jobsDelivered', 'Delivered'],
+  ['jobsPaid', 'Paid'],
+  ['price', 'Price'],
+]
+
+function providersView(params: URLSearchParams): HTMLElement {
+  const all = providerRows(state.latest.events(), relayPubkey)
+  const kind = params.get('kind') ? Number(params.get('kind')) : undefined
+  const sort: Sort = {
+    key: (SORTS.find(([k]) => k === params.get('sort'))?.[0] ?? 'rank') as SortKey,
+    descending: params.get('desc') === '1',
+  }
+  const rows = sortRows(filterRows(all, { kind, onlineOnly: params.get('online') === '1' }), sort)
+  const set = (k: string, v: string | undefined) => {
+    const next = new URLSearchParams(params)
+    if (v === undefined) next.delete(k)
+    else next.set(k, v)
+    go('providers', next)
+  }
+
+  const kinds = [...new Set(all.flatMap(r => r.kinds))].sort((a, b) => a - b)
+  const kindSelect = el('select', { id: 'kind-filter' }, el('option', { value: '' }, 'every kind'))
+  for (const k of kinds) kindSelect.append(el('option', { value: String(k) }, String(k)))
+  ;(kindSelect as HTMLSelectElement).value = kind === undefined ? '' : String(kind)
+  kindSelect.addEventListener('change', () => set('kind', (kindSelect as HTMLSelectElement).value || undefined))
+  const online = el('input', { type: 'checkbox', id: 'online-filter' }) as HTMLInputElement
+  online.checked = params.get('online') === '1'
+  online.addEventListener('change', () => set('online', online.checked ? '1' : undefined))
+
+  const filters = el(
+    'div',
+    { class: 'filters' },
+    el('label', { for: 'kind-filter' }, 'Kind '),
+    kindSelect,
+    el('label', {}, online, ' online now'),
+  )
+  if (!state.loaded) return el('section', {}, filters, el('p', { class: 'state' }, 'Loading providers…'))
+  if (rows.length === 0)
+    return el(
+      'section',
+      {},
+      filters,
+      el(
+        'p',
+        { class: 'state' },
+        all.length === 0 ? 'No provider has announced itself on this relay yet.' : 'No provider matches.',
+      ),
+    )
+
+  const head = el('tr')
+  for (const [key, label] of SORTS) {
+    const active = sort.key === key
+    const button = el('button', { type: 'button' }, label, active ? (sort.descending ? ' ▼' : ' ▲') : '')
+    button.addEventListener('click', () => {
+      const next = new URLSearchParams(params)
+      next.set('sort', key)
+      next.set('desc', active && !sort.descending ? '1' : '0')
+      go('providers', next)
+    })
+    head.append(el('th', active ? { 'aria-sort': sort.descending ? 'descending' : 'ascending' } : {}, button))
+  }
+  head.append(el('th', {}, 'Kinds'))
+  const body = el('tbody')
+  for (const r of rows) body.append(providerRow(r))
+  return el('section', {}, filters, el('table', { class: 'providers' }, el('thead', {}, head), body))
+}
+
+function providerRow(r: ProviderRow): HTMLElement {
+  const who = el('td', { class: 'who' })
+  if (r.picture) {
+    const img = el('img', { alt: '', width: '24', height: '24', referrerpolicy: 'no-referrer' }) as HTMLImageElement
+    img.src = r.picture
+    who.append(img)
+  }
+  who.append(el('span', { class: 'name' }, r.name || `${r.pubkey.slice(0, 12)}…`))
+  if (r.flagged) who.append(el('span', { class: 'flag', title: 'flagged by reports of its counterparties' }, 'flagged'))
+  if (r.about) who.title = r.about
+  const price = [...r.price].map(([k, sats]) => `${k}: ${sats} sats`).join(', ')
+  const standing = r.inputs.map(i => `${i.name} ${i.counted} (raw ${i.raw})`).join('\n')
+  return el(
+    'tr',
+    { 'data-pubkey': r.pubkey },
+    who,
+    el('td', {}, r.online ? 'online' : 'offline'),
+    el('td', {}, r.rank === undefined ? '–' : r.rank),
+    el('td', standing ? { title: standing } : {}, r.standing),
+    el('td', {}, r.jobsDelivered),
+    el('td', {}, r.jobsPaid),
+    el('td', {}, price || '–'),
+    el('td', {}, r.kinds.join(', ')),
+  )
+}
+
+function relayView(): HTMLElement {
+  const limitation = info.limitation ?? {}
+  const rows: [string, Child][] = [
+    ['Address', wsUrl],
+    ['Relay key', relayPubkey],
+    ['Supported NIPs', Array.isArray(info['supported_nips']) ? info['supported_nips'].join(', ') : ''],
+    ['Writes need AUTH', limitation['auth_required'] ? 'yes' : 'no'],
+  ]
+  const pow = Array.isArray(info['pow_by_kind']) ? (info['pow_by_kind'] as { kinds: string; bits: number }[]) : []
+  rows.push(['Proof of work', pow.length ? pow.map(r => `kinds ${r.kinds}: ${r.bits} bits`).join('; ') : 'none'])
+  const gate = info['zap_gate'] as { lightning_address?: string; min_sats?: number } | undefined
+  if (gate) rows.push(['Zap gate', `zap at least ${gate.min_sats} sats to ${gate.lightning_address}`])
+  for (const k of ['max_message_length', 'max_subscriptions', 'max_limit', 'max_event_tags', 'max_content_length'])
+    if (limitation[k] !== undefined) rows.push([k.replaceAll('_', ' '), String(limitation[k])])
+  const table = el('table', { class: 'facts' })
+  for (const [k, v] of rows) table.append(el('tr', {}, el('th', {}, k), el('td', {}, v)))
+  return el(
+    'section',
+    {},
+    el('p', {}, String(info['description'] ?? '')),
+    table,
+    el(
+      'p',
+      {},
+      'How to use this relay, with an example event for each step: ',
+      el('a', { href: 'skill.md' }, 'skill.md'),
+    ),
+  )
+}
+
+let pending = false
+/** Renders once per frame however many events arrived. */
+function schedule(): void {
+  if (pending) return
+  pending = true
+  requestAnimationFrame(() => {
+    pending = false
+    render()
+  })
+}
+
+function render(): void {
+  const { view, params } = route()
+  const banner = document.getElementById('connection')!
+  banner.textContent = state.connected ? '' : 'Not connected to the relay; reconnecting…'
+  banner.hidden = state.connected
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a'))
+    a.setAttribute('aria-current', a.dataset['view'] === view ? 'page' : 'false')
+  const main = document.getElementById('view')!
+  // Keep keyboard focus on a control that is drawn again (a sort button, a filter).
+  const focused = document.activeElement?.id || document.activeElement?.textContent
+  main.replaceChildren(view === 'relay' ? relayView() : providersView(params))
+  if (focused)
+    [...main.querySelectorAll<HTMLElement>('button, select, input')]
+      .find(n => n.id === focused || n.textContent === focused)
+      ?.focus()
+}
+
+window.addEventListener('hashchange', render)
+render()

@@ -75,10 +75,9 @@ const SORTS: readonly (readonly [SortKey, string])[] = [
 function providersView(params: URLSearchParams): HTMLElement {
   const all = providerRows(state.latest.events(), relayPubkey)
   const kind = params.get('kind') ? Number(params.get('kind')) : undefined
-  const sort: Sort = {
-    key: (SORTS.find(([k]) => k === params.get('sort'))?.[0] ?? 'rank') as SortKey,
-    descending: params.get('desc') === '1',
-  }
+  // Best ranked first unless the URL says otherwise.
+  const key = SORTS.find(([k]) => k === params.get('sort'))?.[0]
+  const sort: Sort = key ? { key, descending: params.get('desc') === '1' } : { key: 'rank', descending: true }
   const rows = sortRows(filterRows(all, { kind, onlineOnly: params.get('online') === '1' }), sort)
   const set = (k: string, v: string | undefined) => {
     const next = new URLSearchParams(params)

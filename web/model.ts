@@ -16,7 +16,7 @@ export type ProviderRow = {
   readonly price: ReadonlyMap<number, number>
   /** Online by the relay's clock (the assertion's `online`), else by a heartbeat saying so. */
   readonly online: boolean
-  /** The relay's rank (1 is best), undefined before the relay has published one. */
+  /** The relay's NIP-85 rank, 0-100 (higher is better; 0 when flagged), undefined before it published one. */
   readonly rank: number | undefined
   readonly score: number
   readonly standing: number
@@ -135,8 +135,8 @@ const lowestPrice = (r: ProviderRow) => Math.min(...r.price.values(), Infinity)
 
 const value = (r: ProviderRow, key: SortKey): number | string => {
   if (key === 'name') return (r.name || r.pubkey).toLowerCase()
-  // Unranked providers sort after ranked ones in ascending order, like the lowest rank.
-  if (key === 'rank') return r.rank ?? Infinity
+  // Unranked providers sort below rank 0.
+  if (key === 'rank') return r.rank ?? -1
   if (key === 'online') return r.online ? 1 : 0
   if (key === 'price') return lowestPrice(r)
   return r[key]

@@ -31,7 +31,7 @@ const events = [
     created_at: at,
   }),
   assertion(alice.pubkey, [
-    ['rank', '1'],
+    ['rank', '80'],
     ['standing', '7'],
     ['jobs_delivered', '4'],
     ['jobs_paid', '3'],
@@ -41,12 +41,12 @@ const events = [
   ]),
   bob.sign({ ...handlerInfo('b', [5100], 'not json'), created_at: at }),
   assertion(bob.pubkey, [
-    ['rank', '9'],
+    ['rank', '0'],
     ['online', '0'],
     ['flagged', '1'],
   ]),
   // Anyone else's 30382 is a trust declaration, not a rank: it must not make carol ranked.
-  assertion(carol.pubkey, [['rank', '1']], alice),
+  assertion(carol.pubkey, [['rank', '90']], alice),
   carol.sign({ ...heartbeat('c', 1, new Map([[5300, 5]])), created_at: at }),
 ]
 
@@ -64,10 +64,10 @@ t.test('a row per provider, from its handlers, heartbeat and the relay’s asser
       [5200, 50],
     ],
   )
-  t.match(a, { online: true, rank: 1, standing: 7, jobsDelivered: 4, jobsPaid: 3, flagged: false })
+  t.match(a, { online: true, rank: 80, standing: 7, jobsDelivered: 4, jobsPaid: 3, flagged: false })
   t.same(a.inputs, [{ name: 'trust', counted: '2', raw: '5' }])
   const b = byKey.get(bob.pubkey)!
-  t.match(b, { name: '', online: false, rank: 9, flagged: true }, 'content that is not JSON names nothing')
+  t.match(b, { name: '', online: false, rank: 0, flagged: true }, 'content that is not JSON names nothing')
   const c = byKey.get(carol.pubkey)!
   t.equal(c.rank, undefined, 'a stranger’s 30382 does not rank')
   t.equal(c.online, true, 'without the relay’s word, its heartbeat says online')
@@ -78,8 +78,8 @@ t.test('sorting and filters', async t => {
   const rows = providerRows(events, relay.pubkey)
   const order = (key: Parameters<typeof sortRows>[1]['key'], descending = false) =>
     sortRows(rows, { key, descending }).map(r => r.pubkey)
-  t.same(order('rank'), [alice.pubkey, bob.pubkey, carol.pubkey], 'unranked last')
-  t.same(order('rank', true), [carol.pubkey, bob.pubkey, alice.pubkey])
+  t.same(order('rank', true), [alice.pubkey, bob.pubkey, carol.pubkey], 'best first, unranked last')
+  t.same(order('rank'), [carol.pubkey, bob.pubkey, alice.pubkey])
   t.same(order('price'), [carol.pubkey, alice.pubkey, bob.pubkey], 'by the lowest price, none last')
   t.same(
     filterRows(rows, { kind: 5100 })

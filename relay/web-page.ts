@@ -39,6 +39,16 @@ td.who img{vertical-align:middle;margin-right:.4em;border-radius:4px}
 .flag{margin-left:.5em;color:#b00020;font-size:.85em}
 .state{color:#555}
 table.facts th{font-weight:500;color:#555}
+.viewport{height:70vh;overflow-y:auto;background:#fff;border:1px solid #eee}
+.spacer{position:relative}
+a.job{position:absolute;left:0;right:0;height:36px;display:flex;gap:1em;align-items:center;padding:0 .8em;
+border-bottom:1px solid #f0f0f0;color:inherit;text-decoration:none;white-space:nowrap;overflow:hidden}
+a.job:hover,a.job:focus{background:#f3f6ff}
+.when{color:#666;min-width:11em}
+.badge{padding:0 .5em;border-radius:4px;background:#eee;min-width:6em;text-align:center}
+.badge.paid{background:#d4f4dd}.badge.delivered{background:#dbe9ff}.badge.expired,.badge.refunded{background:#f1f1f1}
+.badge.disputed{background:#ffe0e0}
+ul.story{padding-left:1.2em}
 `
 
 /** The page for a browser: works without its script too, as the relay's name, description and links. */
@@ -50,7 +60,7 @@ export function marketPage(info: Record<string, unknown>, scripted: boolean): st
 <title>${name}</title><style>${STYLE}</style>
 <script type="application/json" id="relay-info">${jsonInHtml(info)}</script>
 ${scripted ? '<script type="module" src="app.js"></script>' : ''}</head>
-<body><header><h1>${name}</h1><nav><a href="#/providers" data-view="providers">Providers</a><a href="#/relay" data-view="relay">Relay</a><a href="skill.md">skill.md</a></nav></header>
+<body><header><h1>${name}</h1><nav><a href="#/providers" data-view="providers">Providers</a><a href="#/jobs" data-view="jobs">Jobs</a><a href="#/relay" data-view="relay">Relay</a><a href="skill.md">skill.md</a></nav></header>
 <p id="connection" hidden></p>
 <main id="view"><p>${description}</p>
 <p>This is a Nostr relay with a DVM market. Connect with any Nostr client over WebSocket at this address.

@@ -1,8 +1,19 @@
 // The market page served at `/`: reads the relay over WebSocket with plain REQs through the client library, and
 // renders with DOM calls only. Every text a provider wrote is set as text, never parsed as HTML.
 import { RelayClient } from '../client/relay.js'
-import { ASSERTION, HANDLER, HEARTBEAT } from '../client/market.js'
-import { filterRows, Latest, providerRows, sortRows, type ProviderRow, type Sort, type SortKey } from './model.js'
+import { ASSERTION, HANDLER, HEARTBEAT, LEDGER } from '../client/market.js'
+import {
+  describeJob,
+  filterRows,
+  jobRows,
+  Latest,
+  providerRows,
+  sortRows,
+  type JobRow,
+  type ProviderRow,
+  type Sort,
+  type SortKey,
+} from './model.js'
 
 type Info = Record<string, unknown> & { limitation?: Record<string, unknown> }
 
@@ -39,6 +50,7 @@ relay.subscribe(
     { kinds: [HANDLER], limit },
     { kinds: [HEARTBEAT], limit },
     { kinds: [ASSERTION], authors: [relayPubkey], limit },
+    { kinds: [LEDGER], authors: [relayPubkey], limit },
   ],
   {
     onevent: e => {
@@ -51,10 +63,18 @@ relay.subscribe(
   },
 )
 
-/** The view and its options, read from the URL's hash so each view can be shared: #/providers?kind=5100&online=1. */
-function route(): { view: string; params: URLSearchParams } {
-  const [path, query] = location.hash.replace(/^#/, '').split('?')
-  return { view: path === '/relay' ? 'relay' : 'providers', params: new URLSearchParams(query ?? '') }
+/**
+ * The view and its options, read from the URL's hash so each view can be shared: #/providers?kind=5100&online=1,
+ * #/jobs, #/job/<id>, #/relay.
+ */
+function route(): { view: string; id: string; params: URLSearchParams } {
+  const [path = '', query] = location.hash.replace(/^#/, '').split('?')
+  const [, view = '', id = ''] = path.split('/')
+  return {
+    view: ['relay', 'jobs', 'job'].includes(view) ? view : 'providers',
+    id: decodeURIComponent(id),
+    params: new URLSearchParams(query ?? ''),
+  }
 }
 
 function go(view: string, params: URLSearchParams): void {
@@ -159,6 +179,88 @@ function providerRow(r: ProviderRow): HTMLElement {
   )
 }
 
+/** A provider's name where it gave one, else the start of its key. */
+function namer(): (pubkey: string) => string {
+  const names = new Map(providerRows(state.latest.events(), relayPubkey).map(r => [r.pubkey, r.name]))
+  return pubkey => names.get(pubkey) || `${pubkey.slice(0, 10)}…`
+}
+
+const ROW_HEIGHT = 36
+const time = (s: number) => new Date(s * 1000).toLocaleString()
+const sats = (msats: number) => `${Math.floor(msats / 1000)} sats`
+
+/**
+ * The jobs, newest change first, in a scrolling list that draws only the rows in view: a long ledger costs the
+ * page what fits on the screen, not a node per job.
+ */
+function jobsView(): HTMLElement {
+  const jobs = jobRows(state.latest.events(), relayPubkey)
+  if (!state.loaded) return el('section', {}, el('p', { class: 'state' }, 'Loading jobs…'))
+  if (jobs.length === 0)
+    return el('section', {}, el('p', { class: 'state' }, 'No job has been posted on this relay yet.'))
+  const name = namer()
+  const spacer = el('div', { class: 'spacer' })
+  spacer.style.height = `${jobs.length * ROW_HEIGHT}px`
+  const viewport = el('div', { class: 'viewport', role: 'list', 'aria-label': 'jobs' }, spacer)
+  const draw = () => {
+    const first = Math.max(0, Math.floor(viewport.scrollTop / ROW_HEIGHT) - 2)
+    const count = Math.ceil((viewport.clientHeight || 600) / ROW_HEIGHT) + 4
+    spacer.replaceChildren(
+      ...jobs.slice(first, first + count).map((j, i) => {
+        const row = jobRow(j, name)
+        row.style.top = `${(first + i) * ROW_HEIGHT}px`
+        return row
+      }),
+    )
+  }
+  viewport.addEventListener('scroll', draw)
+  queueMicrotask(draw)
+  return el(
+    'section',
+    {},
+    el('p', { class: 'state' }, `${jobs.length} job${jobs.length === 1 ? '' : 's'}, the latest change first`),
+    viewport,
+  )
+}
+
+function jobRow(j: JobRow, name: (pubkey: string) => string): HTMLElement {
+  const money =
+    j.paidMsats > 0 ? `paid ${sats(j.paidMsats)}` : j.bidMsats !== undefined ? `bid ${sats(j.bidMsats)}` : ''
+  return el(
+    'a',
+    { class: 'job', role: 'listitem', href: `#/job/${encodeURIComponent(j.id)}`, 'data-job': j.id },
+    el('span', { class: 'when' }, time(j.changedAt)),
+    el('span', { class: `badge ${j.state}` }, j.state),
+    el('span', {}, `kind ${j.kind}`),
+    el('span', {}, name(j.customer)),
+    el('span', {}, j.provider ? `→ ${name(j.provider)}` : ''),
+    el('span', {}, money),
+    j.escrow ? el('span', {}, `escrow ${j.escrow.state}`) : undefined,
+  )
+}
+
+function jobView(id: string): HTMLElement {
+  const j = jobRows(state.latest.events(), relayPubkey).find(x => x.id === id)
+  if (!j)
+    return el(
+      'section',
+      {},
+      el('p', { class: 'state' }, state.loaded ? 'This relay has no job with that id.' : 'Loading…'),
+    )
+  const list = el('ul', { class: 'story' })
+  for (const line of describeJob(j, namer())) list.append(el('li', {}, line))
+  const facts = el('table', { class: 'facts' })
+  const rows: [string, string | undefined][] = [
+    ['Job id', j.id],
+    ['Requested', time(j.requestedAt)],
+    ['Delivered', j.deliveredAt === undefined ? undefined : time(j.deliveredAt)],
+    ['Paid', j.paidAt === undefined ? undefined : `${time(j.paidAt)}, ${sats(j.paidMsats)}`],
+    ['Result event', j.resultId],
+  ]
+  for (const [k, v] of rows) if (v) facts.append(el('tr', {}, el('th', {}, k), el('td', {}, v)))
+  return el('section', {}, el('p', {}, el('a', { href: '#/jobs' }, '← all jobs')), list, facts)
+}
+
 function relayView(): HTMLElement {
   const limitation = info.limitation ?? {}
   const rows: [string, Child][] = [
@@ -201,16 +303,25 @@ function schedule(): void {
 }
 
 function render(): void {
-  const { view, params } = route()
+  const { view, id, params } = route()
   const banner = document.getElementById('connection')!
   banner.textContent = state.connected ? '' : 'Not connected to the relay; reconnecting…'
   banner.hidden = state.connected
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a'))
-    a.setAttribute('aria-current', a.dataset['view'] === view ? 'page' : 'false')
+    a.setAttribute('aria-current', a.dataset['view'] === (view === 'job' ? 'jobs' : view) ? 'page' : 'false')
   const main = document.getElementById('view')!
-  // Keep keyboard focus on a control that is drawn again (a sort button, a filter).
+  // Keep keyboard focus on a control that is drawn again (a sort button, a filter), and the list's scroll.
   const focused = document.activeElement?.id || document.activeElement?.textContent
-  main.replaceChildren(view === 'relay' ? relayView() : providersView(params))
+  const scrolled = main.querySelector('.viewport')?.scrollTop ?? 0
+  const views: Record<string, () => HTMLElement> = {
+    relay: relayView,
+    jobs: jobsView,
+    job: () => jobView(id),
+    providers: () => providersView(params),
+  }
+  main.replaceChildren(views[view]!())
+  const viewport = main.querySelector('.viewport')
+  if (viewport) viewport.scrollTop = scrolled
   if (focused)
     [...main.querySelectorAll<HTMLElement>('button, select, input')]
       .find(n => n.id === focused || n.textContent === focused)

@@ -1,6 +1,7 @@
 // The market page's model: the providers table built from the events the relay publishes (31990 handler info,
-// 30333 heartbeats, and the relay-signed 30382 assertions), and its sorting and filters. Pure: events in, rows out.
-import { ASSERTION, HANDLER, HEARTBEAT, tagOf, tagsOf } from '../client/market.js'
+// 30333 heartbeats, and the relay-signed 30382 assertions), its sorting and filters, and the jobs of the relay's
+// ledger (31118). Pure: events in, rows out.
+import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, tagOf, tagsOf } from '../client/market.js'
 import type { NostrEvent } from '../nips/nip01.js'
 
 /** One provider as the table shows it. Texts are the provider's own words: the page only ever sets them as text. */
@@ -157,4 +158,80 @@ export type RowFilter = { readonly kind?: number; readonly onlineOnly?: boolean 
 
 export function filterRows(rows: readonly ProviderRow[], f: RowFilter): ProviderRow[] {
   return rows.filter(r => (f.kind === undefined || r.kinds.includes(f.kind)) && (!f.onlineOnly || r.online))
+}
+
+/** One job (or workflow) as the relay's ledger (31118) says it is now. */
+export type JobRow = {
+  readonly id: string
+  readonly kind: number
+  readonly state: string
+  readonly customer: string
+  readonly provider: string | undefined
+  readonly bidMsats: number | undefined
+  readonly paidMsats: number
+  readonly escrow: { readonly sats: number; readonly mint: string; readonly state: string } | undefined
+  readonly resultId: string | undefined
+  readonly requestedAt: number
+  /** When the relay last wrote this entry: the job's latest change. */
+  readonly changedAt: number
+  readonly deliveredAt: number | undefined
+  readonly paidAt: number | undefined
+  /** A workflow's steps, in order. */
+  readonly steps: readonly { readonly kind: number | undefined; readonly state: string; readonly provider: string }[]
+  /** A swarm's submissions and their state. */
+  readonly submissions: readonly { readonly provider: string; readonly state: string }[]
+  readonly payments: readonly { readonly via: string; readonly msats: number }[]
+}
+
+const optNum = (v: string | undefined) => (v === undefined || v === '' ? undefined : num(v))
+
+/** The relay's ledger entries as jobs, the latest change first. */
+export function jobRows(events: Iterable<NostrEvent>, relayPubkey: string): JobRow[] {
+  const rows: JobRow[] = []
+  for (const e of events) {
+    if (e.kind !== LEDGER || e.pubkey !== relayPubkey) continue
+    const id = tagOf(e, 'd')
+    if (!id) continue
+    const escrow = e.tags.find(t => t[0] === 'escrow')
+    rows.push({
+      id,
+      kind: num(tagOf(e, 'k')),
+      state: tagOf(e, 'state') ?? 'unknown',
+      customer: tagOf(e, 'customer') ?? '',
+      provider: tagOf(e, 'provider') || undefined,
+      bidMsats: optNum(tagOf(e, 'bid')),
+      paidMsats: num(tagOf(e, 'paid')),
+      escrow: escrow && { mint: escrow[2] ?? '', sats: num(escrow[3]), state: tagOf(e, 'escrow_state') ?? '' },
+      resultId: tagOf(e, 'result'),
+      requestedAt: num(tagOf(e, 'requested_at')),
+      changedAt: e.created_at,
+      deliveredAt: optNum(tagOf(e, 'delivered_at')),
+      paidAt: optNum(tagOf(e, 'paid_at')),
+      steps: tagsOf(e, 'step').map(t => ({ kind: optNum(t[2]), state: t[4] ?? '', provider: t[5] ?? '' })),
+      submissions: tagsOf(e, 'submission').map(t => ({ provider: t[1] ?? '', state: t[3] ?? '' })),
+      payments: tagsOf(e, 'payment').map(t => ({ via: t[1] ?? '', msats: num(t[3]) })),
+    })
+  }
+  return rows.sort((a, b) => b.changedAt - a.changedAt || (a.id < b.id ? -1 : 1))
+}
+
+/** A job's ledger entry in words, a line per fact; `name` turns a pubkey into what the page calls it. */
+export function describeJob(j: JobRow, name: (pubkey: string) => string): string[] {
+  const sats = (msats: number) => `${Math.floor(msats / 1000)} sats`
+  const lines = [
+    `${name(j.customer)} asked for a kind ${j.kind} job${j.bidMsats !== undefined ? `, bidding ${sats(j.bidMsats)}` : ''}.`,
+  ]
+  if (j.steps.length > 0)
+    j.steps.forEach((s, i) =>
+      lines.push(
+        `Step ${i + 1}${s.kind !== undefined ? ` (kind ${s.kind})` : ''}: ${s.state}${s.provider ? `, by ${name(s.provider)}` : ''}.`,
+      ),
+    )
+  if (j.escrow) lines.push(`${j.escrow.sats} sats are locked in escrow at ${j.escrow.mint}: ${j.escrow.state}.`)
+  for (const s of j.submissions) lines.push(`${name(s.provider)} submitted a result: ${s.state}.`)
+  if (j.provider)
+    lines.push(`${name(j.provider)} took it${j.deliveredAt !== undefined ? ' and delivered a result' : ''}.`)
+  for (const p of j.payments) lines.push(`Paid ${sats(p.msats)} by ${p.via}.`)
+  lines.push(`It is ${j.state} now.`)
+  return lines
 }

@@ -1,11 +1,12 @@
 // The market page in real headless Chromium (Debian's package, driven by puppeteer-core; .ci/run installs it), on a
-// real relay: providers shown from the relay's events, provider text never run as markup, live updates, the relay
-// view by keyboard, and a reconnect after the relay restarts. Screenshots go to artifacts/screenshots (git-ignored).
+// real relay: providers shown from the relay's events, provider text never run as markup, live updates, a job's
+// row and page, the relay view by keyboard, and a reconnect after the relay restarts. Screenshots go to
+// artifacts/screenshots (git-ignored).
 import t from 'tap'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import puppeteer, { type Page } from 'puppeteer-core'
-import { handlerInfo, heartbeat } from '../../client/market.js'
+import { handlerInfo, heartbeat, jobRequest, jobResult, readJobRequest } from '../../client/market.js'
 import { packageRoot } from '../../relay/package-root.js'
 import { startCli } from '../helpers/cli.js'
 import { connectFor, putAll } from '../helpers/client.js'
@@ -99,6 +100,31 @@ async function run(executablePath: string) {
     t.match(await text(page, 'table.facts'), relayPubkey)
     t.match(await text(page, 'main'), 'skill.md')
     await shot('relay')
+  })
+
+  await t.test('jobs: a delivered job appears live, and its page tells it in words', async t => {
+    await page.goto(`${base}/#/jobs`)
+    await page.waitForSelector('main .state', { timeout: 60_000 })
+    const customer = signer()
+    const request = customer.sign(jobRequest({ kind: 5100, input: 'hello', bid: 21_000 }))
+    const c = await connectFor(t, relay.url)
+    // The ledger has an entry once a job changes after it opened (market/publisher.ts): here, its delivery.
+    await putAll(c, request, friendly.sign(jobResult(readJobRequest(request), 'done')))
+    const job = `a.job[data-job="${request.id}"]`
+    await page.waitForSelector(job, { timeout: 60_000 })
+    const line = await text(page, job)
+    t.match(line, 'delivered')
+    t.match(line, 'bid 21 sats')
+    t.match(line, 'Friendly translator', 'the provider by its name')
+    await shot('jobs')
+    await page.focus(job)
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('ul.story', { timeout: 60_000 })
+    const story = await text(page, 'ul.story')
+    t.match(story, 'asked for a kind 5100 job, bidding 21 sats.')
+    t.match(story, 'Friendly translator took it and delivered a result.')
+    t.match(story, 'It is delivered now.')
+    await shot('job')
   })
 
   await t.test('when the relay restarts, the page says so and reconnects by itself', async t => {

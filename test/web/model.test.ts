@@ -1,7 +1,7 @@
 // The market page's model (web/model.ts): providers built from real signed events as the relay serves them.
 import t from 'tap'
 import { handlerInfo, heartbeat } from '../../client/market.js'
-import { filterRows, Latest, parsePrice, providerRows, sortRows } from '../../web/model.js'
+import { describeJob, filterRows, jobRows, Latest, parsePrice, providerRows, sortRows } from '../../web/model.js'
 import { signer } from '../helpers/events.js'
 
 const relay = signer()
@@ -122,4 +122,102 @@ t.test('Latest keeps the newest event of each address, the lowest id at equal ti
   t.ok(l.add(high!))
   t.ok(l.add(low!), 'the lower id wins a tie')
   t.notOk(l.add(high!))
+})
+
+const ledger = (id: string, changedAt: number, tags: string[][], by = relay) =>
+  by.sign({ kind: 31118, created_at: changedAt, tags: [['d', id], ...tags] })
+
+t.test('jobs from the relay’s ledger, the latest change first, in every shape it writes', async t => {
+  const [open, escrowed, paid, flow, swarm] = ['a', 'b', 'c', 'd', 'e'].map(c => c.repeat(64))
+  const entries = [
+    ledger(open!, at, [
+      ['k', '5100'],
+      ['customer', carol.pubkey],
+      ['state', 'open'],
+      ['requested_at', String(at)],
+      ['bid', '21000'],
+    ]),
+    ledger(escrowed!, at + 1, [
+      ['k', '5100'],
+      ['customer', carol.pubkey],
+      ['state', 'locked'],
+      ['requested_at', String(at)],
+      ['provider', alice.pubkey],
+      ['escrow', 'lock1', 'http://mint.example', '50', String(at + 9000)],
+      ['escrow_state', 'locked'],
+      ['paid', '0'],
+    ]),
+    ledger(paid!, at + 3, [
+      ['k', '5200'],
+      ['customer', carol.pubkey],
+      ['state', 'paid'],
+      ['requested_at', String(at)],
+      ['provider', alice.pubkey],
+      ['result', 'f'.repeat(64)],
+      ['delivered_at', String(at + 2)],
+      ['paid', '30000'],
+      ['payment', 'zap', 'receipt-id', '30000', 'ref1'],
+      ['paid_at', String(at + 3)],
+    ]),
+    ledger(flow!, at + 2, [
+      ['k', '5117'],
+      ['customer', carol.pubkey],
+      ['state', 'running'],
+      ['step', '0', '5100', 'x'.repeat(64), 'paid', alice.pubkey, 'y'.repeat(64)],
+      ['step', '1', '', '', 'pending', '', ''],
+    ]),
+    ledger(swarm!, at + 1, [
+      ['k', '5118'],
+      ['customer', carol.pubkey],
+      ['state', 'collecting'],
+      ['swarm', '2'],
+      ['submission', alice.pubkey, 'r1', 'submitted'],
+      ['submission', bob.pubkey, 'r2', 'submitted'],
+    ]),
+    // Only the relay's ledger counts: anyone can sign a 31118.
+    ledger(
+      '9'.repeat(64),
+      at + 5,
+      [
+        ['k', '5100'],
+        ['state', 'paid'],
+      ],
+      carol,
+    ),
+  ]
+  const rows = jobRows(entries, relay.pubkey)
+  t.same(
+    rows.map(r => r.id),
+    [paid, flow, escrowed, swarm, open],
+    'latest change first, ties by id',
+  )
+  const byId = new Map(rows.map(r => [r.id, r]))
+  t.match(byId.get(open!), { state: 'open', kind: 5100, bidMsats: 21000, provider: undefined, paidMsats: 0 })
+  t.same(byId.get(escrowed!)!.escrow, { mint: 'http://mint.example', sats: 50, state: 'locked' })
+  t.match(byId.get(paid!), { state: 'paid', paidMsats: 30000, deliveredAt: at + 2, paidAt: at + 3 })
+  t.same(byId.get(paid!)!.payments, [{ via: 'zap', msats: 30000 }])
+  t.same(byId.get(flow!)!.steps, [
+    { kind: 5100, state: 'paid', provider: alice.pubkey },
+    { kind: undefined, state: 'pending', provider: '' },
+  ])
+  t.same(
+    byId.get(swarm!)!.submissions.map(x => x.provider),
+    [alice.pubkey, bob.pubkey],
+  )
+
+  const name = (k: string) => (k === alice.pubkey ? 'Alice' : k === carol.pubkey ? 'Carol' : 'someone')
+  t.same(describeJob(byId.get(paid!)!, name), [
+    'Carol asked for a kind 5200 job.',
+    'Alice took it and delivered a result.',
+    'Paid 30 sats by zap.',
+    'It is paid now.',
+  ])
+  t.same(describeJob(byId.get(escrowed!)!, name), [
+    'Carol asked for a kind 5100 job.',
+    '50 sats are locked in escrow at http://mint.example: locked.',
+    'Alice took it.',
+    'It is locked now.',
+  ])
+  t.match(describeJob(byId.get(flow!)!, name).join('\n'), 'Step 1 (kind 5100): paid, by Alice.\nStep 2: pending.')
+  t.match(describeJob(byId.get(open!)!, name)[0], 'bidding 21 sats')
 })

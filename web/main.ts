@@ -71,7 +71,7 @@ function route(): { view: string; id: string; params: URLSearchParams } {
   const [path = '', query] = location.hash.replace(/^#/, '').split('?')
   const [, view = '', id = ''] = path.split('/')
   return {
-    view: ['relay', 'jobs', 'job'].includes(view) ? view : 'providers',
+    view: ['relay', 'jobs', 'job', 'provider'].includes(view) ? view : 'providers',
     id: decodeURIComponent(id),
     params: new URLSearchParams(query ?? ''),
   }
@@ -98,7 +98,8 @@ function providersView(params: URLSearchParams): HTMLElement {
   // Best ranked first unless the URL says otherwise.
   const key = SORTS.find(([k]) => k === params.get('sort'))?.[0]
   const sort: Sort = key ? { key, descending: params.get('desc') === '1' } : { key: 'rank', descending: true }
-  const rows = sortRows(filterRows(all, { kind, onlineOnly: params.get('online') === '1' }), sort)
+  const feature = params.get('feature') ?? undefined
+  const rows = sortRows(filterRows(all, { kind, feature, onlineOnly: params.get('online') === '1' }), sort)
   const set = (k: string, v: string | undefined) => {
     const next = new URLSearchParams(params)
     if (v === undefined) next.delete(k)
@@ -111,6 +112,13 @@ function providersView(params: URLSearchParams): HTMLElement {
   for (const k of kinds) kindSelect.append(el('option', { value: String(k) }, String(k)))
   ;(kindSelect as HTMLSelectElement).value = kind === undefined ? '' : String(kind)
   kindSelect.addEventListener('change', () => set('kind', (kindSelect as HTMLSelectElement).value || undefined))
+  const features = [...new Set(all.flatMap(r => r.features))].sort()
+  const featureSelect = el('select', { id: 'feature-filter' }, el('option', { value: '' }, 'any feature'))
+  for (const f of features) featureSelect.append(el('option', { value: f }, f))
+  ;(featureSelect as HTMLSelectElement).value = feature ?? ''
+  featureSelect.addEventListener('change', () =>
+    set('feature', (featureSelect as HTMLSelectElement).value || undefined),
+  )
   const online = el('input', { type: 'checkbox', id: 'online-filter' }) as HTMLInputElement
   online.checked = params.get('online') === '1'
   online.addEventListener('change', () => set('online', online.checked ? '1' : undefined))
@@ -120,6 +128,8 @@ function providersView(params: URLSearchParams): HTMLElement {
     { class: 'filters' },
     el('label', { for: 'kind-filter' }, 'Kind '),
     kindSelect,
+    el('label', { for: 'feature-filter' }, 'Feature '),
+    featureSelect,
     el('label', {}, online, ' online now'),
   )
   if (!state.loaded) return el('section', {}, filters, el('p', { class: 'state' }, 'Loading providers…'))
@@ -160,7 +170,7 @@ function providerRow(r: ProviderRow): HTMLElement {
     img.src = r.picture
     who.append(img)
   }
-  who.append(el('span', { class: 'name' }, r.name || `${r.pubkey.slice(0, 12)}…`))
+  who.append(el('a', { class: 'name', href: `#/provider/${r.pubkey}` }, r.name || `${r.pubkey.slice(0, 12)}…`))
   if (r.flagged) who.append(el('span', { class: 'flag', title: 'flagged by reports of its counterparties' }, 'flagged'))
   if (r.about) who.title = r.about
   const price = [...r.price].map(([k, sats]) => `${k}: ${sats} sats`).join(', ')
@@ -261,6 +271,70 @@ function jobView(id: string): HTMLElement {
   return el('section', {}, el('p', {}, el('a', { href: '#/jobs' }, '← all jobs')), list, facts)
 }
 
+/** One provider: what it says it does (its skill descriptor), its terms, its standing and what made it, its jobs. */
+function providerView(pubkey: string): HTMLElement {
+  const r = providerRows(state.latest.events(), relayPubkey).find(x => x.pubkey === pubkey)
+  if (!r)
+    return el('section', {}, el('p', { class: 'state' }, state.loaded ? 'No provider with that key here.' : 'Loading…'))
+  const facts = el('table', { class: 'facts' })
+  const rows: [string, string][] = [
+    ['Key', r.pubkey],
+    ['About', r.about],
+    ['Online', r.online ? 'yes' : 'no'],
+    ['Kinds', r.kinds.join(', ')],
+    ['Price', [...r.price].map(([k, sats]) => `${k}: ${sats} sats`).join(', ')],
+    ['Features', r.features.join(', ')],
+    ['Models', r.models.join(', ')],
+    ['Input types', r.inputTypes.join(', ')],
+    ['Rank', r.rank === undefined ? '' : `${r.rank} of 100${r.flagged ? ' (flagged)' : ''}`],
+    ['Jobs delivered, paid', `${r.jobsDelivered}, ${r.jobsPaid}`],
+  ]
+  for (const [k, v] of rows) if (v) facts.append(el('tr', {}, el('th', {}, k), el('td', {}, v)))
+  const parts: Child[] = [
+    el('p', {}, el('a', { href: '#/providers' }, '← all providers')),
+    el('h2', {}, r.name || r.pubkey),
+    facts,
+  ]
+  if (r.params.length > 0) {
+    const table = el(
+      'table',
+      { class: 'facts' },
+      el('tr', {}, el('th', {}, 'Param'), el('th', {}, 'Type'), el('th', {}, 'What')),
+    )
+    for (const p of r.params)
+      table.append(
+        el(
+          'tr',
+          {},
+          el('td', {}, p.name + (p.required ? ' (required)' : '')),
+          el('td', {}, p.type),
+          el('td', {}, p.description),
+        ),
+      )
+    parts.push(el('h3', {}, 'Job params'), table)
+  }
+  if (r.inputs.length > 0) {
+    const table = el(
+      'table',
+      { class: 'facts' },
+      el('tr', {}, el('th', {}, 'Standing input'), el('th', {}, 'Counted'), el('th', {}, 'Raw')),
+    )
+    for (const i of r.inputs)
+      table.append(el('tr', {}, el('td', {}, i.name), el('td', {}, i.counted), el('td', {}, i.raw)))
+    parts.push(el('h3', {}, 'What its rank is made of'), table)
+  }
+  const jobs = jobRows(state.latest.events(), relayPubkey).filter(j => j.provider === pubkey)
+  const list = el('div', { class: 'recent' })
+  const name = namer()
+  for (const j of jobs.slice(0, 20)) {
+    const row = jobRow(j, name)
+    row.style.position = 'static'
+    list.append(row)
+  }
+  parts.push(el('h3', {}, 'Recent jobs'), jobs.length ? list : el('p', { class: 'state' }, 'None yet.'))
+  return el('section', {}, ...parts)
+}
+
 function relayView(): HTMLElement {
   const limitation = info.limitation ?? {}
   const rows: [string, Child][] = [
@@ -308,7 +382,10 @@ function render(): void {
   banner.textContent = state.connected ? '' : 'Not connected to the relay; reconnecting…'
   banner.hidden = state.connected
   for (const a of document.querySelectorAll<HTMLAnchorElement>('nav a'))
-    a.setAttribute('aria-current', a.dataset['view'] === (view === 'job' ? 'jobs' : view) ? 'page' : 'false')
+    a.setAttribute(
+      'aria-current',
+      a.dataset['view'] === ({ job: 'jobs', provider: 'providers' }[view] ?? view) ? 'page' : 'false',
+    )
   const main = document.getElementById('view')!
   // Keep keyboard focus on a control that is drawn again (a sort button, a filter), and the list's scroll.
   const focused = document.activeElement?.id || document.activeElement?.textContent
@@ -317,6 +394,7 @@ function render(): void {
     relay: relayView,
     jobs: jobsView,
     job: () => jobView(id),
+    provider: () => providerView(id),
     providers: () => providersView(params),
   }
   main.replaceChildren(views[view]!())

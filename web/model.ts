@@ -11,6 +11,16 @@ export type ProviderRow = {
   readonly about: string
   /** An http(s) picture URL, or undefined. */
   readonly picture: string | undefined
+  /** From its skill descriptor (client/agent/skill.ts): free words to filter on, models, input types, params. */
+  readonly features: readonly string[]
+  readonly models: readonly string[]
+  readonly inputTypes: readonly string[]
+  readonly params: readonly {
+    readonly name: string
+    readonly type: string
+    readonly description: string
+    readonly required: boolean
+  }[]
   /** Kinds served, from its handlers, its heartbeat and the relay's assertion. */
   readonly kinds: readonly number[]
   /** Sats per job by kind, from its newest heartbeat. */
@@ -52,7 +62,7 @@ const num = (v: string | undefined) => {
 }
 
 /** The handler's content JSON (NIP-89 metadata); anything else reads as empty. */
-function handlerContent(e: NostrEvent): { name?: unknown; about?: unknown; picture?: unknown } {
+function handlerContent(e: NostrEvent): { name?: unknown; about?: unknown; picture?: unknown; skill?: unknown } {
   try {
     const c: unknown = JSON.parse(e.content)
     return typeof c === 'object' && c !== null ? c : {}
@@ -62,6 +72,28 @@ function handlerContent(e: NostrEvent): { name?: unknown; about?: unknown; pictu
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v : '')
+const texts = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [])
+const record = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {}
+
+/** The skill descriptor's parts a person reads; anything malformed reads as absent. */
+function skillOf(v: unknown) {
+  const skill = record(v)
+  const input = record(skill['input'])
+  const params = record(skill['params'])
+  const required = new Set(texts(params['required']))
+  return {
+    features: texts(skill['features']),
+    models: texts(skill['models']),
+    inputTypes: typeof input['type'] === 'string' ? [input['type']] : texts(input['type']),
+    params: Object.entries(record(params['properties'])).map(([name, p]) => ({
+      name,
+      type: text(record(p)['type']) || 'string',
+      description: text(record(p)['description']),
+      required: required.has(name),
+    })),
+  }
+}
 const httpUrl = (v: unknown) => (typeof v === 'string' && /^https?:\/\//i.test(v) ? v : undefined)
 
 /** "5100:20,5200:50" into sats by kind; malformed entries are skipped. */
@@ -114,6 +146,7 @@ export function providerRows(events: Iterable<NostrEvent>, relayPubkey: string):
       name: text(meta.name),
       about: text(meta.about),
       picture: httpUrl(meta.picture),
+      ...skillOf(meta.skill),
       kinds: [...kinds].filter(k => Number.isInteger(k)).sort((x, y) => x - y),
       price: parsePrice(b && tagOf(b, 'price')),
       online: a ? at('online') === '1' : b !== undefined && tagOf(b, 'status') === 'online',
@@ -154,10 +187,15 @@ export function sortRows(rows: readonly ProviderRow[], sort: Sort): ProviderRow[
   })
 }
 
-export type RowFilter = { readonly kind?: number; readonly onlineOnly?: boolean }
+export type RowFilter = { readonly kind?: number; readonly feature?: string; readonly onlineOnly?: boolean }
 
 export function filterRows(rows: readonly ProviderRow[], f: RowFilter): ProviderRow[] {
-  return rows.filter(r => (f.kind === undefined || r.kinds.includes(f.kind)) && (!f.onlineOnly || r.online))
+  return rows.filter(
+    r =>
+      (f.kind === undefined || r.kinds.includes(f.kind)) &&
+      (f.feature === undefined || r.features.includes(f.feature)) &&
+      (!f.onlineOnly || r.online),
+  )
 }
 
 /** One job (or workflow) as the relay's ledger (31118) says it is now. */

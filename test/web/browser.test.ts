@@ -48,7 +48,19 @@ async function run(executablePath: string) {
       ),
     ),
     hostile.sign(heartbeat('h', 1, new Map([[5100, 21]]))),
-    friendly.sign(handlerInfo('f', [5200], JSON.stringify({ name: 'Friendly translator' }))),
+    friendly.sign(
+      handlerInfo(
+        'f',
+        [5100, 5200],
+        JSON.stringify({
+          name: 'Friendly translator',
+          skill: {
+            features: ['translation'],
+            params: { type: 'object', properties: { lang: { type: 'string', description: 'target language' } } },
+          },
+        }),
+      ),
+    ),
   )
   c.close()
 
@@ -76,6 +88,9 @@ async function run(executablePath: string) {
   })
 
   await t.test('a filter is part of the URL, so the view can be shared', async t => {
+    await page.goto(`${base}/#/providers?feature=translation`)
+    await page.waitForFunction(n => document.querySelectorAll('tbody tr').length === n, { timeout: 60_000 }, 1)
+    t.ok(await page.$(row(friendly.pubkey)), 'the feature filter')
     await page.goto(`${base}/#/providers?kind=5200`)
     await page.waitForFunction(n => document.querySelectorAll('tbody tr').length === n, { timeout: 60_000 }, 1)
     t.ok(await page.$(row(friendly.pubkey)))
@@ -125,6 +140,21 @@ async function run(executablePath: string) {
     t.match(story, 'Friendly translator took it and delivered a result.')
     t.match(story, 'It is delivered now.')
     await shot('job')
+  })
+
+  await t.test('a provider’s page: its skill, its terms and its jobs', async t => {
+    await page.goto(`${base}/#/providers`)
+    await page.waitForSelector(`${row(friendly.pubkey)} a.name`, { timeout: 60_000 })
+    await page.focus(`${row(friendly.pubkey)} a.name`)
+    await page.keyboard.press('Enter')
+    await page.waitForSelector('main h2', { timeout: 60_000 })
+    const body = await text(page, 'main')
+    t.match(body, 'Friendly translator')
+    t.match(body, 'translation')
+    t.match(body, 'target language')
+    await page.waitForSelector('main .recent a.job', { timeout: 60_000 })
+    t.match(await text(page, 'main .recent'), 'delivered', 'the job it delivered')
+    await shot('provider')
   })
 
   await t.test('when the relay restarts, the page says so and reconnects by itself', async t => {

@@ -15,7 +15,24 @@ const assertion = (about: string, tags: string[][], by = relay) =>
 
 const events = [
   alice.sign({
-    ...handlerInfo('a1', [5100], JSON.stringify({ name: 'Alice <b>bold</b>', about: 'translates' })),
+    ...handlerInfo(
+      'a1',
+      [5100],
+      JSON.stringify({
+        name: 'Alice <b>bold</b>',
+        about: 'translates',
+        skill: {
+          features: ['translation', 7, '<i>x</i>'],
+          models: ['llama3'],
+          input: { type: ['text', 'url'] },
+          params: {
+            type: 'object',
+            properties: { lang: { type: 'string', description: 'target language' }, n: { type: 'integer' } },
+            required: ['lang'],
+          },
+        },
+      }),
+    ),
     created_at: at,
   }),
   alice.sign({ ...handlerInfo('a2', [5200], JSON.stringify({ name: 'older name' })), created_at: at - 10 }),
@@ -66,8 +83,16 @@ t.test('a row per provider, from its handlers, heartbeat and the relay’s asser
   )
   t.match(a, { online: true, rank: 80, standing: 7, jobsDelivered: 4, jobsPaid: 3, flagged: false })
   t.same(a.inputs, [{ name: 'trust', counted: '2', raw: '5' }])
+  t.same(a.features, ['translation', '<i>x</i>'], 'the skill’s words as written; a non-string is dropped')
+  t.same(a.models, ['llama3'])
+  t.same(a.inputTypes, ['text', 'url'])
+  t.same(a.params, [
+    { name: 'lang', type: 'string', description: 'target language', required: true },
+    { name: 'n', type: 'integer', description: '', required: false },
+  ])
   const b = byKey.get(bob.pubkey)!
   t.match(b, { name: '', online: false, rank: 0, flagged: true }, 'content that is not JSON names nothing')
+  t.same([b.features, b.params], [[], []])
   const c = byKey.get(carol.pubkey)!
   t.equal(c.rank, undefined, 'a stranger’s 30382 does not rank')
   t.equal(c.online, true, 'without the relay’s word, its heartbeat says online')
@@ -86,6 +111,10 @@ t.test('sorting and filters', async t => {
       .map(r => r.pubkey)
       .sort(),
     [alice.pubkey, bob.pubkey].sort(),
+  )
+  t.same(
+    filterRows(rows, { feature: 'translation' }).map(r => r.pubkey),
+    [alice.pubkey],
   )
   t.same(
     filterRows(rows, { onlineOnly: true })

@@ -49,6 +49,8 @@ a.job:hover,a.job:focus{background:#f3f6ff}
 .badge.paid{background:#d4f4dd}.badge.delivered{background:#dbe9ff}.badge.expired,.badge.refunded{background:#f1f1f1}
 .badge.disputed{background:#ffe0e0}
 ul.story{padding-left:1.2em}
+.cards{display:flex;flex-wrap:wrap;gap:1em}.card{background:#fff;border:1px solid #eee;padding:.8em 1.2em;min-width:9em}
+.card .value{font-size:1.6em;font-weight:600}
 `
 
 /** The page for a browser: works without its script too, as the relay's name, description and links. */
@@ -60,7 +62,7 @@ export function marketPage(info: Record<string, unknown>, scripted: boolean): st
 <title>${name}</title><style>${STYLE}</style>
 <script type="application/json" id="relay-info">${jsonInHtml(info)}</script>
 ${scripted ? '<script type="module" src="app.js"></script>' : ''}</head>
-<body><header><h1>${name}</h1><nav><a href="#/providers" data-view="providers">Providers</a><a href="#/jobs" data-view="jobs">Jobs</a><a href="#/relay" data-view="relay">Relay</a><a href="skill.md">skill.md</a></nav></header>
+<body><header><h1>${name}</h1><nav><a href="#/providers" data-view="providers">Providers</a><a href="#/jobs" data-view="jobs">Jobs</a><a href="#/totals" data-view="totals">Totals</a><a href="#/relay" data-view="relay">Relay</a><a href="skill.md">skill.md</a></nav></header>
 <p id="connection" hidden></p>
 <main id="view"><p>${description}</p>
 <p>This is a Nostr relay with a DVM market. Connect with any Nostr client over WebSocket at this address.

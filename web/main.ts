@@ -9,6 +9,7 @@ import {
   Latest,
   providerRows,
   sortRows,
+  totals,
   type JobRow,
   type ProviderRow,
   type Sort,
@@ -71,7 +72,7 @@ function route(): { view: string; id: string; params: URLSearchParams } {
   const [path = '', query] = location.hash.replace(/^#/, '').split('?')
   const [, view = '', id = ''] = path.split('/')
   return {
-    view: ['relay', 'jobs', 'job', 'provider'].includes(view) ? view : 'providers',
+    view: ['relay', 'jobs', 'job', 'provider', 'totals'].includes(view) ? view : 'providers',
     id: decodeURIComponent(id),
     params: new URLSearchParams(query ?? ''),
   }
@@ -335,6 +336,45 @@ function providerView(pubkey: string): HTMLElement {
   return el('section', {}, ...parts)
 }
 
+/** The market's totals: jobs by kind over the last hour and day, money paid and held, providers, rates. */
+function totalsView(): HTMLElement {
+  if (!state.loaded) return el('section', {}, el('p', { class: 'state' }, 'Loading…'))
+  const events = [...state.latest.events()]
+  const x = totals(jobRows(events, relayPubkey), providerRows(events, relayPubkey), Math.floor(Date.now() / 1000))
+  const pct = (r: number) => `${(r * 100).toFixed(1)} %`
+  const cards: [string, string][] = [
+    ['Jobs in the ledger', String(x.jobs)],
+    ['Sats paid', String(x.satsPaid)],
+    ['Sats in escrow now', String(x.satsInEscrow)],
+    ['Providers online', String(x.providersOnline)],
+    ['Disputed', pct(x.disputeRate)],
+    ['Refunded', pct(x.refundRate)],
+  ]
+  const grid = el('div', { class: 'cards' })
+  for (const [k, v] of cards) grid.append(el('div', { class: 'card' }, el('div', { class: 'value' }, v), k))
+  const kinds = [...new Set([...x.lastDay.keys()])].sort((a, b) => a - b)
+  const byKind = el(
+    'table',
+    { class: 'facts' },
+    el('tr', {}, el('th', {}, 'Kind'), el('th', {}, 'Last hour'), el('th', {}, 'Last day')),
+  )
+  for (const k of kinds)
+    byKind.append(
+      el('tr', {}, el('td', {}, k), el('td', {}, x.lastHour.get(k) ?? 0), el('td', {}, x.lastDay.get(k) ?? 0)),
+    )
+  const states = el('table', { class: 'facts' })
+  for (const [st, n] of [...x.byState].sort()) states.append(el('tr', {}, el('th', {}, st), el('td', {}, n)))
+  return el(
+    'section',
+    {},
+    grid,
+    el('h3', {}, 'Jobs requested, by kind'),
+    kinds.length ? byKind : el('p', { class: 'state' }, 'None in the last day.'),
+    el('h3', {}, 'Jobs by state'),
+    x.jobs ? states : el('p', { class: 'state' }, 'No job yet.'),
+  )
+}
+
 function relayView(): HTMLElement {
   const limitation = info.limitation ?? {}
   const rows: [string, Child][] = [
@@ -395,6 +435,7 @@ function render(): void {
     jobs: jobsView,
     job: () => jobView(id),
     provider: () => providerView(id),
+    totals: totalsView,
     providers: () => providersView(params),
   }
   main.replaceChildren(views[view]!())

@@ -273,3 +273,55 @@ export function describeJob(j: JobRow, name: (pubkey: string) => string): string
   lines.push(`It is ${j.state} now.`)
   return lines
 }
+
+/** The market's totals, from the ledger and the providers as the page holds them. */
+export type Totals = {
+  readonly jobs: number
+  /** Jobs requested in the last hour and the last day (by `requested_at`), by kind. */
+  readonly lastHour: ReadonlyMap<number, number>
+  readonly lastDay: ReadonlyMap<number, number>
+  readonly satsPaid: number
+  /** Sats in escrow locks not yet spent (neither settled nor refunded). */
+  readonly satsInEscrow: number
+  readonly providersOnline: number
+  /** Shares of the jobs with a provider whose escrow was disputed (ruled included) or refunded (0 when none). */
+  readonly disputeRate: number
+  readonly refundRate: number
+  readonly byState: ReadonlyMap<string, number>
+}
+
+export function totals(jobs: readonly JobRow[], providers: readonly ProviderRow[], now: number): Totals {
+  const count = <K>(m: Map<K, number>, k: K) => m.set(k, (m.get(k) ?? 0) + 1)
+  const lastHour = new Map<number, number>()
+  const lastDay = new Map<number, number>()
+  const byState = new Map<string, number>()
+  let satsPaid = 0
+  let satsInEscrow = 0
+  let taken = 0
+  let disputed = 0
+  let refunded = 0
+  for (const j of jobs) {
+    count(byState, j.state)
+    if (j.requestedAt > now - 3600) count(lastHour, j.kind)
+    if (j.requestedAt > now - 86400) count(lastDay, j.kind)
+    satsPaid += Math.floor(j.paidMsats / 1000)
+    const escrow = j.escrow?.state
+    if (j.escrow && escrow !== 'settled' && escrow !== 'refunded') satsInEscrow += j.escrow.sats
+    if (j.provider) {
+      taken++
+      if (escrow === 'disputed' || escrow === 'ruled') disputed++
+      if (escrow === 'refunded') refunded++
+    }
+  }
+  return {
+    jobs: jobs.length,
+    lastHour,
+    lastDay,
+    satsPaid,
+    satsInEscrow,
+    providersOnline: providers.filter(p => p.online).length,
+    disputeRate: taken ? disputed / taken : 0,
+    refundRate: taken ? refunded / taken : 0,
+    byState,
+  }
+}

@@ -142,6 +142,16 @@ async function run(executablePath: string) {
     await shot('job')
   })
 
+  await t.test('the totals count the delivered job', async t => {
+    await page.goto(`${base}/#/totals`)
+    await page.waitForSelector('.cards', { timeout: 60_000 })
+    const body = await text(page, 'main')
+    t.match(body, '1Jobs in the ledger')
+    t.match(body, 'delivered1')
+    t.match(body, '5100')
+    await shot('totals')
+  })
+
   await t.test('a provider’s page: its skill, its terms and its jobs', async t => {
     await page.goto(`${base}/#/providers`)
     await page.waitForSelector(`${row(friendly.pubkey)} a.name`, { timeout: 60_000 })

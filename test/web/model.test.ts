@@ -1,7 +1,16 @@
 // The market page's model (web/model.ts): providers built from real signed events as the relay serves them.
 import t from 'tap'
 import { handlerInfo, heartbeat } from '../../client/market.js'
-import { describeJob, filterRows, jobRows, Latest, parsePrice, providerRows, sortRows } from '../../web/model.js'
+import {
+  describeJob,
+  filterRows,
+  jobRows,
+  Latest,
+  parsePrice,
+  providerRows,
+  sortRows,
+  totals,
+} from '../../web/model.js'
 import { signer } from '../helpers/events.js'
 
 const relay = signer()
@@ -249,4 +258,72 @@ t.test('jobs from the relay’s ledger, the latest change first, in every shape 
   ])
   t.match(describeJob(byId.get(flow!)!, name).join('\n'), 'Step 1 (kind 5100): paid, by Alice.\nStep 2: pending.')
   t.match(describeJob(byId.get(open!)!, name)[0], 'bidding 21 sats')
+})
+
+t.test('totals: jobs by kind over the hour and the day, sats paid and held, providers online, rates', async t => {
+  const now = at + 100_000
+  const job = (id: string, tags: string[][]) => ledger(id.repeat(64), now, [['customer', carol.pubkey], ...tags])
+  const rows = jobRows(
+    [
+      job('1', [
+        ['k', '5100'],
+        ['state', 'open'],
+        ['requested_at', String(now - 60)],
+      ]),
+      job('2', [
+        ['k', '5100'],
+        ['state', 'paid'],
+        ['requested_at', String(now - 7200)],
+        ['provider', alice.pubkey],
+        ['paid', '21000'],
+      ]),
+      job('3', [
+        ['k', '5200'],
+        ['state', 'delivered'],
+        ['requested_at', String(now - 600)],
+        ['provider', alice.pubkey],
+        ['escrow', 'l', 'http://mint', '40', '0'],
+        ['escrow_state', 'disputed'],
+      ]),
+      job('4', [
+        ['k', '5200'],
+        ['state', 'delivered'],
+        ['requested_at', String(now - 200_000)],
+        ['provider', bob.pubkey],
+        ['escrow', 'l', 'http://mint', '70', '0'],
+        ['escrow_state', 'refunded'],
+      ]),
+      job('5', [
+        ['k', '5100'],
+        ['state', 'paid'],
+        ['requested_at', String(now - 100)],
+        ['provider', bob.pubkey],
+        ['paid', '9999'],
+        ['escrow', 'l', 'http://mint', '10', '0'],
+        ['escrow_state', 'settled'],
+      ]),
+    ],
+    relay.pubkey,
+  )
+  const x = totals(rows, providerRows(events, relay.pubkey), now)
+  t.equal(x.jobs, 5)
+  t.same([...x.lastHour].sort(), [
+    [5100, 2],
+    [5200, 1],
+  ])
+  t.same([...x.lastDay].sort(), [
+    [5100, 3],
+    [5200, 1],
+  ])
+  t.equal(x.satsPaid, 21 + 9, 'whole sats of what each was paid')
+  t.equal(x.satsInEscrow, 40, 'only locks not yet spent')
+  t.equal(x.providersOnline, 2, 'alice by the relay’s word, carol by her heartbeat')
+  t.equal(x.disputeRate, 1 / 4)
+  t.equal(x.refundRate, 1 / 4)
+  t.same([...x.byState].sort(), [
+    ['delivered', 2],
+    ['open', 1],
+    ['paid', 2],
+  ])
+  t.same(totals([], [], now).disputeRate, 0, 'no job taken: no rate')
 })

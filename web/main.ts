@@ -1,13 +1,14 @@
 // The market page served at `/`: reads the relay over WebSocket with plain REQs through the client library, and
 // renders with DOM calls only. Every text a provider wrote is set as text, never parsed as HTML.
-import { RelayClient } from '../client/relay.js'
-import { ASSERTION, HANDLER, HEARTBEAT, LEDGER } from '../client/market.js'
+import { RelayClient, type Filter, type Subscription } from '../client/relay.js'
+import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, REVIEW } from '../client/market.js'
 import {
   describeJob,
   filterRows,
   jobRows,
   Latest,
   providerRows,
+  reviewsOf,
   sortRows,
   totals,
   type JobRow,
@@ -63,6 +64,23 @@ relay.subscribe(
     },
   },
 )
+
+// What only one view reads (a provider's reviews) is subscribed to while that view is open.
+let viewSub: { key: string; sub: Subscription } | undefined
+function follow(key: string | undefined, filters: Filter[]): void {
+  if (viewSub?.key === key) return
+  viewSub?.sub.close()
+  viewSub = undefined
+  if (key)
+    viewSub = {
+      key,
+      sub: relay.subscribe(filters, {
+        onevent: e => {
+          if (state.latest.add(e)) schedule()
+        },
+      }),
+    }
+}
 
 /**
  * The view and its options, read from the URL's hash so each view can be shared: #/providers?kind=5100&online=1,
@@ -333,6 +351,23 @@ function providerView(pubkey: string): HTMLElement {
     list.append(row)
   }
   parts.push(el('h3', {}, 'Recent jobs'), jobs.length ? list : el('p', { class: 'state' }, 'None yet.'))
+  const reviews = reviewsOf(state.latest.events(), pubkey)
+  const said = el('ul', { class: 'reviews' })
+  for (const v of reviews.slice(0, 50))
+    said.append(
+      el(
+        'li',
+        {},
+        el('span', { class: 'rating' }, `${v.rating}/5`),
+        ' ',
+        el('a', { href: `#/job/${encodeURIComponent(v.job)}` }, name(v.reviewer)),
+        v.text ? `: ${v.text}` : '',
+      ),
+    )
+  parts.push(
+    el('h3', {}, 'Reviews of its jobs'),
+    reviews.length ? said : el('p', { class: 'state' }, 'None yet (only a customer of a delivered job may review it).'),
+  )
   return el('section', {}, ...parts)
 }
 
@@ -418,6 +453,8 @@ function schedule(): void {
 
 function render(): void {
   const { view, id, params } = route()
+  if (view === 'provider') follow(`reviews:${id}`, [{ kinds: [REVIEW], '#p': [id], limit }])
+  else follow(undefined, [])
   const banner = document.getElementById('connection')!
   banner.textContent = state.connected ? '' : 'Not connected to the relay; reconnecting…'
   banner.hidden = state.connected

@@ -1,7 +1,7 @@
 // The market page's model: the providers table built from the events the relay publishes (31990 handler info,
 // 30333 heartbeats, and the relay-signed 30382 assertions), its sorting and filters, and the jobs of the relay's
 // ledger (31118). Pure: events in, rows out.
-import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, tagOf, tagsOf } from '../client/market.js'
+import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, REVIEW, tagOf, tagsOf } from '../client/market.js'
 import type { NostrEvent } from '../nips/nip01.js'
 
 /** One provider as the table shows it. Texts are the provider's own words: the page only ever sets them as text. */
@@ -324,4 +324,15 @@ export function totals(jobs: readonly JobRow[], providers: readonly ProviderRow[
     refundRate: taken ? refunded / taken : 0,
     byState,
   }
+}
+
+/** A review (31117) of a provider, as the relay stored it: only a party of a delivered job may write one. */
+export type Review = { readonly reviewer: string; readonly job: string; readonly rating: number; readonly text: string }
+
+/** The reviews of `pubkey` among the events, newest first. */
+export function reviewsOf(events: Iterable<NostrEvent>, pubkey: string): Review[] {
+  return [...events]
+    .filter(e => e.kind === REVIEW && tagOf(e, 'p') === pubkey)
+    .sort((a, b) => b.created_at - a.created_at)
+    .map(e => ({ reviewer: e.pubkey, job: tagOf(e, 'd') ?? '', rating: num(tagOf(e, 'rating')), text: e.content }))
 }

@@ -6,7 +6,7 @@ import t from 'tap'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import puppeteer, { type Page } from 'puppeteer-core'
-import { handlerInfo, heartbeat, jobRequest, jobResult, readJobRequest } from '../../client/market.js'
+import { handlerInfo, heartbeat, jobRequest, jobResult, readJobRequest, review } from '../../client/market.js'
 import { packageRoot } from '../../relay/package-root.js'
 import { startCli } from '../helpers/cli.js'
 import { connectFor, putAll } from '../helpers/client.js'
@@ -30,6 +30,8 @@ async function run(executablePath: string) {
   const base = `http://127.0.0.1:${port}`
   const relayPubkey = await nip11Pubkey(base)
 
+  const customer = signer()
+  let deliveredJob = ''
   const hostile = signer()
   const trap = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
   const friendly = signer()
@@ -120,8 +122,8 @@ async function run(executablePath: string) {
   await t.test('jobs: a delivered job appears live, and its page tells it in words', async t => {
     await page.goto(`${base}/#/jobs`)
     await page.waitForSelector('main .state', { timeout: 60_000 })
-    const customer = signer()
     const request = customer.sign(jobRequest({ kind: 5100, input: 'hello', bid: 21_000 }))
+    deliveredJob = request.id
     const c = await connectFor(t, relay.url)
     // The ledger has an entry once a job changes after it opened (market/publisher.ts): here, its delivery.
     await putAll(c, request, friendly.sign(jobResult(readJobRequest(request), 'done')))
@@ -164,6 +166,16 @@ async function run(executablePath: string) {
     t.match(body, 'target language')
     await page.waitForSelector('main .recent a.job', { timeout: 60_000 })
     t.match(await text(page, 'main .recent'), 'delivered', 'the job it delivered')
+    // Its customer reviews it while the page is open: the review arrives on the page's own subscription.
+    const c = await connectFor(t, relay.url)
+    await putAll(
+      c,
+      customer.sign(review(deliveredJob, friendly.pubkey, 5, 5100, 'quick <b onclick="x()">and</b> good')),
+    )
+    await page.waitForSelector('main ul.reviews li', { timeout: 60_000 })
+    t.match(await text(page, 'main ul.reviews'), '5/5')
+    t.match(await text(page, 'main ul.reviews'), ': quick <b onclick="x()">and</b> good', 'the review as text')
+    t.equal((await page.$$('main ul.reviews b')).length, 0)
     await shot('provider')
   })
 

@@ -1,6 +1,6 @@
 // The market page's model (web/model.ts): providers built from real signed events as the relay serves them.
 import t from 'tap'
-import { handlerInfo, heartbeat } from '../../client/market.js'
+import { handlerInfo, heartbeat, review } from '../../client/market.js'
 import {
   describeJob,
   filterRows,
@@ -8,6 +8,7 @@ import {
   Latest,
   parsePrice,
   providerRows,
+  reviewsOf,
   sortRows,
   totals,
 } from '../../web/model.js'
@@ -326,4 +327,14 @@ t.test('totals: jobs by kind over the hour and the day, sats paid and held, prov
     ['paid', 2],
   ])
   t.same(totals([], [], now).disputeRate, 0, 'no job taken: no rate')
+})
+
+t.test('reviews of a provider, newest first', async t => {
+  const older = carol.sign({ ...review('j1', alice.pubkey, 4, 5100, 'fine'), created_at: at })
+  const newer = bob.sign({ ...review('j2', alice.pubkey, 2, 5100, '<b>slow</b>'), created_at: at + 5 })
+  const other = carol.sign({ ...review('j3', bob.pubkey, 5, 5100), created_at: at })
+  t.same(reviewsOf([older, other, newer], alice.pubkey), [
+    { reviewer: bob.pubkey, job: 'j2', rating: 2, text: '<b>slow</b>' },
+    { reviewer: carol.pubkey, job: 'j1', rating: 4, text: 'fine' },
+  ])
 })

@@ -4,6 +4,7 @@ import { RelayClient, type Filter, type Subscription } from '../client/relay.js'
 import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, REVIEW } from '../client/market.js'
 import {
   describeJob,
+  sats,
   filterRows,
   jobRows,
   Latest,
@@ -30,6 +31,21 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: Child[
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v)
   for (const c of children) if (c !== undefined && c !== false) node.append(typeof c === 'number' ? String(c) : c)
   return node
+}
+
+/** A two-column table of facts; a row with nothing to say is left out. */
+function facts(rows: readonly (readonly [string, Child])[]): HTMLElement {
+  const table = el('table', { class: 'facts' })
+  for (const [k, v] of rows)
+    if (v !== undefined && v !== false && v !== '') table.append(el('tr', {}, el('th', {}, k), el('td', {}, v)))
+  return table
+}
+
+/** A table with a header row and a row of cells per entry. */
+function grid(head: readonly string[], rows: readonly (readonly Child[])[]): HTMLElement {
+  const table = el('table', { class: 'facts' }, el('tr', {}, ...head.map(h => el('th', {}, h))))
+  for (const cells of rows) table.append(el('tr', {}, ...cells.map(c => el('td', {}, c))))
+  return table
 }
 
 const state = {
@@ -192,7 +208,7 @@ function providerRow(r: ProviderRow): HTMLElement {
   who.append(el('a', { class: 'name', href: `#/provider/${r.pubkey}` }, r.name || `${r.pubkey.slice(0, 12)}…`))
   if (r.flagged) who.append(el('span', { class: 'flag', title: 'flagged by reports of its counterparties' }, 'flagged'))
   if (r.about) who.title = r.about
-  const price = [...r.price].map(([k, sats]) => `${k}: ${sats} sats`).join(', ')
+  const price = priceText(r)
   const standing = r.inputs.map(i => `${i.name} ${i.counted} (raw ${i.raw})`).join('\n')
   return el(
     'tr',
@@ -216,7 +232,7 @@ function namer(): (pubkey: string) => string {
 
 const ROW_HEIGHT = 36
 const time = (s: number) => new Date(s * 1000).toLocaleString()
-const sats = (msats: number) => `${Math.floor(msats / 1000)} sats`
+const priceText = (r: ProviderRow) => [...r.price].map(([k, n]) => `${k}: ${n} sats`).join(', ')
 
 /**
  * The jobs, newest change first, in a scrolling list that draws only the rows in view: a long ledger costs the
@@ -278,16 +294,14 @@ function jobView(id: string): HTMLElement {
     )
   const list = el('ul', { class: 'story' })
   for (const line of describeJob(j, namer())) list.append(el('li', {}, line))
-  const facts = el('table', { class: 'facts' })
-  const rows: [string, string | undefined][] = [
+  const table = facts([
     ['Job id', j.id],
     ['Requested', time(j.requestedAt)],
     ['Delivered', j.deliveredAt === undefined ? undefined : time(j.deliveredAt)],
     ['Paid', j.paidAt === undefined ? undefined : `${time(j.paidAt)}, ${sats(j.paidMsats)}`],
     ['Result event', j.resultId],
-  ]
-  for (const [k, v] of rows) if (v) facts.append(el('tr', {}, el('th', {}, k), el('td', {}, v)))
-  return el('section', {}, el('p', {}, el('a', { href: '#/jobs' }, '← all jobs')), list, facts)
+  ])
+  return el('section', {}, el('p', {}, el('a', { href: '#/jobs' }, '← all jobs')), list, table)
 }
 
 /** One provider: what it says it does (its skill descriptor), its terms, its standing and what made it, its jobs. */
@@ -295,53 +309,39 @@ function providerView(pubkey: string): HTMLElement {
   const r = providerRows(state.latest.events(), relayPubkey).find(x => x.pubkey === pubkey)
   if (!r)
     return el('section', {}, el('p', { class: 'state' }, state.loaded ? 'No provider with that key here.' : 'Loading…'))
-  const facts = el('table', { class: 'facts' })
-  const rows: [string, string][] = [
+  const about = facts([
     ['Key', r.pubkey],
     ['About', r.about],
     ['Online', r.online ? 'yes' : 'no'],
     ['Kinds', r.kinds.join(', ')],
-    ['Price', [...r.price].map(([k, sats]) => `${k}: ${sats} sats`).join(', ')],
+    ['Price', priceText(r)],
     ['Features', r.features.join(', ')],
     ['Models', r.models.join(', ')],
     ['Input types', r.inputTypes.join(', ')],
     ['Rank', r.rank === undefined ? '' : `${r.rank} of 100${r.flagged ? ' (flagged)' : ''}`],
     ['Jobs delivered, paid', `${r.jobsDelivered}, ${r.jobsPaid}`],
-  ]
-  for (const [k, v] of rows) if (v) facts.append(el('tr', {}, el('th', {}, k), el('td', {}, v)))
+  ])
   const parts: Child[] = [
     el('p', {}, el('a', { href: '#/providers' }, '← all providers')),
     el('h2', {}, r.name || r.pubkey),
-    facts,
+    about,
   ]
-  if (r.params.length > 0) {
-    const table = el(
-      'table',
-      { class: 'facts' },
-      el('tr', {}, el('th', {}, 'Param'), el('th', {}, 'Type'), el('th', {}, 'What')),
+  if (r.params.length > 0)
+    parts.push(
+      el('h3', {}, 'Job params'),
+      grid(
+        ['Param', 'Type', 'What'],
+        r.params.map(p => [p.name + (p.required ? ' (required)' : ''), p.type, p.description]),
+      ),
     )
-    for (const p of r.params)
-      table.append(
-        el(
-          'tr',
-          {},
-          el('td', {}, p.name + (p.required ? ' (required)' : '')),
-          el('td', {}, p.type),
-          el('td', {}, p.description),
-        ),
-      )
-    parts.push(el('h3', {}, 'Job params'), table)
-  }
-  if (r.inputs.length > 0) {
-    const table = el(
-      'table',
-      { class: 'facts' },
-      el('tr', {}, el('th', {}, 'Standing input'), el('th', {}, 'Counted'), el('th', {}, 'Raw')),
+  if (r.inputs.length > 0)
+    parts.push(
+      el('h3', {}, 'What its rank is made of'),
+      grid(
+        ['Standing input', 'Counted', 'Raw'],
+        r.inputs.map(i => [i.name, i.counted, i.raw]),
+      ),
     )
-    for (const i of r.inputs)
-      table.append(el('tr', {}, el('td', {}, i.name), el('td', {}, i.counted), el('td', {}, i.raw)))
-    parts.push(el('h3', {}, 'What its rank is made of'), table)
-  }
   const jobs = jobRows(state.latest.events(), relayPubkey).filter(j => j.provider === pubkey)
   const list = el('div', { class: 'recent' })
   const name = namer()
@@ -385,24 +385,18 @@ function totalsView(): HTMLElement {
     ['Disputed', pct(x.disputeRate)],
     ['Refunded', pct(x.refundRate)],
   ]
-  const grid = el('div', { class: 'cards' })
-  for (const [k, v] of cards) grid.append(el('div', { class: 'card' }, el('div', { class: 'value' }, v), k))
+  const summary = el('div', { class: 'cards' })
+  for (const [k, v] of cards) summary.append(el('div', { class: 'card' }, el('div', { class: 'value' }, v), k))
   const kinds = [...new Set([...x.lastDay.keys()])].sort((a, b) => a - b)
-  const byKind = el(
-    'table',
-    { class: 'facts' },
-    el('tr', {}, el('th', {}, 'Kind'), el('th', {}, 'Last hour'), el('th', {}, 'Last day')),
+  const byKind = grid(
+    ['Kind', 'Last hour', 'Last day'],
+    kinds.map(k => [k, x.lastHour.get(k) ?? 0, x.lastDay.get(k) ?? 0]),
   )
-  for (const k of kinds)
-    byKind.append(
-      el('tr', {}, el('td', {}, k), el('td', {}, x.lastHour.get(k) ?? 0), el('td', {}, x.lastDay.get(k) ?? 0)),
-    )
-  const states = el('table', { class: 'facts' })
-  for (const [st, n] of [...x.byState].sort()) states.append(el('tr', {}, el('th', {}, st), el('td', {}, n)))
+  const states = facts([...x.byState].sort())
   return el(
     'section',
     {},
-    grid,
+    summary,
     el('h3', {}, 'Jobs requested, by kind'),
     kinds.length ? byKind : el('p', { class: 'state' }, 'None in the last day.'),
     el('h3', {}, 'Jobs by state'),
@@ -424,13 +418,11 @@ function relayView(): HTMLElement {
   if (gate) rows.push(['Zap gate', `zap at least ${gate.min_sats} sats to ${gate.lightning_address}`])
   for (const k of ['max_message_length', 'max_subscriptions', 'max_limit', 'max_event_tags', 'max_content_length'])
     if (limitation[k] !== undefined) rows.push([k.replaceAll('_', ' '), String(limitation[k])])
-  const table = el('table', { class: 'facts' })
-  for (const [k, v] of rows) table.append(el('tr', {}, el('th', {}, k), el('td', {}, v)))
   return el(
     'section',
     {},
     el('p', {}, String(info['description'] ?? '')),
-    table,
+    facts(rows),
     el(
       'p',
       {},

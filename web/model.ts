@@ -110,7 +110,6 @@ export function parsePrice(tag: string | undefined): Map<number, number> {
 export function providerRows(events: Iterable<NostrEvent>, relayPubkey: string): ProviderRow[] {
   // A provider may announce several handlers (one address each); its kinds are all of theirs, its name the newest's.
   const handlers = new Map<string, NostrEvent[]>()
-  const handler = new Map<string, NostrEvent>()
   const heartbeat = new Map<string, NostrEvent>()
   const assertion = new Map<string, NostrEvent>()
   const newest = (m: Map<string, NostrEvent>, key: string, e: NostrEvent) => {
@@ -119,8 +118,9 @@ export function providerRows(events: Iterable<NostrEvent>, relayPubkey: string):
   }
   for (const e of events) {
     if (e.kind === HANDLER) {
-      newest(handler, e.pubkey, e)
-      handlers.set(e.pubkey, [...(handlers.get(e.pubkey) ?? []), e])
+      const list = handlers.get(e.pubkey)
+      if (list) list.push(e)
+      else handlers.set(e.pubkey, [e])
     } else if (e.kind === HEARTBEAT) newest(heartbeat, e.pubkey, e)
     // Only the relay's own assertions rank providers; anyone else's 30382 is a trust declaration.
     else if (e.kind === ASSERTION && e.pubkey === relayPubkey) {
@@ -128,9 +128,9 @@ export function providerRows(events: Iterable<NostrEvent>, relayPubkey: string):
       if (subject) newest(assertion, subject, e)
     }
   }
-  const keys = new Set([...handler.keys(), ...heartbeat.keys(), ...assertion.keys()])
+  const keys = new Set([...handlers.keys(), ...heartbeat.keys(), ...assertion.keys()])
   return [...keys].map(pubkey => {
-    const h = handler.get(pubkey)
+    const h = handlers.get(pubkey)?.reduce((a, b) => (b.created_at > a.created_at ? b : a))
     const b = heartbeat.get(pubkey)
     const a = assertion.get(pubkey)
     const meta = h ? handlerContent(h) : {}
@@ -221,6 +221,9 @@ export type JobRow = {
   readonly payments: readonly { readonly via: string; readonly msats: number }[]
 }
 
+/** Whole sats of an amount in msats, as the page writes it. */
+export const sats = (msats: number) => `${Math.floor(msats / 1000)} sats`
+
 const optNum = (v: string | undefined) => (v === undefined || v === '' ? undefined : num(v))
 
 /** The relay's ledger entries as jobs, the latest change first. */
@@ -255,7 +258,6 @@ export function jobRows(events: Iterable<NostrEvent>, relayPubkey: string): JobR
 
 /** A job's ledger entry in words, a line per fact; `name` turns a pubkey into what the page calls it. */
 export function describeJob(j: JobRow, name: (pubkey: string) => string): string[] {
-  const sats = (msats: number) => `${Math.floor(msats / 1000)} sats`
   const lines = [
     `${name(j.customer)} asked for a kind ${j.kind} job${j.bidMsats !== undefined ? `, bidding ${sats(j.bidMsats)}` : ''}.`,
   ]

@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto'
 import type { NostrEvent } from 'nostr-tools'
 
 export type { NostrEvent }
+// Kind classes, addresses and NIP-01 order need no hashing, so the browser page imports them from there alone.
+export * from './nip01-order.js'
 
 /** Machine-readable prefixes of OK/CLOSED reasons (NIP-01, NIP-42). */
 export type Prefix =
@@ -36,34 +38,6 @@ const HEX128 = /^[0-9a-f]{128}$/
 /** True for exactly 64 lowercase hex characters. */
 export function isHex64(v: unknown): v is string {
   return typeof v === 'string' && HEX64.test(v)
-}
-
-/** NIP-01 kind classes. */
-export function isReplaceableKind(kind: number): boolean {
-  return kind === 0 || kind === 3 || (kind >= 10000 && kind < 20000)
-}
-export function isEphemeralKind(kind: number): boolean {
-  return kind >= 20000 && kind < 30000
-}
-export function isAddressableKind(kind: number): boolean {
-  return kind >= 30000 && kind < 40000
-}
-
-/** First value of the first `d` tag; missing d means "" (NIP-01). */
-export function dTag(event: Pick<NostrEvent, 'tags'>): string {
-  for (const t of event.tags) if (t[0] === 'd') return t[1] ?? ''
-  return ''
-}
-
-/** The first value of the event's first `name` tag. */
-export const tagValue = (e: Pick<NostrEvent, 'tags'>, name: string): string | undefined =>
-  e.tags.find(t => t[0] === name)?.[1]
-
-/** The replacement key of a replaceable ('' ) or addressable (d tag) event, undefined for other kinds. */
-export function addressOf(event: Pick<NostrEvent, 'kind' | 'tags'>): string | undefined {
-  if (isReplaceableKind(event.kind)) return ''
-  if (isAddressableKind(event.kind)) return dTag(event)
-  return undefined
 }
 
 /**
@@ -114,19 +88,6 @@ export function canonicalJson(e: NostrEvent): string {
     content: e.content,
     sig: e.sig,
   })
-}
-
-/** NIP-01 order: created_at descending, then lowest id first. */
-export function compareNewestFirst(
-  a: { created_at: number; id: string },
-  b: { created_at: number; id: string },
-): number {
-  return b.created_at - a.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-}
-
-/** NIP-01 replacement: true when `a` should be kept over `b` (newer, or same second and lower id). */
-export function wins(a: { created_at: number; id: string }, b: { created_at: number; id: string }): boolean {
-  return a.created_at > b.created_at || (a.created_at === b.created_at && a.id < b.id)
 }
 
 /** Checks that the claimed id is the sha256 of the event's serialisation. */

@@ -29,6 +29,17 @@ export type MarketInfo = {
   readonly escrow: boolean
 }
 
+/**
+ * The `rate_limits` extension: the token buckets the relay refuses beyond (`rate-limited:`), per minute. Event
+ * rules are "KINDS:N" (KINDS is "*", "N" or "LO-HI"), first match wins.
+ */
+export type RateLimits = {
+  readonly events_per_pubkey: readonly string[]
+  readonly events_per_ip: readonly string[]
+  readonly reads_per_ip: number
+  readonly connections_per_ip: number
+}
+
 export type InfoInputs = {
   readonly pubkey: string
   readonly supportedNips: readonly number[]
@@ -42,6 +53,9 @@ export type InfoInputs = {
   readonly restrictedWrites?: boolean
   /** The publication fee, when writes of some kinds must be paid for. */
   readonly payment?: Payment
+  /** The kinds the whitelist accepts ("N" or "LO-HI"), when it is on. */
+  readonly acceptedKinds?: readonly string[]
+  readonly rateLimits?: RateLimits
   /** The http(s) URL of this relay's /skill.md, how to use it in markdown (agora's extension). */
   readonly skill?: string
 }
@@ -86,6 +100,10 @@ export function buildInfo(cfg: Config, x: InfoInputs): Record<string, unknown> {
     // Extension beside min_pow_difficulty (only the strictest rule), so a client mines exactly what a kind
     // needs. Allowlisted pubkeys authenticated with NIP-42 are exempt from every rule.
     pow_by_kind: x.powByKind ?? [],
+    // Extensions: what else refuses a write, so a client (and the market page) can tell a person before it does.
+    // Absent when the policy is off. The operator may allow more kinds through NIP-86 (allowkind).
+    ...(x.acceptedKinds ? { accepted_kinds: x.acceptedKinds } : {}),
+    ...(x.rateLimits ? { rate_limits: x.rateLimits } : {}),
     // Extension: the same rules as a how-to for agents and people, with an example event per step.
     ...(x.skill ? { skill: x.skill } : {}),
     ...(x.payment

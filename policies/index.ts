@@ -107,5 +107,7 @@ export function policyInfo(cfg: Config): InfoPart {
     restrictedWrites: parts.some(p => p.restrictedWrites),
     authRequired: parts.some(p => p.authRequired),
     ...(parts.find(p => p.payment) ?? {}),
+    acceptedKinds: parts.find(p => p.acceptedKinds)?.acceptedKinds,
+    rateLimits: parts.find(p => p.rateLimits)?.rateLimits,
   }
 }

@@ -16,5 +16,5 @@ export const kindWhitelist: Policy = {
     const allowed = (kind: number) => listed(kind) || managed.kindVerdict(kind) === true
     return { event: e => (allowed(e.kind) ? undefined : reject('blocked', `kind ${e.kind} is not accepted here`)) }
   },
-  info: () => ({ restrictedWrites: true }),
+  info: cfg => ({ restrictedWrites: true, acceptedKinds: cfg.policies.kind_whitelist.kinds }),
 }

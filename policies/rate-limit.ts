@@ -41,4 +41,8 @@ export const rateLimit: Policy = {
           : reject('rate-limited', `over ${r.reads_per_ip} REQ/COUNT per minute from this address; slow down`),
     }
   },
+  info: cfg => {
+    const { events_per_pubkey, events_per_ip, reads_per_ip, connections_per_ip } = cfg.policies.rate_limit
+    return { rateLimits: { events_per_pubkey, events_per_ip, reads_per_ip, connections_per_ip } }
+  },
 }

@@ -8,7 +8,7 @@ import type { MarketFacts } from '../market/fold.js'
 import type { KeysetCache } from '../market/keysets.js'
 import type { CachedLnurlResolver } from '../market/lnurl.js'
 import type { NutzapInfo } from '../nips/nip61.js'
-import type { Payment, PowRule } from '../nips/nip11.js'
+import type { Payment, PowRule, RateLimits } from '../nips/nip11.js'
 
 /** Read-only facts from the store that checks may consult. */
 export type StoreViews = {
@@ -104,6 +104,8 @@ export type InfoPart = {
   readonly restrictedWrites?: boolean
   readonly authRequired?: boolean
   readonly payment?: Payment
+  readonly acceptedKinds?: readonly string[]
+  readonly rateLimits?: RateLimits
 }
 
 export type Policy = {

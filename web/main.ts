@@ -1,14 +1,16 @@
 // The market page served at `/`: reads the relay over WebSocket with plain REQs through the client library, and
 // renders with DOM calls only. Every text a provider wrote is set as text, never parsed as HTML.
 import { RelayClient, type Filter, type Subscription } from '../client/relay.js'
-import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, REVIEW } from '../client/market.js'
+import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, REVIEW, SWARM, WORKFLOW } from '../client/market.js'
 import {
   describeJob,
   sats,
   filterRows,
+  isJobRequest,
   jobRows,
   Latest,
   providerRows,
+  relayRules,
   reviewsOf,
   sortRows,
   totals,
@@ -51,6 +53,8 @@ function grid(head: readonly string[], rows: readonly (readonly Child[])[]): HTM
 const state = {
   connected: false,
   loaded: false,
+  /** Paging back found nothing older. */
+  allJobs: false,
   latest: new Latest(),
 }
 
@@ -81,21 +85,62 @@ relay.subscribe(
   },
 )
 
+/** A subscription replaced whenever what it asks for (its key) changes; no key closes it. */
+function slot(): (key: string | undefined, filters: () => Filter[]) => void {
+  let cur: { key: string; sub: Subscription } | undefined
+  return (key, filters) => {
+    if (cur?.key === key) return
+    cur?.sub.close()
+    cur = undefined
+    if (key)
+      cur = {
+        key,
+        sub: relay.subscribe(filters(), {
+          onevent: e => {
+            if (state.latest.add(e)) schedule()
+          },
+        }),
+      }
+  }
+}
 // What only one view reads (a provider's reviews) is subscribed to while that view is open.
-let viewSub: { key: string; sub: Subscription } | undefined
-function follow(key: string | undefined, filters: Filter[]): void {
-  if (viewSub?.key === key) return
-  viewSub?.sub.close()
-  viewSub = undefined
-  if (key)
-    viewSub = {
-      key,
-      sub: relay.subscribe(filters, {
-        onevent: e => {
-          if (state.latest.add(e)) schedule()
-        },
-      }),
-    }
+const viewSlot = slot()
+// Open jobs are the requests the ledger has no entry for yet: read for the kinds the market knows of (providers'
+// kinds, the ledger's, workflows and swarms), so the relay seeks a few kinds rather than a thousand.
+const requestSlot = slot()
+const requestKinds = () => {
+  const events = [...state.latest.events()]
+  const kinds = new Set([WORKFLOW, SWARM, ...jobRows(events, relayPubkey).map(j => j.kind)])
+  for (const r of providerRows(events, relayPubkey)) for (const k of r.kinds) kinds.add(k)
+  return [...kinds].filter(k => isJobRequest({ kind: k })).sort((a, b) => a - b)
+}
+
+/**
+ * The page of jobs before the oldest held: the ledger and the requests again with `until` (inclusive, so the
+ * oldest second is read again and its duplicates dropped). True if the relay may hold still older ones.
+ */
+function olderJobs(): Promise<boolean> {
+  const ledger = state.latest.oldest(e => e.kind === LEDGER)
+  const requests = state.latest.oldest(isJobRequest)
+  const filters: Filter[] = []
+  if (ledger !== undefined) filters.push({ kinds: [LEDGER], authors: [relayPubkey], until: ledger, limit })
+  if (requests !== undefined) filters.push({ kinds: requestKinds(), until: requests, limit })
+  return new Promise(resolve => {
+    if (filters.length === 0) return resolve(false)
+    let added = 0
+    const sub = relay.subscribe(filters, {
+      onevent: e => {
+        if (state.latest.add(e)) {
+          added++
+          schedule()
+        }
+      },
+      oneose: () => {
+        sub.close()
+        resolve(added > 0)
+      },
+    })
+  })
 }
 
 /**
@@ -260,11 +305,22 @@ function jobsView(): HTMLElement {
   }
   viewport.addEventListener('scroll', draw)
   queueMicrotask(draw)
+  // The page reads the newest `limit` of each; older ones on request, a page at a time.
+  const more = el('button', { type: 'button', id: 'older-jobs' }, 'Older jobs') as HTMLButtonElement
+  more.addEventListener('click', () => {
+    more.disabled = true
+    more.textContent = 'Loading older jobs…'
+    void olderJobs().then(found => {
+      state.allJobs = !found
+      schedule()
+    })
+  })
   return el(
     'section',
     {},
     el('p', { class: 'state' }, `${jobs.length} job${jobs.length === 1 ? '' : 's'}, the latest change first`),
     viewport,
+    state.allJobs ? el('p', { class: 'state' }, 'That is every job this relay holds.') : more,
   )
 }
 
@@ -405,19 +461,12 @@ function totalsView(): HTMLElement {
 }
 
 function relayView(): HTMLElement {
-  const limitation = info.limitation ?? {}
   const rows: [string, Child][] = [
     ['Address', wsUrl],
     ['Relay key', relayPubkey],
     ['Supported NIPs', Array.isArray(info['supported_nips']) ? info['supported_nips'].join(', ') : ''],
-    ['Writes need AUTH', limitation['auth_required'] ? 'yes' : 'no'],
+    ...relayRules(info),
   ]
-  const pow = Array.isArray(info['pow_by_kind']) ? (info['pow_by_kind'] as { kinds: string; bits: number }[]) : []
-  rows.push(['Proof of work', pow.length ? pow.map(r => `kinds ${r.kinds}: ${r.bits} bits`).join('; ') : 'none'])
-  const gate = info['zap_gate'] as { lightning_address?: string; min_sats?: number } | undefined
-  if (gate) rows.push(['Zap gate', `zap at least ${gate.min_sats} sats to ${gate.lightning_address}`])
-  for (const k of ['max_message_length', 'max_subscriptions', 'max_limit', 'max_event_tags', 'max_content_length'])
-    if (limitation[k] !== undefined) rows.push([k.replaceAll('_', ' '), String(limitation[k])])
   return el(
     'section',
     {},
@@ -445,8 +494,11 @@ function schedule(): void {
 
 function render(): void {
   const { view, id, params } = route()
-  if (view === 'provider') follow(`reviews:${id}`, [{ kinds: [REVIEW], '#p': [id], limit }])
-  else follow(undefined, [])
+  viewSlot(view === 'provider' ? `reviews:${id}` : undefined, () => [{ kinds: [REVIEW], '#p': [id], limit }])
+  if (state.loaded) {
+    const kinds = requestKinds()
+    requestSlot(kinds.join(','), () => [{ kinds, limit }])
+  }
   const banner = document.getElementById('connection')!
   banner.textContent = state.connected ? '' : 'Not connected to the relay; reconnecting…'
   banner.hidden = state.connected

@@ -1,8 +1,10 @@
 // The market page's model: the providers table built from the events the relay publishes (31990 handler info,
 // 30333 heartbeats, and the relay-signed 30382 assertions), its sorting and filters, and the jobs of the relay's
 // ledger (31118). Pure: events in, rows out.
-import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, REVIEW, tagOf, tagsOf } from '../client/market.js'
+import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, readJobRequest, REVIEW, tagOf, tagsOf } from '../client/market.js'
+import { addressOf, wins } from '../nips/nip01-order.js'
 import type { NostrEvent } from '../nips/nip01.js'
+import type { MarketInfo, PowRule, RateLimits } from '../nips/nip11.js'
 
 /** One provider as the table shows it. Texts are the provider's own words: the page only ever sets them as text. */
 export type ProviderRow = {
@@ -38,17 +40,29 @@ export type ProviderRow = {
   readonly inputs: readonly { readonly name: string; readonly counted: string; readonly raw: string }[]
 }
 
-/** The newest event per replaceable address (kind, author, d) of what a subscription has delivered. */
+/**
+ * What the subscriptions have delivered: the newest event per replaceable address (kind, author, d), and every
+ * other event once (by id).
+ */
 export class Latest {
   private readonly byAddress = new Map<string, NostrEvent>()
 
-  /** Keeps `e` if it is newer than what its address holds (NIP-01: at equal created_at the lowest id); true if kept. */
+  /** Keeps `e` if it is new or newer than what its address holds (NIP-01 replacement); true if kept. */
   add(e: NostrEvent): boolean {
-    const key = `${e.kind}:${e.pubkey}:${tagOf(e, 'd') ?? ''}`
+    const address = addressOf(e)
+    const key = address === undefined ? e.id : `${e.kind}:${e.pubkey}:${address}`
     const cur = this.byAddress.get(key)
-    if (cur && (cur.created_at > e.created_at || (cur.created_at === e.created_at && cur.id <= e.id))) return false
+    if (cur && !wins(e, cur)) return false
     this.byAddress.set(key, e)
     return true
+  }
+
+  /** The oldest `created_at` among the kept events that `keep` selects, for paging back with `until`. */
+  oldest(keep: (e: NostrEvent) => boolean): number | undefined {
+    let min: number | undefined
+    for (const e of this.byAddress.values())
+      if (keep(e) && (min === undefined || e.created_at < min)) min = e.created_at
+    return min
   }
 
   events(): IterableIterator<NostrEvent> {
@@ -226,10 +240,18 @@ export const sats = (msats: number) => `${Math.floor(msats / 1000)} sats`
 
 const optNum = (v: string | undefined) => (v === undefined || v === '' ? undefined : num(v))
 
-/** The relay's ledger entries as jobs, the latest change first. */
+/** NIP-90 job requests (workflows and swarms included). */
+export const isJobRequest = (e: Pick<NostrEvent, 'kind'>) => e.kind >= 5000 && e.kind <= 5999
+
+/**
+ * The jobs the events speak of, the latest change first: each ledger entry of the relay's, and each request the
+ * ledger does not have yet, as open (the relay writes a job's entry at its first change after the request).
+ */
 export function jobRows(events: Iterable<NostrEvent>, relayPubkey: string): JobRow[] {
   const rows: JobRow[] = []
+  const requests: NostrEvent[] = []
   for (const e of events) {
+    if (isJobRequest(e)) requests.push(e)
     if (e.kind !== LEDGER || e.pubkey !== relayPubkey) continue
     const id = tagOf(e, 'd')
     if (!id) continue
@@ -253,7 +275,32 @@ export function jobRows(events: Iterable<NostrEvent>, relayPubkey: string): JobR
       payments: tagsOf(e, 'payment').map(t => ({ via: t[1] ?? '', msats: num(t[3]) })),
     })
   }
+  const known = new Set(rows.map(r => r.id))
+  for (const e of requests) if (!known.has(e.id)) rows.push(openJob(e))
   return rows.sort((a, b) => b.changedAt - a.changedAt || (a.id < b.id ? -1 : 1))
+}
+
+/** A request the ledger has no entry for yet: open, as its customer posted it. */
+function openJob(e: NostrEvent): JobRow {
+  const r = readJobRequest(e)
+  return {
+    id: e.id,
+    kind: e.kind,
+    state: 'open',
+    customer: r.customer,
+    provider: undefined,
+    bidMsats: r.bid,
+    paidMsats: 0,
+    escrow: undefined,
+    resultId: undefined,
+    requestedAt: e.created_at,
+    changedAt: e.created_at,
+    deliveredAt: undefined,
+    paidAt: undefined,
+    steps: [],
+    submissions: [],
+    payments: [],
+  }
 }
 
 /** A job's ledger entry in words, a line per fact; `name` turns a pubkey into what the page calls it. */
@@ -337,4 +384,59 @@ export function reviewsOf(events: Iterable<NostrEvent>, pubkey: string): Review[
     .filter(e => e.kind === REVIEW && tagOf(e, 'p') === pubkey)
     .sort((a, b) => b.created_at - a.created_at)
     .map(e => ({ reviewer: e.pubkey, job: tagOf(e, 'd') ?? '', rating: num(tagOf(e, 'rating')), text: e.content }))
+}
+
+/** Seconds as a person reads a span of time. */
+export function duration(s: number): string {
+  if (s < 120) return `${s} s`
+  if (s < 7200) return `${Math.round(s / 60)} min`
+  if (s < 172_800) return `${Math.round(s / 3600)} h`
+  return `${Math.round(s / 86400)} days`
+}
+
+/** "5000-5999:30" rules as "30 a minute of kinds 5000-5999", in order (the first that matches a kind applies). */
+function perMinute(rules: readonly string[]): string {
+  return rules
+    .map((r, i) => {
+      const kinds = r.slice(0, r.lastIndexOf(':'))
+      const which = kinds !== '*' ? `kinds ${kinds}` : i === 0 ? 'any kind' : 'any other kind'
+      return `${r.slice(r.lastIndexOf(':') + 1)} a minute of ${which}`
+    })
+    .join(', ')
+}
+
+/**
+ * The relay's rules as a person reads them, from its NIP-11 document (agora's extensions included): who may
+ * write, the proof of work per kind, the zap gate, the kinds accepted, the rate limits, the escrow terms.
+ */
+export function relayRules(info: Record<string, unknown>): [string, string][] {
+  const limitation = record(info['limitation'])
+  const rows: [string, string][] = [['Writes need AUTH', limitation['auth_required'] ? 'yes' : 'no']]
+  const pow = Array.isArray(info['pow_by_kind']) ? (info['pow_by_kind'] as PowRule[]) : []
+  rows.push(['Proof of work', pow.length ? pow.map(r => `kinds ${r.kinds}: ${r.bits} bits`).join('; ') : 'none'])
+  const gate = info['zap_gate'] as { lightning_address?: string; min_sats?: number } | undefined
+  if (gate)
+    rows.push(['Zap gate', `job requests need a zap of at least ${gate.min_sats} sats to ${gate.lightning_address}`])
+  const accepted = info['accepted_kinds']
+  rows.push(['Kinds accepted', Array.isArray(accepted) ? accepted.join(', ') : 'every kind'])
+  const rate = info['rate_limits'] as RateLimits | undefined
+  if (rate)
+    rows.push(
+      ['Events per author', perMinute(rate.events_per_pubkey)],
+      ['Events per address', perMinute(rate.events_per_ip)],
+      ['Reads per address', `${rate.reads_per_ip} REQ or COUNT a minute`],
+      ['Connections per address', String(rate.connections_per_ip)],
+    )
+  else rows.push(['Rate limits', 'none'])
+  const market = info['market'] as MarketInfo | undefined
+  if (market)
+    rows.push(
+      ['Jobs expire after', duration(market.job_ttl)],
+      ['Disputes within', `${duration(market.dispute_window)} of delivery`],
+      ['Escrow mints', market.mints.length ? market.mints.join(', ') : 'any mint the provider names'],
+      ['Offline after', `${duration(market.offline_after)} without a heartbeat`],
+    )
+  for (const k of ['max_message_length', 'max_subscriptions', 'max_limit', 'max_event_tags', 'max_content_length'])
+    if (limitation[k] !== undefined) rows.push([k.replaceAll('_', ' '), String(limitation[k])])
+  return rows
 }

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { loadConfig } from '../../config/load.js'
 import { buildInfo, type InfoInputs } from '../../nips/nip11.js'
+import { policyInfo } from '../../policies/index.js'
 
 const PUBKEY = 'a'.repeat(64)
 const inputs: InfoInputs = {
@@ -134,3 +135,30 @@ t.test('buildInfo has no market field when the market is off', async t => {
   const cfg = loadConfig({ env: {}, flags: { 'market.enabled': false } })
   t.notOk('market' in buildInfo(cfg, inputs))
 })
+
+t.test(
+  'the kinds accepted and the rate limits are stated as configured, and left out when those policies are off',
+  async t => {
+    const cfg = loadConfig({
+      env: {},
+      flags: {
+        'policies.kind_whitelist.kinds': '1,5000-5999',
+        'policies.rate_limit.events_per_pubkey': '5000-5999:7,*:70',
+        'policies.rate_limit.reads_per_ip': 123,
+        'policies.rate_limit.connections_per_ip': 9,
+      },
+    })
+    const info = buildInfo(cfg, { ...inputs, ...policyInfo(cfg) })
+    t.strictSame(info.accepted_kinds, ['1', '5000-5999'])
+    t.strictSame(info.rate_limits, {
+      events_per_pubkey: ['5000-5999:7', '*:70'],
+      events_per_ip: ['*:600'],
+      reads_per_ip: 123,
+      connections_per_ip: 9,
+    })
+    const open = loadConfig({ env: {}, flags: { 'policies.open': true } })
+    const openInfo = buildInfo(open, { ...inputs, ...policyInfo(open) })
+    t.notOk('accepted_kinds' in openInfo, 'an open relay accepts every kind')
+    t.notOk('rate_limits' in openInfo)
+  },
+)

@@ -115,6 +115,10 @@ async function run(executablePath: string) {
     await page.waitForFunction(() => location.hash === '#/relay', { timeout: 60_000 })
     await page.waitForSelector('table.facts', { timeout: 60_000 })
     t.match(await text(page, 'table.facts'), relayPubkey)
+    // This relay runs --open: no whitelist and no rate limits, which the page says rather than leaving out.
+    t.match(await text(page, 'table.facts'), 'Kinds acceptedevery kind')
+    t.match(await text(page, 'table.facts'), 'Rate limitsnone')
+    t.match(await text(page, 'table.facts'), /Disputes within\d+ (s|min|h|days) of delivery/)
     t.match(await text(page, 'main'), 'skill.md')
     await shot('relay')
   })
@@ -125,10 +129,15 @@ async function run(executablePath: string) {
     const request = customer.sign(jobRequest({ kind: 5100, input: 'hello', bid: 21_000 }))
     deliveredJob = request.id
     const c = await connectFor(t, relay.url)
-    // The ledger has an entry once a job changes after it opened (market/publisher.ts): here, its delivery.
-    await putAll(c, request, friendly.sign(jobResult(readJobRequest(request), 'done')))
+    // Open: the request alone (the ledger has no entry until the job changes), for a kind a provider serves.
+    await putAll(c, request)
     const job = `a.job[data-job="${request.id}"]`
-    await page.waitForSelector(job, { timeout: 60_000 })
+    await page.waitForSelector(`${job} .badge.open`, { timeout: 60_000 })
+    t.match(await text(page, job), 'bid 21 sats')
+    // Delivered: the relay's ledger entry takes the row over.
+    await putAll(c, friendly.sign(jobResult(readJobRequest(request), 'done')))
+    await page.waitForSelector(`${job} .badge.delivered`, { timeout: 60_000 })
+    t.equal((await page.$$(job)).length, 1, 'one row for the job, not one for its request and one for its entry')
     const line = await text(page, job)
     t.match(line, 'delivered')
     t.match(line, 'bid 21 sats')

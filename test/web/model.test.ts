@@ -1,18 +1,23 @@
 // The market page's model (web/model.ts): providers built from real signed events as the relay serves them.
 import t from 'tap'
-import { handlerInfo, heartbeat, review } from '../../client/market.js'
+import { handlerInfo, heartbeat, jobRequest, review } from '../../client/market.js'
 import {
   describeJob,
+  duration,
   filterRows,
   jobRows,
   Latest,
   parsePrice,
   providerRows,
+  relayRules,
   reviewsOf,
   sortRows,
   totals,
 } from '../../web/model.js'
 import { signer } from '../helpers/events.js'
+import { loadConfig } from '../../config/load.js'
+import { buildInfo } from '../../nips/nip11.js'
+import { policyInfo } from '../../policies/index.js'
 
 const relay = signer()
 const alice = signer()
@@ -163,6 +168,24 @@ t.test('Latest keeps the newest event of each address, the lowest id at equal ti
   t.notOk(l.add(high!))
 })
 
+t.test('Latest keeps every regular event once, by id, and tells the oldest it holds of a sort', async t => {
+  const l = new Latest()
+  const first = carol.sign({ ...jobRequest({ kind: 5100, input: 'one' }), created_at: at })
+  const second = carol.sign({ ...jobRequest({ kind: 5100, input: 'two' }), created_at: at + 5 })
+  t.ok(l.add(second))
+  t.ok(l.add(first), 'a second request of the same author and kind is kept beside the first')
+  t.notOk(l.add(first), 'the same event twice is kept once')
+  t.equal([...l.events()].length, 2)
+  t.equal(
+    l.oldest(e => e.kind === 5100),
+    at,
+  )
+  t.equal(
+    l.oldest(e => e.kind === 31118),
+    undefined,
+  )
+})
+
 const ledger = (id: string, changedAt: number, tags: string[][], by = relay) =>
   by.sign({ kind: 31118, created_at: changedAt, tags: [['d', id], ...tags] })
 
@@ -261,6 +284,39 @@ t.test('jobs from the relay’s ledger, the latest change first, in every shape 
   t.match(describeJob(byId.get(open!)!, name)[0], 'bidding 21 sats')
 })
 
+t.test('a request the ledger has no entry for is an open job; once the ledger has it, the entry tells it', async t => {
+  const waiting = carol.sign({ ...jobRequest({ kind: 5300, input: 'q', bid: 7000 }), created_at: at + 10 })
+  const taken = carol.sign({ ...jobRequest({ kind: 5100, input: 'r' }), created_at: at })
+  const entry = ledger(taken.id, at + 20, [
+    ['k', '5100'],
+    ['customer', carol.pubkey],
+    ['state', 'delivered'],
+    ['requested_at', String(at)],
+    ['provider', alice.pubkey],
+  ])
+  const note = carol.sign({ kind: 1, created_at: at + 30, tags: [], content: 'not a job' })
+  const rows = jobRows([waiting, taken, entry, note], relay.pubkey)
+  t.same(
+    rows.map(r => [r.id, r.state]),
+    [
+      [taken.id, 'delivered'],
+      [waiting.id, 'open'],
+    ],
+  )
+  t.match(rows[1], {
+    kind: 5300,
+    customer: carol.pubkey,
+    bidMsats: 7000,
+    provider: undefined,
+    requestedAt: at + 10,
+    changedAt: at + 10,
+  })
+  t.same(
+    describeJob(rows[1]!, k => (k === carol.pubkey ? 'Carol' : '?')),
+    ['Carol asked for a kind 5300 job, bidding 7 sats.', 'It is open now.'],
+  )
+})
+
 t.test('totals: jobs by kind over the hour and the day, sats paid and held, providers online, rates', async t => {
   const now = at + 100_000
   const job = (id: string, tags: string[][]) => ledger(id.repeat(64), now, [['customer', carol.pubkey], ...tags])
@@ -337,4 +393,32 @@ t.test('reviews of a provider, newest first', async t => {
     { reviewer: bob.pubkey, job: 'j2', rating: 2, text: '<b>slow</b>' },
     { reviewer: carol.pubkey, job: 'j1', rating: 4, text: 'fine' },
   ])
+})
+
+t.test('the relay’s rules in words, from the NIP-11 document the relay builds', async t => {
+  const rulesOf = (flags: Record<string, string | boolean>) => {
+    const cfg = loadConfig({ env: {}, flags })
+    const doc = buildInfo(cfg, { pubkey: relay.pubkey, supportedNips: [1], version: '0', ...policyInfo(cfg) })
+    return { cfg, rules: new Map(relayRules(doc)) }
+  }
+  const { cfg, rules } = rulesOf({
+    'policies.kind_whitelist.kinds': '1,5000-5999',
+    'policies.rate_limit.events_per_pubkey': '5000-5999:7,*:70',
+    'policies.pow.rules': '5000-5999:10',
+  })
+  t.equal(rules.get('Kinds accepted'), '1, 5000-5999')
+  t.equal(rules.get('Proof of work'), 'kinds 5000-5999: 10 bits')
+  t.equal(rules.get('Events per author'), '7 a minute of kinds 5000-5999, 70 a minute of any other kind')
+  t.equal(rules.get('Events per address'), '600 a minute of any kind')
+  t.equal(rules.get('Reads per address'), '600 REQ or COUNT a minute')
+  t.equal(rules.get('Jobs expire after'), duration(cfg.market.job_ttl))
+  t.equal(rules.get('Escrow mints'), 'any mint the provider names')
+  t.equal(rules.get('max limit'), String(cfg.limits.max_limit))
+
+  const { rules: openRules } = rulesOf({ 'policies.open': true, 'market.enabled': false })
+  t.equal(openRules.get('Kinds accepted'), 'every kind')
+  t.equal(openRules.get('Rate limits'), 'none')
+  t.equal(openRules.get('Proof of work'), 'none')
+  t.notOk(openRules.has('Jobs expire after'), 'no escrow terms without the market')
+  t.same([duration(59), duration(600), duration(7200), duration(3 * 86400)], ['59 s', '10 min', '2 h', '3 days'])
 })

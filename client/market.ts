@@ -19,6 +19,7 @@ export const HEARTBEAT = 30333
 export const NUTZAP_INFO = 10019
 export const NUTZAP = 9321
 export const REVIEW = 31117
+export const ATTESTATION = 30085
 export const REPORT = 1984
 
 /** The value of one tag of an event. */

@@ -51,6 +51,8 @@ a.job:hover,a.job:focus{background:#f3f6ff}
 ul.story{padding-left:1.2em}
 .cards{display:flex;flex-wrap:wrap;gap:1em}.card{background:#fff;border:1px solid #eee;padding:.8em 1.2em;min-width:9em}
 .card .value{font-size:1.6em;font-weight:600}
+.charts{display:flex;flex-wrap:wrap;gap:1em;margin:1em 0}figure.chart{margin:0;background:#fff;border:1px solid #eee;padding:.5em}
+figcaption{font-weight:500;color:#555;margin-bottom:.3em}
 `
 
 /** The page for a browser: works without its script too, as the relay's name, description and links. */

@@ -1,16 +1,20 @@
 // The market page served at `/`: reads the relay over WebSocket with plain REQs through the client library, and
 // renders with DOM calls only. Every text a provider wrote is set as text, never parsed as HTML.
 import { RelayClient, type Filter, type Subscription } from '../client/relay.js'
-import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, REVIEW, SWARM, WORKFLOW } from '../client/market.js'
+import { ASSERTION, ATTESTATION, HANDLER, HEARTBEAT, LEDGER, REVIEW, SWARM, tagOf, WORKFLOW } from '../client/market.js'
 import {
+  attestationsOf,
   describeJob,
   sats,
   filterRows,
   isJobRequest,
   jobRows,
   Latest,
+  paidSeries,
   providerRows,
   relayRules,
+  requestSeries,
+  resultFacts,
   reviewsOf,
   sortRows,
   totals,
@@ -19,6 +23,7 @@ import {
   type Sort,
   type SortKey,
 } from './model.js'
+import { chart } from './chart.js'
 
 type Info = Record<string, unknown> & { limitation?: Record<string, unknown> }
 
@@ -350,14 +355,38 @@ function jobView(id: string): HTMLElement {
     )
   const list = el('ul', { class: 'story' })
   for (const line of describeJob(j, namer())) list.append(el('li', {}, line))
+  const events = [...state.latest.events()]
+  const result = j.resultId === undefined ? undefined : events.find(e => e.id === j.resultId)
   const table = facts([
     ['Job id', j.id],
     ['Requested', time(j.requestedAt)],
     ['Delivered', j.deliveredAt === undefined ? undefined : time(j.deliveredAt)],
     ['Paid', j.paidAt === undefined ? undefined : `${time(j.paidAt)}, ${sats(j.paidMsats)}`],
     ['Result event', j.resultId],
+    ['Result', result && resultFacts(result)],
   ])
-  return el('section', {}, el('p', {}, el('a', { href: '#/jobs' }, '← all jobs')), list, table)
+  const name = namer()
+  const reviews = events.filter(e => e.kind === REVIEW && tagOf(e, 'd') === j.id)
+  const said = el('ul', { class: 'reviews' })
+  for (const e of reviews)
+    said.append(
+      el(
+        'li',
+        {},
+        `${name(e.pubkey)} rated ${name(tagOf(e, 'p') ?? '')} `,
+        el('span', { class: 'rating' }, `${tagOf(e, 'rating') ?? '?'}/5`),
+        e.content ? `: ${e.content}` : '',
+      ),
+    )
+  return el(
+    'section',
+    {},
+    el('p', {}, el('a', { href: '#/jobs' }, '← all jobs')),
+    list,
+    table,
+    el('h3', {}, 'Reviews'),
+    reviews.length ? said : el('p', { class: 'state' }, 'None yet.'),
+  )
 }
 
 /** One provider: what it says it does (its skill descriptor), its terms, its standing and what made it, its jobs. */
@@ -420,6 +449,16 @@ function providerView(pubkey: string): HTMLElement {
         v.text ? `: ${v.text}` : '',
       ),
     )
+  const attested = attestationsOf(state.latest.events(), pubkey)
+  parts.push(
+    el('h3', {}, 'Attestations'),
+    attested.length
+      ? grid(
+          ['By', 'Rating', 'Confidence', 'Context'],
+          attested.slice(0, 50).map(a => [name(a.by), `${a.rating}/5`, a.confidence.toFixed(2), a.context]),
+        )
+      : el('p', { class: 'state' }, 'None yet.'),
+  )
   parts.push(
     el('h3', {}, 'Reviews of its jobs'),
     reviews.length ? said : el('p', { class: 'state' }, 'None yet (only a customer of a delivered job may review it).'),
@@ -431,10 +470,12 @@ function providerView(pubkey: string): HTMLElement {
 function totalsView(): HTMLElement {
   if (!state.loaded) return el('section', {}, el('p', { class: 'state' }, 'Loading…'))
   const events = [...state.latest.events()]
-  const x = totals(jobRows(events, relayPubkey), providerRows(events, relayPubkey), Math.floor(Date.now() / 1000))
+  const jobs = jobRows(events, relayPubkey)
+  const now = Math.floor(Date.now() / 1000)
+  const x = totals(jobs, providerRows(events, relayPubkey), now)
   const pct = (r: number) => `${(r * 100).toFixed(1)} %`
   const cards: [string, string][] = [
-    ['Jobs in the ledger', String(x.jobs)],
+    ['Jobs', String(x.jobs)],
     ['Sats paid', String(x.satsPaid)],
     ['Sats in escrow now', String(x.satsInEscrow)],
     ['Providers online', String(x.providersOnline)],
@@ -449,10 +490,29 @@ function totalsView(): HTMLElement {
     kinds.map(k => [k, x.lastHour.get(k) ?? 0, x.lastDay.get(k) ?? 0]),
   )
   const states = facts([...x.byState].sort())
+  const width = Math.max(320, Math.min(900, (document.getElementById('view')?.clientWidth ?? 900) - 40))
+  const charts = el(
+    'div',
+    { class: 'charts' },
+    ...[
+      chart('Jobs requested per hour, last 24 hours', requestSeries(jobs, now, 3600, 24), width),
+      chart('Jobs requested per day, last 30 days', requestSeries(jobs, now, 86400, 30), width),
+      chart('Sats paid per day, last 30 days', paidSeries(jobs, now, 86400, 30), width),
+    ].map(c => {
+      disposers.push(c.destroy)
+      return c.node
+    }),
+  )
   return el(
     'section',
     {},
     summary,
+    el(
+      'p',
+      { class: 'state' },
+      `Counted from the jobs this page has read: the latest ${limit} changes and requests, and what “Older jobs” added.`,
+    ),
+    charts,
     el('h3', {}, 'Jobs requested, by kind'),
     kinds.length ? byKind : el('p', { class: 'state' }, 'None in the last day.'),
     el('h3', {}, 'Jobs by state'),
@@ -481,6 +541,9 @@ function relayView(): HTMLElement {
   )
 }
 
+/** What the drawn view must release before it is replaced (its charts). */
+const disposers: (() => void)[] = []
+
 let pending = false
 /** Renders once per frame however many events arrived. */
 function schedule(): void {
@@ -494,7 +557,14 @@ function schedule(): void {
 
 function render(): void {
   const { view, id, params } = route()
-  viewSlot(view === 'provider' ? `reviews:${id}` : undefined, () => [{ kinds: [REVIEW], '#p': [id], limit }])
+  // A provider's reviews and attestations; a job's result event and its reviews (d = the job).
+  const resultId =
+    view === 'job' ? jobRows(state.latest.events(), relayPubkey).find(j => j.id === id)?.resultId : undefined
+  viewSlot(view === 'provider' ? `provider:${id}` : view === 'job' ? `job:${id}:${resultId ?? ''}` : undefined, () =>
+    view === 'provider'
+      ? [{ kinds: [REVIEW, ATTESTATION], '#p': [id], limit }]
+      : [{ kinds: [REVIEW], '#d': [id], limit }, ...(resultId ? [{ ids: [resultId] }] : [])],
+  )
   if (state.loaded) {
     const kinds = requestKinds()
     requestSlot(kinds.join(','), () => [{ kinds, limit }])
@@ -519,6 +589,7 @@ function render(): void {
     totals: totalsView,
     providers: () => providersView(params),
   }
+  for (const dispose of disposers.splice(0)) dispose()
   main.replaceChildren(views[view]!())
   const viewport = main.querySelector('.viewport')
   if (viewport) viewport.scrollTop = scrolled

@@ -1,7 +1,17 @@
 // The market page's model: the providers table built from the events the relay publishes (31990 handler info,
 // 30333 heartbeats, and the relay-signed 30382 assertions), its sorting and filters, and the jobs of the relay's
 // ledger (31118). Pure: events in, rows out.
-import { ASSERTION, HANDLER, HEARTBEAT, LEDGER, readJobRequest, REVIEW, tagOf, tagsOf } from '../client/market.js'
+import {
+  ASSERTION,
+  ATTESTATION,
+  HANDLER,
+  HEARTBEAT,
+  LEDGER,
+  readJobRequest,
+  REVIEW,
+  tagOf,
+  tagsOf,
+} from '../client/market.js'
 import { addressOf, wins } from '../nips/nip01-order.js'
 import type { NostrEvent } from '../nips/nip01.js'
 import type { MarketInfo, PowRule, RateLimits } from '../nips/nip11.js'
@@ -221,7 +231,17 @@ export type JobRow = {
   readonly provider: string | undefined
   readonly bidMsats: number | undefined
   readonly paidMsats: number
-  readonly escrow: { readonly sats: number; readonly mint: string; readonly state: string } | undefined
+  readonly escrow:
+    | {
+        readonly sats: number
+        readonly mint: string
+        readonly state: string
+        /** The side the relay ruled for, when it ruled. */
+        readonly ruling: string | undefined
+        /** How the lock was spent (the path of its spending condition), once spent. */
+        readonly spentBy: string | undefined
+      }
+    | undefined
   readonly resultId: string | undefined
   readonly requestedAt: number
   /** When the relay last wrote this entry: the job's latest change. */
@@ -264,7 +284,13 @@ export function jobRows(events: Iterable<NostrEvent>, relayPubkey: string): JobR
       provider: tagOf(e, 'provider') || undefined,
       bidMsats: optNum(tagOf(e, 'bid')),
       paidMsats: num(tagOf(e, 'paid')),
-      escrow: escrow && { mint: escrow[2] ?? '', sats: num(escrow[3]), state: tagOf(e, 'escrow_state') ?? '' },
+      escrow: escrow && {
+        mint: escrow[2] ?? '',
+        sats: num(escrow[3]),
+        state: tagOf(e, 'escrow_state') ?? '',
+        ruling: tagOf(e, 'ruling'),
+        spentBy: tagOf(e, 'spent'),
+      },
       resultId: tagOf(e, 'result'),
       requestedAt: num(tagOf(e, 'requested_at')),
       changedAt: e.created_at,
@@ -314,8 +340,14 @@ export function describeJob(j: JobRow, name: (pubkey: string) => string): string
         `Step ${i + 1}${s.kind !== undefined ? ` (kind ${s.kind})` : ''}: ${s.state}${s.provider ? `, by ${name(s.provider)}` : ''}.`,
       ),
     )
-  if (j.escrow) lines.push(`${j.escrow.sats} sats are locked in escrow at ${j.escrow.mint}: ${j.escrow.state}.`)
-  for (const s of j.submissions) lines.push(`${name(s.provider)} submitted a result: ${s.state}.`)
+  if (j.escrow) {
+    lines.push(`${j.escrow.sats} sats are locked in escrow at ${j.escrow.mint}: ${j.escrow.state}.`)
+    if (j.escrow.ruling) lines.push(`The relay ruled for the ${j.escrow.ruling}.`)
+    if (j.escrow.spentBy) lines.push(`The escrow was spent by its ${j.escrow.spentBy} path.`)
+  }
+  // A swarm's submissions: the customer picks one (winner), the rest are not paid.
+  const verdict: Record<string, string> = { winner: ' and was picked', rejected: ', not picked' }
+  for (const s of j.submissions) lines.push(`${name(s.provider)} submitted a result${verdict[s.state] ?? ''}.`)
   if (j.provider)
     lines.push(`${name(j.provider)} took it${j.deliveredAt !== undefined ? ' and delivered a result' : ''}.`)
   for (const p of j.payments) lines.push(`Paid ${sats(p.msats)} by ${p.via}.`)
@@ -440,3 +472,79 @@ export function relayRules(info: Record<string, unknown>): [string, string][] {
     if (limitation[k] !== undefined) rows.push([k.replaceAll('_', ' '), String(limitation[k])])
   return rows
 }
+
+/** Counts over time for a chart: bucket start times (seconds) and a series of values per label. */
+export type Series = {
+  readonly starts: readonly number[]
+  readonly series: readonly { readonly label: string; readonly values: readonly number[] }[]
+}
+
+/** The `buckets` buckets of `seconds` ending with the one that holds `now`, oldest first. */
+function bucketStarts(now: number, seconds: number, buckets: number): number[] {
+  const last = Math.floor(now / seconds) * seconds
+  return Array.from({ length: buckets }, (_, i) => last - (buckets - 1 - i) * seconds)
+}
+
+/**
+ * Jobs requested per bucket by kind: a series for each of the `top` most requested kinds in the span and one for
+ * the rest, so a chart stays readable however many kinds the market trades.
+ */
+export function requestSeries(jobs: readonly JobRow[], now: number, seconds: number, buckets: number, top = 5): Series {
+  const starts = bucketStarts(now, seconds, buckets)
+  const first = starts[0]!
+  const inSpan = jobs.filter(j => j.requestedAt >= first && j.requestedAt < first + buckets * seconds)
+  const byKind = new Map<number, number>()
+  for (const j of inSpan) byKind.set(j.kind, (byKind.get(j.kind) ?? 0) + 1)
+  const kinds = [...byKind].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([k]) => k)
+  const shown = kinds.slice(0, top)
+  const labels = [...shown.map(k => `kind ${k}`), ...(kinds.length > top ? ['other kinds'] : [])]
+  const values = labels.map(() => starts.map(() => 0))
+  for (const j of inSpan) {
+    const at = Math.floor((j.requestedAt - first) / seconds)
+    const i = shown.indexOf(j.kind)
+    values[i === -1 ? shown.length : i]![at]!++
+  }
+  return { starts, series: labels.map((label, i) => ({ label, values: values[i]! })) }
+}
+
+/** Sats paid per bucket (by when the ledger says each job was paid). */
+export function paidSeries(jobs: readonly JobRow[], now: number, seconds: number, buckets: number): Series {
+  const starts = bucketStarts(now, seconds, buckets)
+  const first = starts[0]!
+  const values = starts.map(() => 0)
+  for (const j of jobs) {
+    if (j.paidAt === undefined || j.paidAt < first) continue
+    const at = Math.floor((j.paidAt - first) / seconds)
+    if (at < buckets) values[at]! += Math.floor(j.paidMsats / 1000)
+  }
+  return { starts, series: [{ label: 'sats paid', values }] }
+}
+
+/** An attestation (30085) of a provider: another key's rating of it, with its confidence and context. */
+export type Attestation = {
+  readonly by: string
+  readonly rating: number
+  readonly confidence: number
+  readonly context: string
+}
+
+/** The well-formed attestations of `pubkey` among the events, newest first (a key cannot attest to itself). */
+export function attestationsOf(events: Iterable<NostrEvent>, pubkey: string): Attestation[] {
+  const out: (Attestation & { at: number })[] = []
+  for (const e of events) {
+    if (e.kind !== ATTESTATION || tagOf(e, 'p') !== pubkey || e.pubkey === pubkey) continue
+    let c: Record<string, unknown>
+    try {
+      c = record(JSON.parse(e.content))
+    } catch {
+      continue
+    }
+    const { rating, confidence } = c
+    if (typeof rating !== 'number' || typeof confidence !== 'number') continue
+    out.push({ by: e.pubkey, rating, confidence, context: text(c['context']), at: e.created_at })
+  }
+  return out.sort((a, b) => b.at - a.at).map(({ at: _, ...a }) => a)
+}
+
+/** What the page can say of a result event it read: its kind and size (a sealed result's is its ciphertext). */
+export const resultFacts = (e: NostrEvent) => `kind ${e.kind}, ${e.content.length.toLocaleString('en')} characters`

@@ -9,6 +9,7 @@ import puppeteer, { type Page } from 'puppeteer-core'
 import { handlerInfo, heartbeat, jobRequest, jobResult, readJobRequest, review } from '../../client/market.js'
 import { packageRoot } from '../../relay/package-root.js'
 import { startCli } from '../helpers/cli.js'
+import { attestation } from '../helpers/market.js'
 import { connectFor, putAll } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
@@ -156,8 +157,9 @@ async function run(executablePath: string) {
   await t.test('the totals count the delivered job', async t => {
     await page.goto(`${base}/#/totals`)
     await page.waitForSelector('.cards', { timeout: 60_000 })
+    t.equal((await page.$$('figure.chart canvas')).length, 3, 'three charts drawn')
     const body = await text(page, 'main')
-    t.match(body, '1Jobs in the ledger')
+    t.match(body, '1Jobs')
     t.match(body, 'delivered1')
     t.match(body, '5100')
     await shot('totals')
@@ -185,7 +187,20 @@ async function run(executablePath: string) {
     t.match(await text(page, 'main ul.reviews'), '5/5')
     t.match(await text(page, 'main ul.reviews'), ': quick <b onclick="x()">and</b> good', 'the review as text')
     t.equal((await page.$$('main ul.reviews b')).length, 0)
+    // Another key attests to it, also while the page is open.
+    await putAll(c, attestation(hostile, friendly.pubkey, 4, 0.75))
+    await page.waitForFunction(() => document.querySelector('main')!.textContent!.includes('0.75'), {
+      timeout: 60_000,
+    })
+    t.match(await text(page, 'main'), /Attestations.*4\/50\.75nip90\.5100/s)
     await shot('provider')
+    // The job's own page reads its result event and its reviews.
+    await page.goto(`${base}/#/job/${deliveredJob}`)
+    await page.waitForFunction(() => document.querySelector('main')!.textContent!.includes('kind 6100'), {
+      timeout: 60_000,
+    })
+    t.match(await text(page, 'table.facts'), 'Resultkind 6100, 4 characters', 'the result’s kind and size')
+    t.match(await text(page, 'main ul.reviews'), /rated Friendly translator 5\/5: quick/)
   })
 
   await t.test('when the relay restarts, the page says so and reconnects by itself', async t => {

@@ -2,14 +2,18 @@
 import t from 'tap'
 import { handlerInfo, heartbeat, jobRequest, review } from '../../client/market.js'
 import {
+  attestationsOf,
   describeJob,
   duration,
   filterRows,
   jobRows,
   Latest,
+  paidSeries,
   parsePrice,
   providerRows,
   relayRules,
+  requestSeries,
+  resultFacts,
   reviewsOf,
   sortRows,
   totals,
@@ -421,4 +425,121 @@ t.test('the relay’s rules in words, from the NIP-11 document the relay builds'
   t.equal(openRules.get('Proof of work'), 'none')
   t.notOk(openRules.has('Jobs expire after'), 'no escrow terms without the market')
   t.same([duration(59), duration(600), duration(7200), duration(3 * 86400)], ['59 s', '10 min', '2 h', '3 days'])
+})
+
+t.test('chart series: jobs requested per bucket by kind, the rest as other kinds, and sats paid', async t => {
+  const whole = 472_224 * 3600
+  const now = whole + 100
+  const hour = 3600
+  let n = 0
+  const job = (kind: number, requestedAt: number, paid?: [number, number]) =>
+    ledger(String(++n).padStart(64, '0'), now, [
+      ['k', String(kind)],
+      ['customer', carol.pubkey],
+      ['state', paid ? 'paid' : 'open'],
+      ['requested_at', String(requestedAt)],
+      ...(paid
+        ? [
+            ['provider', alice.pubkey],
+            ['paid', String(paid[0])],
+            ['paid_at', String(paid[1])],
+          ]
+        : []),
+    ])
+  const jobs = jobRows(
+    [
+      job(5100, now - 10, [21_000, now - 5]),
+      job(5100, now - hour - 1),
+      job(5100, now - hour),
+      job(5200, now - 2 * hour),
+      job(5300, now - 2 * hour),
+      job(5100, now - 30 * hour), // outside three hours
+      job(5200, now - 50, [5_999, now - 2 * hour]),
+    ],
+    relay.pubkey,
+  )
+  const s = requestSeries(jobs, now, hour, 3, 2)
+  t.same(s.starts, [whole - 2 * hour, whole - hour, whole])
+  t.same(
+    s.series.map(x => [x.label, x.values]),
+    [
+      ['kind 5100', [0, 2, 1]],
+      ['kind 5200', [1, 0, 1]],
+      ['other kinds', [1, 0, 0]],
+    ],
+    'the two most requested kinds, then the rest',
+  )
+  t.same(requestSeries(jobs, now, hour, 3).series.length, 3, 'no "other" series when every kind is shown')
+  t.same(paidSeries(jobs, now, hour, 3).series, [{ label: 'sats paid', values: [5, 0, 21] }])
+  t.same(requestSeries([], now, hour, 2), { starts: [whole - hour, whole], series: [] })
+})
+
+t.test('attestations of a provider: well-formed ones from other keys, newest first', async t => {
+  const attest = (by: typeof alice, about: string, content: string, created_at: number) =>
+    by.sign({
+      kind: 30085,
+      created_at,
+      tags: [
+        ['d', `${about}:x`],
+        ['p', about],
+      ],
+      content,
+    })
+  const rows = attestationsOf(
+    [
+      attest(bob, alice.pubkey, JSON.stringify({ rating: 4, confidence: 0.5, context: 'nip90.5100' }), at),
+      attest(carol, alice.pubkey, JSON.stringify({ rating: 1, confidence: 1 }), at + 1),
+      attest(alice, alice.pubkey, JSON.stringify({ rating: 5, confidence: 1 }), at + 2),
+      attest(carol, bob.pubkey, JSON.stringify({ rating: 5, confidence: 1 }), at + 3),
+      attest(bob, alice.pubkey, 'not json', at + 4),
+      attest(bob, alice.pubkey, JSON.stringify({ rating: '5', confidence: 1 }), at + 5),
+    ],
+    alice.pubkey,
+  )
+  t.same(rows, [
+    { by: carol.pubkey, rating: 1, confidence: 1, context: '' },
+    { by: bob.pubkey, rating: 4, confidence: 0.5, context: 'nip90.5100' },
+  ])
+})
+
+t.test('a job’s words for a swarm’s pick, an escrow ruling and its spending, and a result’s size', async t => {
+  const [swarmId, ruledId] = ['1', '2'].map(c => c.repeat(64))
+  const rows = jobRows(
+    [
+      ledger(swarmId!, at, [
+        ['k', '5118'],
+        ['customer', carol.pubkey],
+        ['state', 'paid'],
+        ['submission', alice.pubkey, 'r1', 'winner'],
+        ['submission', bob.pubkey, 'r2', 'rejected'],
+      ]),
+      ledger(ruledId!, at, [
+        ['k', '5100'],
+        ['customer', carol.pubkey],
+        ['state', 'delivered'],
+        ['provider', alice.pubkey],
+        ['escrow', 'l', 'http://mint', '40', '0'],
+        ['escrow_state', 'refunded'],
+        ['ruling', 'refund', 'e'.repeat(64)],
+        ['spent', 'refund', carol.pubkey],
+      ]),
+    ],
+    relay.pubkey,
+  )
+  const name = (k: string) => (k === alice.pubkey ? 'Alice' : k === bob.pubkey ? 'Bob' : 'Carol')
+  const story = (id: string) =>
+    describeJob(
+      rows.find(r => r.id === id)!,
+      name,
+    )
+  t.match(story(swarmId!), [
+    'Carol asked for a kind 5118 job.',
+    'Alice submitted a result and was picked.',
+    'Bob submitted a result, not picked.',
+  ])
+  t.match(
+    story(ruledId!).join('\n'),
+    '40 sats are locked in escrow at http://mint: refunded.\nThe relay ruled for the refund.\nThe escrow was spent by its refund path.',
+  )
+  t.equal(resultFacts(alice.sign({ kind: 6100, tags: [], content: 'x'.repeat(1234) })), 'kind 6100, 1,234 characters')
 })

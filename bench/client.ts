@@ -209,3 +209,25 @@ export function publishAll(
 
 /** `["EVENT",<line>]` for each corpus line: built once, sent as is. */
 export const eventFrames = (lines: readonly string[]) => lines.map(l => `["EVENT",${l}]`)
+
+let countSeq = 0
+
+/** Sends one COUNT (NIP-45) and waits for its answer: the count and ms taken, or the CLOSED reason. */
+export function countEvents(ws: WebSocket, filter: unknown, timeoutMs: number) {
+  const id = `count${++countSeq}`
+  return new Promise<{ ms: number; count: number; closed?: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no COUNT answer in ${timeoutMs} ms`)), timeoutMs)
+    const onMessage = (data: WebSocket.RawData) => {
+      const m = JSON.parse(text(data)) as unknown[]
+      if (m[1] !== id || (m[0] !== 'COUNT' && m[0] !== 'CLOSED')) return
+      clearTimeout(timer)
+      ws.off('message', onMessage)
+      const ms = performance.now() - t0
+      if (m[0] === 'CLOSED') resolve({ ms, count: NaN, closed: String(m[2]) })
+      else resolve({ ms, count: Number((m[2] as { count?: unknown } | undefined)?.count) })
+    }
+    ws.on('message', onMessage)
+    const t0 = performance.now()
+    ws.send(JSON.stringify(['COUNT', id, filter]))
+  })
+}

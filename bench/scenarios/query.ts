@@ -7,7 +7,16 @@
 // --load publishes it over WebSocket first.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { closeAll, connect, connectMany, eventFrames, publishAll, text, type WebSocket } from '../client.js'
+import {
+  closeAll,
+  connect,
+  connectMany,
+  countEvents,
+  eventFrames,
+  publishAll,
+  text,
+  type WebSocket,
+} from '../client.js'
 import { eachCorpusEvent, ensureCorpus, lineId, readCorpusLines } from '../corpus.js'
 import { rng, type Rng } from '../random.js'
 import { MB, type Ctx, type Outcome } from '../scenario.js'
@@ -188,24 +197,6 @@ function timeQuery(ws: WebSocket, filter: unknown, timeoutMs: number) {
   })
 }
 
-/** Sends one COUNT (NIP-45) and waits for its answer; returns ms, or the CLOSED reason. */
-function timeCount(ws: WebSocket, filter: unknown, timeoutMs: number) {
-  const id = `c${++subSeq}`
-  return new Promise<{ ms: number; closed?: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no COUNT answer in ${timeoutMs} ms`)), timeoutMs)
-    const onMessage = (data: WebSocket.RawData) => {
-      const m = JSON.parse(text(data)) as unknown[]
-      if (m[1] !== id || (m[0] !== 'COUNT' && m[0] !== 'CLOSED')) return
-      clearTimeout(timer)
-      ws.off('message', onMessage)
-      resolve({ ms: performance.now() - t0, ...(m[0] === 'CLOSED' ? { closed: String(m[2]) } : {}) })
-    }
-    ws.on('message', onMessage)
-    const t0 = performance.now()
-    ws.send(JSON.stringify(['COUNT', id, filter]))
-  })
-}
-
 export type ProbeResult = { probes: number; p50Ms: number; p99Ms: number; maxMs: number }
 
 /**
@@ -378,7 +369,7 @@ export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
       // The heaviest read a client can ask for: COUNT of everything visits every stored event.
       const counted = await probeDuring(target.url, probeId, ctx.timeoutMs, async () => {
         const ms: number[] = []
-        for (let i = 0; i < HEAVY_COUNTS; i++) ms.push(round((await timeCount(ws, {}, ctx.timeoutMs)).ms))
+        for (let i = 0; i < HEAVY_COUNTS; i++) ms.push(round((await countEvents(ws, {}, ctx.timeoutMs)).ms))
         return ms
       })
       heavy = { countMs: counted.result, probe: counted.probe }

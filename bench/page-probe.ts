@@ -20,6 +20,8 @@ export type Probe = {
   eventsAfterEose: number
   /** Characters of every frame received. */
   chars: number
+  /** The first REQ frame the page sent: the page's own subscription, replayed by the scenario. */
+  req: string
 }
 
 type Window = { __bench: Probe; WebSocket: typeof WebSocket }
@@ -40,6 +42,7 @@ export function installProbe(view: View): void {
     events: 0,
     eventsAfterEose: 0,
     chars: 0,
+    req: '',
   })
   const Native = w.WebSocket
   w.WebSocket = class extends Native {
@@ -55,6 +58,10 @@ export function installProbe(view: View): void {
           if (!Number.isNaN(p.eose)) p.eventsAfterEose++
         } else if (s.startsWith('["EOSE"') && Number.isNaN(p.eose)) p.eose = performance.now()
       })
+    }
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (p.req === '' && typeof data === 'string' && data.startsWith('["REQ"')) p.req = data
+      super.send(data)
     }
   }
   const ready =
@@ -132,4 +139,31 @@ export async function scrollJobs(ms: number) {
     bottom,
     stamps,
   }
+}
+
+/**
+ * Sends `req` (the page's REQ frame) from a page without the market page's script: ms from the socket's open to
+ * EOSE when each message is only parsed, what receiving the events costs the browser itself.
+ */
+export function bareReq(url: string, req: string) {
+  return new Promise<{ eoseMs: number; events: number }>((resolve, reject) => {
+    const ws = new WebSocket(url)
+    // Held by the page: a socket nothing refers to may be collected, and the promise with it.
+    ;(window as unknown as { __bareSocket: WebSocket }).__bareSocket = ws
+    let opened = NaN
+    let events = 0
+    ws.onerror = () => reject(new Error(`a page without the script could not connect to ${url}`))
+    ws.onopen = () => {
+      opened = performance.now()
+      ws.send(req)
+    }
+    ws.onmessage = m => {
+      const msg = JSON.parse(String(m.data)) as unknown[]
+      if (msg[0] === 'EVENT') events++
+      else if (msg[0] === 'EOSE') {
+        ws.close()
+        resolve({ eoseMs: performance.now() - opened, events })
+      }
+    }
+  })
 }

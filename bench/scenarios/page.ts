@@ -11,9 +11,18 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import { LEDGER } from '../../client/market.js'
 import { fetchRelayInfo } from '../../client/nip11.js'
 import type { NostrEvent } from '../../nips/nip01.js'
-import { closeAll, connect, connectMany, countEvents, eventFrames, publishAll, type WebSocket } from '../client.js'
+import {
+  closeAll,
+  connect,
+  connectMany,
+  countEvents,
+  eventFrames,
+  publishAll,
+  timeQuery,
+  type WebSocket,
+} from '../client.js'
 import { signMarket, type Market } from '../page-market.js'
-import { hasShown, installProbe, readProbe, scrollJobs, type ListFigures, type View } from '../page-probe.js'
+import { bareReq, hasShown, installProbe, readProbe, scrollJobs, type ListFigures, type View } from '../page-probe.js'
 import { MB, type Ctx, type Outcome } from '../scenario.js'
 import { median, percentile, round, table } from '../stats.js'
 
@@ -21,7 +30,7 @@ export type PageOptions = { jobs: number; providers: number; runs: number }
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
 const VIEWS: readonly View[] = ['providers', 'jobs']
-/** A laptop's window: the jobs list is 70 % of its height. */
+/** A laptop's window; the jobs list is 70 % of its height. */
 const VIEWPORT = { width: 1280, height: 800 }
 const SCROLL_MS = 2000
 const CONNECTIONS = 4
@@ -82,7 +91,10 @@ async function seed(ctx: Ctx, url: string, relay: string, m: Market) {
   }
 }
 
-/** One cold load of `view` in a fresh incognito context: the probe's notes, the heap after a GC, and for the jobs view its list. */
+/**
+ * One cold load of `view` in a fresh incognito context: the probe's notes, the heap after a GC, and for the jobs
+ * view its list.
+ */
 async function load(browser: Browser, base: string, view: View, timeoutMs: number) {
   const context = await browser.createBrowserContext()
   try {
@@ -104,6 +116,7 @@ async function load(browser: Browser, base: string, view: View, timeoutMs: numbe
   }
 }
 
+/** The page's JS heap in use after a full GC (CDP's JSHeapUsedSize), in MB. */
 async function heapUsedMb(page: Page): Promise<number> {
   const cdp = await page.createCDPSession()
   await cdp.send('HeapProfiler.collectGarbage')
@@ -112,6 +125,28 @@ async function heapUsedMb(page: Page): Promise<number> {
 }
 
 type Load = Awaited<ReturnType<typeof load>>
+
+/**
+ * The page's own REQ again, to split its wait: from this process over ws (the relay and loopback alone), and from
+ * a page of the relay's origin without the page script (what receiving the events costs the browser itself).
+ */
+async function replay(browser: Browser, base: string, url: string, req: string, timeoutMs: number) {
+  if (!req) throw new Error('the page sent no REQ')
+  const filters = (JSON.parse(req) as unknown[]).slice(2)
+  const ws = await connect(url)
+  const node = await timeQuery(ws, filters, timeoutMs).finally(() => closeAll([ws]))
+  const context = await browser.createBrowserContext()
+  try {
+    const page = await context.newPage()
+    await page.goto(`${base}/skill.md`, { timeout: timeoutMs })
+    const bare = await page.evaluate(bareReq, url, req)
+    return { nodeEoseMs: node.ms, nodeEvents: node.events, bareEoseMs: bare.eoseMs, bareEvents: bare.events }
+  } finally {
+    await context.close()
+  }
+}
+
+type Replay = Awaited<ReturnType<typeof replay>>
 
 /** The first Chromium found; fails before anything is started when there is none. */
 function chromium(): string {
@@ -142,7 +177,8 @@ export async function page(ctx: Ctx, o: PageOptions): Promise<Outcome> {
     const script = Buffer.from(await res.arrayBuffer())
     browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
     const loads: Record<View, Load[]> = { providers: [], jobs: [] }
-    for (let r = 0; r < o.runs; r++)
+    const replays: Replay[] = []
+    for (let r = 0; r < o.runs; r++) {
       for (const view of VIEWS) {
         const l = await load(browser, base, view, ctx.timeoutMs)
         loads[view].push(l)
@@ -151,15 +187,15 @@ export async function page(ctx: Ctx, o: PageOptions): Promise<Outcome> {
           `run ${r + 1}/${o.runs} ${view}: shown at ${round(p.shown)} ms (EOSE ${round(p.eose)} ms, ${p.events} events)`,
         )
       }
+      replays.push(await replay(browser, base, target.url, loads.jobs[r]!.probe.req, ctx.timeoutMs))
+    }
     const setup = { ...seeded, signSeconds, customers: market.customers, results: market.results.length }
-    return outcome(o, setup, { bytes: script.length, gzipBytes: gzipSync(script).length }, loads)
+    return outcome(o, setup, { bytes: script.length, gzipBytes: gzipSync(script).length }, loads, replays)
   } finally {
     await browser?.close()
     await target.close()
   }
 }
-
-const ms = (x: number) => round(x)
 
 /** Median, min and max of the time to the view, and the median of each part of it, over the runs. */
 function summarize(loads: readonly Load[]) {
@@ -167,13 +203,14 @@ function summarize(loads: readonly Load[]) {
   const shown = loads.map(l => l.probe.shown)
   return {
     shownMedianMs: med(l => l.probe.shown),
-    shownMinMs: ms(Math.min(...shown)),
-    shownMaxMs: ms(Math.max(...shown)),
+    shownMinMs: round(Math.min(...shown)),
+    shownMaxMs: round(Math.max(...shown)),
     htmlMs: med(l => l.probe.html),
     scriptMs: med(l => l.probe.script),
     wsOpenMs: med(l => l.probe.open),
     firstEventMs: med(l => l.probe.firstEvent),
     eoseMs: med(l => l.probe.eose),
+    openToEoseMs: med(l => l.probe.eose - l.probe.open),
     domMs: med(l => l.probe.dom),
     events: med(l => l.probe.events),
     eventsAfterEose: Math.max(...loads.map(l => l.probe.eventsAfterEose)),
@@ -208,6 +245,7 @@ function outcome(
   setup: Setup,
   script: { bytes: number; gzipBytes: number },
   loads: Record<View, Load[]>,
+  replays: readonly Replay[],
 ): Outcome {
   const views = { providers: summarize(loads.providers), jobs: summarize(loads.jobs) }
   const lists = loads.jobs.flatMap(l => (l.list ? [listFigures(l.list)] : []))
@@ -221,7 +259,7 @@ function outcome(
     loads[view].map((l, i) => ({
       view,
       run: i + 1,
-      ...Object.fromEntries(Object.entries(l.probe).map(([k, v]) => [k, round(v)])),
+      ...Object.fromEntries(Object.entries(l.probe).map(([k, v]) => [k, typeof v === 'number' ? round(v) : v])),
       heapMb: round(l.heapMb),
     })),
   )
@@ -244,6 +282,15 @@ function outcome(
   })
   const under = (v: View) => `${v} ${views[v].shownMedianMs < 1000 ? 'yes' : 'NO'} (${views[v].shownMedianMs} ms)`
   const live = VIEWS.filter(v => views[v].eventsAfterEose > 0)
+  const again = {
+    nodeEoseMs: round(median(replays.map(r => r.nodeEoseMs))),
+    bareEoseMs: round(median(replays.map(r => r.bareEoseMs))),
+    events: median(replays.map(r => r.nodeEvents)),
+  }
+  const parts = (v: View) => {
+    const s = views[v]
+    return `  ${v}: app.js in at ${s.scriptMs} ms, WebSocket open at ${s.wsOpenMs}, EOSE ${s.openToEoseMs} ms after open, rows in the DOM ${round(s.domMs - s.eoseMs)} ms after EOSE, painted ${round(s.shownMedianMs - s.domMs)} ms later`
+  }
   return {
     results: {
       setup: { providers: o.providers, jobs: o.jobs, ...setup },
@@ -251,7 +298,9 @@ function outcome(
       script,
       views,
       jobsList: list,
+      replay: again,
       runs,
+      replays,
       lists,
     },
     table: [
@@ -278,6 +327,10 @@ function outcome(
       '(shown: the first frame after the data went into the DOM; the other times are medians, heap after a GC)',
       '',
       `first view under 1 s: ${under('providers')}, ${under('jobs')}`,
+      'where the time goes (medians, ms since navigation start unless said):',
+      parts('providers'),
+      parts('jobs'),
+      `  the page's REQ again (${again.events} events), open -> EOSE: ${again.nodeEoseMs} ms from this process over ws, ${again.bareEoseMs} ms from a page without the page script (each message only parsed)`,
       `jobs list: "${list.listed}", ${list.listHeightPx} px tall; elements under #view: ${list.top.nodes} at the top, ${list.middle.nodes} in the middle, ${list.bottom.nodes} at the end; .job rows ${list.top.rows}, ${list.middle.rows}, ${list.bottom.rows}`,
       `scrolling it top to bottom in ${SCROLL_MS / 1000} s: ${list.frames} frames, interval median ${list.frameMedianMs} ms, p99 ${list.frameP99Ms} ms, max ${list.frameMaxMs} ms`,
       `page script (app.js as served): ${script.bytes} bytes, ${script.gzipBytes} gzipped`,

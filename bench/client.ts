@@ -209,3 +209,65 @@ export function publishAll(
 
 /** `["EVENT",<line>]` for each corpus line: built once, sent as is. */
 export const eventFrames = (lines: readonly string[]) => lines.map(l => `["EVENT",${l}]`)
+
+let countSeq = 0
+
+/** Sends one COUNT (NIP-45) and waits for its answer: the count and ms taken, or the CLOSED reason. */
+export function countEvents(ws: WebSocket, filter: unknown, timeoutMs: number) {
+  const id = `count${++countSeq}`
+  return new Promise<{ ms: number; count: number; closed?: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no COUNT answer in ${timeoutMs} ms`)), timeoutMs)
+    const onMessage = (data: WebSocket.RawData) => {
+      const m = JSON.parse(text(data)) as unknown[]
+      if (m[1] !== id || (m[0] !== 'COUNT' && m[0] !== 'CLOSED')) return
+      clearTimeout(timer)
+      ws.off('message', onMessage)
+      const ms = performance.now() - t0
+      if (m[0] === 'CLOSED') resolve({ ms, count: NaN, closed: String(m[2]) })
+      else resolve({ ms, count: Number((m[2] as { count?: unknown } | undefined)?.count) })
+    }
+    ws.on('message', onMessage)
+    const t0 = performance.now()
+    ws.send(JSON.stringify(['COUNT', id, filter]))
+  })
+}
+
+let subSeq = 0
+
+/** Sends one REQ of `filters`, counts EVENTs until EOSE or CLOSED, closes the subscription; returns ms and the count. */
+export function timeQuery(ws: WebSocket, filters: readonly unknown[], timeoutMs: number) {
+  const sub = `q${++subSeq}`
+  const ev = `["EVENT","${sub}",`
+  const eose = `["EOSE","${sub}"`
+  const closed = `["CLOSED","${sub}"`
+  return new Promise<{ ms: number; events: number; closed?: string }>((resolve, reject) => {
+    let events = 0
+    const done = (value: { ms: number; events: number; closed?: string } | Error) => {
+      clearTimeout(timer)
+      ws.off('message', onMessage)
+      if (value instanceof Error) return reject(value)
+      ws.send(JSON.stringify(['CLOSE', sub]))
+      resolve(value)
+    }
+    const timer = setTimeout(
+      () => done(new Error(`no EOSE for ${JSON.stringify(filters)} in ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    const onMessage = (data: WebSocket.RawData) => {
+      const s = text(data, 16 + sub.length)
+      if (s.startsWith(ev)) events++
+      else if (s.startsWith(eose)) done({ ms: performance.now() - t0, events })
+      else if (s.startsWith(closed)) done({ ms: performance.now() - t0, events, closed: text(data) })
+      else if (/^\["(EVENT|EOSE|CLOSED)"\s*,/.test(s)) {
+        // Another relay's spelling (spaces after commas): parse it.
+        const m = JSON.parse(text(data)) as unknown[]
+        if (m[1] !== sub) return
+        if (m[0] === 'EVENT') events++
+        else done({ ms: performance.now() - t0, events, ...(m[0] === 'CLOSED' ? { closed: String(m[2]) } : {}) })
+      }
+    }
+    ws.on('message', onMessage)
+    const t0 = performance.now()
+    ws.send(JSON.stringify(['REQ', sub, ...filters]))
+  })
+}

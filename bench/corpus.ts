@@ -43,8 +43,8 @@ const MIX: readonly [number, Role][] = [
 ]
 type Role = 'note' | 'request' | 'result' | 'feedback' | 'heartbeat'
 
-const JOB_KINDS = [5000, 5001, 5050, 5100, 5250, 5300, 5302]
-const MODELS = ['llama-3-8b', 'mistral-7b', 'gpt-4o-mini', 'whisper-large', 'sdxl']
+export const JOB_KINDS = [5000, 5001, 5050, 5100, 5250, 5300, 5302]
+export const MODELS = ['llama-3-8b', 'mistral-7b', 'gpt-4o-mini', 'whisper-large', 'sdxl']
 const STATUSES = ['processing', 'payment-required', 'success', 'error', 'partial']
 const TOPICS = ['nostr', 'dvm', 'bitcoin', 'ai', 'zaps', 'relays', 'music', 'art']
 const WORDS = (
@@ -52,12 +52,12 @@ const WORDS = (
   'market provider customer request feedback status online capacity fast cheap reliable hello world'
 ).split(' ')
 
-const words = (r: Rng, n: number) => Array.from({ length: n }, () => r.pick(WORDS)).join(' ')
+export const words = (r: Rng, n: number) => Array.from({ length: n }, () => r.pick(WORDS)).join(' ')
 
 /** The cache file of a shape. */
 export const corpusPath = (dir: string, s: CorpusShape) => join(dir, `${s.name}-v${VERSION}-n${s.n}-s${s.seed}.jsonl`)
 
-type Planned = { readonly author: BulkSigner; tpl: Template }
+export type Planned = { readonly author: BulkSigner; tpl: Template }
 type Request = { id: string; pubkey: string; kind: number; json: string; input: string; bid: string; p?: string }
 
 /** Generates the corpus unless its cache file exists; returns the file. */
@@ -208,7 +208,7 @@ export async function ensureCorpus(dir: string, shape: CorpusShape, log: (s: str
  * A template that signs to an id in `seen` (the same author sending the same thing in the same second, e.g.
  * two equal feedback events) gets a distinguishing suffix in its content and is signed again.
  */
-function signPlanned(planned: readonly (Planned | undefined)[], seen: Set<string>): (NostrEvent | undefined)[] {
+export function signPlanned(planned: readonly (Planned | undefined)[], seen: Set<string>): (NostrEvent | undefined)[] {
   const out: (NostrEvent | undefined)[] = new Array(planned.length).fill(undefined)
   let todo = planned.flatMap((p, i) => (p ? [i] : []))
   for (let round = 1; todo.length; round++) {

@@ -10,6 +10,7 @@ import { agent } from './scenarios/agent.js'
 import { connections } from './scenarios/connections.js'
 import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
+import { page } from './scenarios/page.js'
 import { writer } from './scenarios/writer.js'
 import { query } from './scenarios/query.js'
 import { standing } from './scenarios/standing.js'
@@ -31,6 +32,8 @@ scenarios (defaults in brackets):
                (the store's writer alone, in this process; no --url)
   agent        -n JOBS [500] -w WINDOW [16] -k JOBS one at a time [50] --concurrency N [8]
                (one \`agora agent\` process with exec:cat; this process is its customer)
+  page         -n JOBS [10000] --providers P [500] -r RUNS [5]
+               (the market page at / in headless Chromium, on a relay seeded with P providers and N jobs)
 
 common options:
   --url URL        benchmark a running relay instead of starting agora (loopback only)
@@ -54,6 +57,7 @@ const options = {
   publishers: { type: 'string', short: 'p' },
   queries: { type: 'string', short: 'k' },
   concurrency: { type: 'string' },
+  providers: { type: 'string' },
   mix: { type: 'string' },
   batches: { type: 'string' },
   data: { type: 'string' },
@@ -75,7 +79,17 @@ function mixOf(mix: string | undefined): 'market' | 'notes' {
   throw new UsageError('--mix is market or notes')
 }
 
-export const SCENARIOS = ['ingest', 'fanout', 'query', 'connections', 'standing', 'verify', 'writer', 'agent'] as const
+export const SCENARIOS = [
+  'ingest',
+  'fanout',
+  'query',
+  'connections',
+  'standing',
+  'verify',
+  'writer',
+  'agent',
+  'page',
+] as const
 
 export type Report = {
   scenario: string
@@ -265,6 +279,14 @@ export async function run(
     }
     opts = o
     outcome = await agent(ctx, o)
+  } else if (scenario === 'page') {
+    const o = {
+      jobs: int('events', v.events, 10_000),
+      providers: int('providers', v.providers, 500),
+      runs: int('runs', v.runs, 5),
+    }
+    opts = o
+    outcome = await page(ctx, o)
   } else {
     const o = { connections: int('connections', v.connections, 10_000) }
     opts = o

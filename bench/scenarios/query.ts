@@ -7,7 +7,7 @@
 // --load publishes it over WebSocket first.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { closeAll, connect, connectMany, eventFrames, publishAll, text, type WebSocket } from '../client.js'
+import { closeAll, connect, connectMany, countEvents, eventFrames, publishAll, timeQuery } from '../client.js'
 import { eachCorpusEvent, ensureCorpus, lineId, readCorpusLines } from '../corpus.js'
 import { rng, type Rng } from '../random.js'
 import { MB, type Ctx, type Outcome } from '../scenario.js'
@@ -148,64 +148,6 @@ export type ShapeResult = {
   firstRefusal?: string
 }
 
-let subSeq = 0
-
-/** Sends one REQ, counts EVENTs until EOSE or CLOSED, closes the subscription; returns ms and the count. */
-function timeQuery(ws: WebSocket, filter: unknown, timeoutMs: number) {
-  const sub = `q${++subSeq}`
-  const ev = `["EVENT","${sub}",`
-  const eose = `["EOSE","${sub}"`
-  const closed = `["CLOSED","${sub}"`
-  return new Promise<{ ms: number; events: number; closed?: string }>((resolve, reject) => {
-    let events = 0
-    const done = (value: { ms: number; events: number; closed?: string } | Error) => {
-      clearTimeout(timer)
-      ws.off('message', onMessage)
-      if (value instanceof Error) return reject(value)
-      ws.send(JSON.stringify(['CLOSE', sub]))
-      resolve(value)
-    }
-    const timer = setTimeout(
-      () => done(new Error(`no EOSE for ${JSON.stringify(filter)} in ${timeoutMs} ms`)),
-      timeoutMs,
-    )
-    const onMessage = (data: WebSocket.RawData) => {
-      const s = text(data, 16 + sub.length)
-      if (s.startsWith(ev)) events++
-      else if (s.startsWith(eose)) done({ ms: performance.now() - t0, events })
-      else if (s.startsWith(closed)) done({ ms: performance.now() - t0, events, closed: text(data) })
-      else if (/^\["(EVENT|EOSE|CLOSED)"\s*,/.test(s)) {
-        // Another relay's spelling (spaces after commas): parse it.
-        const m = JSON.parse(text(data)) as unknown[]
-        if (m[1] !== sub) return
-        if (m[0] === 'EVENT') events++
-        else done({ ms: performance.now() - t0, events, ...(m[0] === 'CLOSED' ? { closed: String(m[2]) } : {}) })
-      }
-    }
-    ws.on('message', onMessage)
-    const t0 = performance.now()
-    ws.send(JSON.stringify(['REQ', sub, filter]))
-  })
-}
-
-/** Sends one COUNT (NIP-45) and waits for its answer; returns ms, or the CLOSED reason. */
-function timeCount(ws: WebSocket, filter: unknown, timeoutMs: number) {
-  const id = `c${++subSeq}`
-  return new Promise<{ ms: number; closed?: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no COUNT answer in ${timeoutMs} ms`)), timeoutMs)
-    const onMessage = (data: WebSocket.RawData) => {
-      const m = JSON.parse(text(data)) as unknown[]
-      if (m[1] !== id || (m[0] !== 'COUNT' && m[0] !== 'CLOSED')) return
-      clearTimeout(timer)
-      ws.off('message', onMessage)
-      resolve({ ms: performance.now() - t0, ...(m[0] === 'CLOSED' ? { closed: String(m[2]) } : {}) })
-    }
-    ws.on('message', onMessage)
-    const t0 = performance.now()
-    ws.send(JSON.stringify(['COUNT', id, filter]))
-  })
-}
-
 export type ProbeResult = { probes: number; p50Ms: number; p99Ms: number; maxMs: number }
 
 /**
@@ -218,7 +160,7 @@ async function probeDuring<T>(url: string, id: string, timeoutMs: number, work: 
   let running = true
   const loop = (async () => {
     while (running) {
-      times.push((await timeQuery(ws, { ids: [id] }, timeoutMs)).ms)
+      times.push((await timeQuery(ws, [{ ids: [id] }], timeoutMs)).ms)
       await new Promise(r => setTimeout(r, 10))
     }
   })()
@@ -345,7 +287,7 @@ export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
       shapesProbe = (
         await probeDuring(target.url, probeId, ctx.timeoutMs, async () => {
           for (const s of planned) {
-            await timeQuery(ws, s.warmUp.filter, ctx.timeoutMs) // not counted
+            await timeQuery(ws, [s.warmUp.filter], ctx.timeoutMs) // not counted
             const times = new Float64Array(o.queries)
             const res: ShapeResult = {
               shape: s.name,
@@ -359,7 +301,7 @@ export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
             }
             let results = 0
             for (const [j, q] of s.queries.entries()) {
-              const got = await timeQuery(ws, q.filter, ctx.timeoutMs)
+              const got = await timeQuery(ws, [q.filter], ctx.timeoutMs)
               times[j] = got.ms
               results += got.events
               if (got.closed) {
@@ -378,7 +320,7 @@ export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
       // The heaviest read a client can ask for: COUNT of everything visits every stored event.
       const counted = await probeDuring(target.url, probeId, ctx.timeoutMs, async () => {
         const ms: number[] = []
-        for (let i = 0; i < HEAVY_COUNTS; i++) ms.push(round((await timeCount(ws, {}, ctx.timeoutMs)).ms))
+        for (let i = 0; i < HEAVY_COUNTS; i++) ms.push(round((await countEvents(ws, {}, ctx.timeoutMs)).ms))
         return ms
       })
       heavy = { countMs: counted.result, probe: counted.probe }

@@ -1,6 +1,7 @@
 // The market page served at `/`: reads the relay over WebSocket with plain REQs through the client library, and
 // renders with DOM calls only. Every text a provider wrote is set as text, never parsed as HTML.
 import { RelayClient, type Filter, type Subscription } from '../client/relay.js'
+import type { NostrEvent } from '../nips/nip01.js'
 import { ASSERTION, ATTESTATION, HANDLER, HEARTBEAT, LEDGER, REVIEW, SWARM, tagOf, WORKFLOW } from '../client/market.js'
 import {
   attestationsOf,
@@ -63,6 +64,19 @@ const state = {
   latest: new Latest(),
 }
 
+/** Rows as of the events held now, built once per change however many views and helpers ask. */
+let built: { jobs?: JobRow[]; providers?: ProviderRow[] } = {}
+const jobsNow = (): JobRow[] => (built.jobs ??= jobRows(state.latest.events(), relayPubkey))
+const providersNow = (): ProviderRow[] => (built.providers ??= providerRows(state.latest.events(), relayPubkey))
+
+/** Keeps an event a subscription delivered; true if it changed what the page holds (then it draws again). */
+function take(e: NostrEvent): boolean {
+  if (!state.latest.add(e)) return false
+  built = {}
+  schedule()
+  return true
+}
+
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`
 const maxLimit = Number(info.limitation?.['max_limit'] ?? 500)
 const limit = Math.min(500, Number.isFinite(maxLimit) && maxLimit > 0 ? maxLimit : 500)
@@ -81,7 +95,7 @@ relay.subscribe(
   ],
   {
     onevent: e => {
-      if (state.latest.add(e)) schedule()
+      take(e)
     },
     oneose: () => {
       state.loaded = true
@@ -102,7 +116,7 @@ function slot(): (key: string | undefined, filters: () => Filter[]) => void {
         key,
         sub: relay.subscribe(filters(), {
           onevent: e => {
-            if (state.latest.add(e)) schedule()
+            take(e)
           },
         }),
       }
@@ -114,9 +128,8 @@ const viewSlot = slot()
 // kinds, the ledger's, workflows and swarms), so the relay seeks a few kinds rather than a thousand.
 const requestSlot = slot()
 const requestKinds = () => {
-  const events = [...state.latest.events()]
-  const kinds = new Set([WORKFLOW, SWARM, ...jobRows(events, relayPubkey).map(j => j.kind)])
-  for (const r of providerRows(events, relayPubkey)) for (const k of r.kinds) kinds.add(k)
+  const kinds = new Set([WORKFLOW, SWARM, ...jobsNow().map(j => j.kind)])
+  for (const r of providersNow()) for (const k of r.kinds) kinds.add(k)
   return [...kinds].filter(k => isJobRequest({ kind: k })).sort((a, b) => a - b)
 }
 
@@ -135,10 +148,7 @@ function olderJobs(): Promise<boolean> {
     let added = 0
     const sub = relay.subscribe(filters, {
       onevent: e => {
-        if (state.latest.add(e)) {
-          added++
-          schedule()
-        }
+        if (take(e)) added++
       },
       oneose: () => {
         sub.close()
@@ -177,8 +187,13 @@ const SORTS: readonly (readonly [SortKey, string])[] = [
   ['price', 'Price'],
 ]
 
+/** Rows the providers table draws: a page of them, more on request (500 rows cost the first paint ~100 ms). */
+const PROVIDER_PAGE = 100
+let providersShown = PROVIDER_PAGE
+
 function providersView(params: URLSearchParams): HTMLElement {
-  const all = providerRows(state.latest.events(), relayPubkey)
+  if (!state.loaded) return el('section', {}, el('p', { class: 'state' }, 'Loading providers…'))
+  const all = providersNow()
   const kind = params.get('kind') ? Number(params.get('kind')) : undefined
   // Best ranked first unless the URL says otherwise.
   const key = SORTS.find(([k]) => k === params.get('sort'))?.[0]
@@ -217,7 +232,6 @@ function providersView(params: URLSearchParams): HTMLElement {
     featureSelect,
     el('label', {}, online, ' online now'),
   )
-  if (!state.loaded) return el('section', {}, filters, el('p', { class: 'state' }, 'Loading providers…'))
   if (rows.length === 0)
     return el(
       'section',
@@ -244,8 +258,23 @@ function providersView(params: URLSearchParams): HTMLElement {
   }
   head.append(el('th', {}, 'Kinds'))
   const body = el('tbody')
-  for (const r of rows) body.append(providerRow(r))
-  return el('section', {}, filters, el('table', { class: 'providers' }, el('thead', {}, head), body))
+  for (const r of rows.slice(0, providersShown)) body.append(providerRow(r))
+  const more = el(
+    'button',
+    { type: 'button', id: 'more-providers' },
+    `Show more (${rows.length - providersShown} left)`,
+  )
+  more.addEventListener('click', () => {
+    providersShown += PROVIDER_PAGE
+    schedule()
+  })
+  return el(
+    'section',
+    {},
+    filters,
+    el('table', { class: 'providers' }, el('thead', {}, head), body),
+    rows.length > providersShown && more,
+  )
 }
 
 function providerRow(r: ProviderRow): HTMLElement {
@@ -276,7 +305,7 @@ function providerRow(r: ProviderRow): HTMLElement {
 
 /** A provider's name where it gave one, else the start of its key. */
 function namer(): (pubkey: string) => string {
-  const names = new Map(providerRows(state.latest.events(), relayPubkey).map(r => [r.pubkey, r.name]))
+  const names = new Map(providersNow().map(r => [r.pubkey, r.name]))
   return pubkey => names.get(pubkey) || `${pubkey.slice(0, 10)}…`
 }
 
@@ -289,8 +318,8 @@ const priceText = (r: ProviderRow) => [...r.price].map(([k, n]) => `${k}: ${n} s
  * page what fits on the screen, not a node per job.
  */
 function jobsView(): HTMLElement {
-  const jobs = jobRows(state.latest.events(), relayPubkey)
   if (!state.loaded) return el('section', {}, el('p', { class: 'state' }, 'Loading jobs…'))
+  const jobs = jobsNow()
   if (jobs.length === 0)
     return el('section', {}, el('p', { class: 'state' }, 'No job has been posted on this relay yet.'))
   const name = namer()
@@ -346,7 +375,7 @@ function jobRow(j: JobRow, name: (pubkey: string) => string): HTMLElement {
 }
 
 function jobView(id: string): HTMLElement {
-  const j = jobRows(state.latest.events(), relayPubkey).find(x => x.id === id)
+  const j = jobsNow().find(x => x.id === id)
   if (!j)
     return el(
       'section',
@@ -391,7 +420,7 @@ function jobView(id: string): HTMLElement {
 
 /** One provider: what it says it does (its skill descriptor), its terms, its standing and what made it, its jobs. */
 function providerView(pubkey: string): HTMLElement {
-  const r = providerRows(state.latest.events(), relayPubkey).find(x => x.pubkey === pubkey)
+  const r = providersNow().find(x => x.pubkey === pubkey)
   if (!r)
     return el('section', {}, el('p', { class: 'state' }, state.loaded ? 'No provider with that key here.' : 'Loading…'))
   const about = facts([
@@ -427,7 +456,7 @@ function providerView(pubkey: string): HTMLElement {
         r.inputs.map(i => [i.name, i.counted, i.raw]),
       ),
     )
-  const jobs = jobRows(state.latest.events(), relayPubkey).filter(j => j.provider === pubkey)
+  const jobs = jobsNow().filter(j => j.provider === pubkey)
   const list = el('div', { class: 'recent' })
   const name = namer()
   for (const j of jobs.slice(0, 20)) {
@@ -469,10 +498,9 @@ function providerView(pubkey: string): HTMLElement {
 /** The market's totals: jobs by kind over the last hour and day, money paid and held, providers, rates. */
 function totalsView(): HTMLElement {
   if (!state.loaded) return el('section', {}, el('p', { class: 'state' }, 'Loading…'))
-  const events = [...state.latest.events()]
-  const jobs = jobRows(events, relayPubkey)
+  const jobs = jobsNow()
   const now = Math.floor(Date.now() / 1000)
-  const x = totals(jobs, providerRows(events, relayPubkey), now)
+  const x = totals(jobs, providersNow(), now)
   const pct = (r: number) => `${(r * 100).toFixed(1)} %`
   const cards: [string, string][] = [
     ['Jobs', String(x.jobs)],
@@ -558,8 +586,7 @@ function schedule(): void {
 function render(): void {
   const { view, id, params } = route()
   // A provider's reviews and attestations; a job's result event and its reviews (d = the job).
-  const resultId =
-    view === 'job' ? jobRows(state.latest.events(), relayPubkey).find(j => j.id === id)?.resultId : undefined
+  const resultId = view === 'job' ? jobsNow().find(j => j.id === id)?.resultId : undefined
   viewSlot(view === 'provider' ? `provider:${id}` : view === 'job' ? `job:${id}:${resultId ?? ''}` : undefined, () =>
     view === 'provider'
       ? [{ kinds: [REVIEW, ATTESTATION], '#p': [id], limit }]

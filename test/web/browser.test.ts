@@ -3,23 +3,17 @@
 // row and page, the relay view by keyboard, and a reconnect after the relay restarts. Screenshots go to
 // artifacts/screenshots (git-ignored).
 import t from 'tap'
-import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import puppeteer, { type Page } from 'puppeteer-core'
 import { handlerInfo, heartbeat, jobRequest, jobResult, readJobRequest, review } from '../../client/market.js'
-import { packageRoot } from '../../relay/package-root.js'
+import { CHROMIUM, NO_CHROMIUM, openPage, text } from '../helpers/browser.js'
 import { startCli } from '../helpers/cli.js'
 import { connectFor, putAll } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { tempDir } from '../helpers/relay.js'
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(p => existsSync(p))
-const SHOTS = join(packageRoot(), 'artifacts', 'screenshots')
-
 const nip11Pubkey = async (base: string) =>
   ((await (await fetch(base, { headers: { Accept: 'application/nostr+json' } })).json()) as { self: string }).self
 
-if (!CHROMIUM) t.plan(0, 'no Chromium on this machine (.ci/run installs Debian’s chromium)')
+if (!CHROMIUM) t.plan(0, NO_CHROMIUM)
 else await run(CHROMIUM)
 
 async function run(executablePath: string) {
@@ -66,15 +60,8 @@ async function run(executablePath: string) {
   )
   c.close()
 
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'] })
-  t.teardown(() => browser.close())
-  const page = await browser.newPage()
-  const errors: string[] = []
-  page.on('pageerror', err => errors.push(String(err)))
-  mkdirSync(SHOTS, { recursive: true })
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true })
+  const { page, errors, shot } = await openPage(t, executablePath)
   const row = (pubkey: string) => `tr[data-pubkey="${pubkey}"]`
-  const text = (p: Page, selector: string) => p.$eval(selector, n => n.textContent ?? '')
 
   await t.test('the providers view lists them, and provider text stays text', async t => {
     await page.goto(`${base}/#/providers`)

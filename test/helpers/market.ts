@@ -97,11 +97,11 @@ export const review = (who: Author, req: NostrEvent, about: string, rating: numb
   })
 
 /** A NIP-89 handler (31990) naming a lightning address in its content, as the seed's agents send it. */
-export const handler = (provider: Author, lud16: string, kinds = [5100]) =>
+export const handler = (provider: Author, lud16: string, kinds = [5100], name = 'agent') =>
   provider.sign({
     kind: 31990,
     tags: [['d', 'agent'], ...kinds.map(k => ['k', String(k)])],
-    content: JSON.stringify({ name: 'agent', about: 'does work', lud16 }),
+    content: JSON.stringify({ name, about: 'does work', lud16 }),
   })
 
 /** A DVM trust declaration (30382 from an agent): d = p = the trusted key. */

@@ -11,7 +11,7 @@ import { connectFor, queryIds, type RawClient } from './client.js'
 import { now, type Author } from './events.js'
 import { startLnurlServer, type LnurlServer } from './lnurl.js'
 import { startTestRelay, type TestRelay } from './relay.js'
-import { waitFor } from './wait.js'
+import { sleep, waitFor } from './wait.js'
 
 export type Market = TestRelay & { c: RawClient; lnurl: LnurlServer }
 
@@ -97,11 +97,11 @@ export const review = (who: Author, req: NostrEvent, about: string, rating: numb
   })
 
 /** A NIP-89 handler (31990) naming a lightning address in its content, as the seed's agents send it. */
-export const handler = (provider: Author, lud16: string, kinds = [5100]) =>
+export const handler = (provider: Author, lud16: string, kinds = [5100], name = 'agent') =>
   provider.sign({
     kind: 31990,
     tags: [['d', 'agent'], ...kinds.map(k => ['k', String(k)])],
-    content: JSON.stringify({ name: 'agent', about: 'does work', lud16 }),
+    content: JSON.stringify({ name, about: 'does work', lud16 }),
   })
 
 /** A DVM trust declaration (30382 from an agent): d = p = the trusted key. */
@@ -177,6 +177,30 @@ export async function output(c: RawClient, relay: string, kind: number, d: strin
   // Closed at once: a connection may hold only so many subscriptions.
   c.send(['CLOSE', sub])
   return r.events[0] as NostrEvent | undefined
+}
+
+/** The relay's step requests for a workflow, by step index. */
+export async function steps(c: RawClient, relay: string, workflow: string): Promise<Map<number, NostrEvent[]>> {
+  const sub = `steps-${Math.random()}`
+  const r = await c.req(sub, { authors: [relay], '#e': [workflow], kinds: [5100, 5200, 5300] })
+  c.send(['CLOSE', sub])
+  const out = new Map<number, NostrEvent[]>()
+  for (const e of r.events as unknown as NostrEvent[]) {
+    const i = Number(tag(e, 'step'))
+    out.set(i, [...(out.get(i) ?? []), e])
+  }
+  return out
+}
+
+/** Step `index` of the workflow, once the relay has published it. */
+export async function step(c: RawClient, relay: string, workflow: string, index: number): Promise<NostrEvent> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const found = (await steps(c, relay, workflow)).get(index)
+    if (found) return found[0]!
+    if (Date.now() > deadline) throw new Error(`timed out waiting for step ${index} of workflow ${workflow}`)
+    await sleep(100)
+  }
 }
 
 /** A tag's first value. */

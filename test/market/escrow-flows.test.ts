@@ -4,12 +4,12 @@
 // that moves the job, the ledger and the provider's reputation.
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
-import { SigAll, Wallet, type Proof, type SwapPreview } from '@cashu/cashu-ts'
+import { SigAll, Wallet, type Proof } from '@cashu/cashu-ts'
 import type { NostrEvent } from '../../nips/nip01.js'
 import { databaseFile } from '../../relay/app.js'
 import { runCli } from '../helpers/cli.js'
 import type { RawClient } from '../helpers/client.js'
-import { escrowMarket, lockEvent, lockProofs } from '../helpers/escrow.js'
+import { escrowMarket, lockJob, packageFor, redeem, relayAction } from '../helpers/escrow.js'
 import { signer, type Signer } from '../helpers/events.js'
 import {
   accepted,
@@ -17,7 +17,6 @@ import {
   outputWhen,
   rebuildsTheSame,
   refused,
-  request,
   restartMarket,
   result,
   tag,
@@ -27,40 +26,12 @@ import { sleep } from '../helpers/wait.js'
 const hex = (sk: Uint8Array) => Buffer.from(sk).toString('hex')
 const total = (proofs: readonly Proof[]) => proofs.reduce((a, p) => a + p.amount.toNumber(), 0)
 
-/** A swap of the escrowed proofs to fresh outputs of `wallet`, as a SIG_ALL package signed by `sk`. */
-async function packageFor(
-  wallet: Wallet,
-  proofs: Proof[],
-  sk: string,
-): Promise<{ preview: SwapPreview; wire: string }> {
-  const preview = await wallet.prepareSwapToReceive(proofs)
-  return { preview, wire: SigAll.serializePackage(SigAll.signPackage(SigAll.extractSwapPackage(preview), sk)) }
-}
-
 /** Adds a party's signature to a package it was sent. */
 const coSign = (wire: string, sk: string) =>
   SigAll.serializePackage(SigAll.signPackage(SigAll.deserializePackage(wire), sk))
 
-/** Redeems a package at the mint: the swap goes through only with the signatures the lock needs. */
-const redeem = (wallet: Wallet, wire: string, preview: SwapPreview) =>
-  wallet.completeSwap(SigAll.mergeSwapPackage(SigAll.deserializePackage(wire), preview))
-
 const action = (who: Signer, job: string, name: string, tags: string[][] = [], content = '') =>
   who.sign({ kind: 7118, tags: [['e', job], ['action', name], ...tags], content })
-
-/** The relay's 7118 of this action for the job, once it is stored (polled: the arbiter turns each second). */
-async function relayAction(c: RawClient, relay: string, job: string, name: string, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs
-  for (let n = 0; ; n++) {
-    const sub = `act-${n}`
-    const r = await c.req(sub, { kinds: [7118], authors: [relay], '#e': [job] })
-    c.send(['CLOSE', sub])
-    const found = (r.events as unknown as NostrEvent[]).find(e => tag(e, 'action') === name)
-    if (found) return found
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the relay's ${name} on job ${job}`)
-    await sleep(200)
-  }
-}
 
 /** The market's escrow row for a job. */
 function escrowRow(dataDir: string, job: string): Record<string, unknown> | undefined {
@@ -77,11 +48,7 @@ function escrowRow(dataDir: string, job: string): Record<string, unknown> | unde
 /** A market whose dispute window and reconciler turn fast, a job, and 21 sats locked to the provider for it. */
 async function lockedJob(t: Test, flags: Record<string, number> = {}) {
   const m = await escrowMarket(t, { 'market.dispute_window': 1, 'market.reconcile_interval': 1, ...flags })
-  const req = request(m.customer, { bid: 21_000 })
-  await accepted(t, m.c, req, 'the request')
-  const proofs = await lockProofs(m.wallet, 21, m.keys)
-  const lock = lockEvent(m.customer, req.id, m.provider.pubkey, m.mint.url, proofs)
-  await accepted(t, m.c, lock, 'the lock')
+  const { req, proofs, lock } = await lockJob(t, m, 21)
   const providerWallet = new Wallet(m.mint.url, { unit: 'sat' })
   await providerWallet.loadMint()
   return { ...m, req, proofs, lock, providerWallet, providerSk: hex(m.wallet10019.sk), customerSk: hex(m.customer.sk) }

@@ -17,33 +17,11 @@ import {
   restartMarket,
   result,
   startMarket,
+  step,
+  steps,
   tag,
 } from '../helpers/market.js'
 import { sleep } from '../helpers/wait.js'
-
-/** The relay's step requests for a workflow, by step index. */
-async function steps(c: RawClient, relay: string, workflow: string): Promise<Map<number, NostrEvent[]>> {
-  const sub = `steps-${Math.random()}`
-  const r = await c.req(sub, { authors: [relay], '#e': [workflow], kinds: [5100, 5200, 5300] })
-  c.send(['CLOSE', sub])
-  const out = new Map<number, NostrEvent[]>()
-  for (const e of r.events as unknown as NostrEvent[]) {
-    const i = Number(tag(e, 'step'))
-    out.set(i, [...(out.get(i) ?? []), e])
-  }
-  return out
-}
-
-/** Step `index` of the workflow, once the relay has published it. */
-async function step(c: RawClient, relay: string, workflow: string, index: number): Promise<NostrEvent> {
-  const deadline = Date.now() + 10_000
-  for (;;) {
-    const found = (await steps(c, relay, workflow)).get(index)
-    if (found) return found[0]!
-    if (Date.now() > deadline) throw new Error(`timed out waiting for step ${index} of workflow ${workflow}`)
-    await sleep(100)
-  }
-}
 
 const workflow = (customer: Signer, stepTags: string[][], bid = '30000') =>
   customer.sign({

@@ -4,7 +4,7 @@
 // artifacts/screenshots (git-ignored).
 import t from 'tap'
 import { handlerInfo, heartbeat, jobRequest, jobResult, readJobRequest, review } from '../../client/market.js'
-import { CHROMIUM, launchBrowser, screenshots, textOf } from '../helpers/browser.js'
+import { CHROMIUM, NO_CHROMIUM, openPage, text } from '../helpers/browser.js'
 import { startCli } from '../helpers/cli.js'
 import { attestation } from '../helpers/market.js'
 import { connectFor, putAll } from '../helpers/client.js'
@@ -14,7 +14,7 @@ import { tempDir } from '../helpers/relay.js'
 const nip11Pubkey = async (base: string) =>
   ((await (await fetch(base, { headers: { Accept: 'application/nostr+json' } })).json()) as { self: string }).self
 
-if (!CHROMIUM) t.plan(0, 'no Chromium on this machine (.ci/run installs Debian’s chromium)')
+if (!CHROMIUM) t.plan(0, NO_CHROMIUM)
 else await run(CHROMIUM)
 
 async function run(executablePath: string) {
@@ -61,13 +61,8 @@ async function run(executablePath: string) {
   )
   c.close()
 
-  const browser = await launchBrowser(t, executablePath)
-  const page = await browser.newPage()
-  const errors: string[] = []
-  page.on('pageerror', err => errors.push(String(err)))
-  const shot = screenshots(page)
+  const { page, errors, shot } = await openPage(t, executablePath)
   const row = (pubkey: string) => `tr[data-pubkey="${pubkey}"]`
-  const text = textOf
 
   await t.test('the providers view lists them, and provider text stays text', async t => {
     await page.goto(`${base}/#/providers`)

@@ -9,7 +9,7 @@ import { request } from 'node:https'
 import { join } from 'node:path'
 import { handlerInfo } from '../../client/market.js'
 import { packageRoot } from '../../relay/package-root.js'
-import { CHROMIUM, launchBrowser, screenshots, textOf } from '../helpers/browser.js'
+import { CHROMIUM, NO_CHROMIUM, openPage, text } from '../helpers/browser.js'
 import { connectFor, putAll } from '../helpers/client.js'
 import { signer } from '../helpers/events.js'
 import { freeLowPort } from '../helpers/ports.js'
@@ -96,7 +96,7 @@ ${site}}
   },
 ]
 
-if (!CHROMIUM) t.plan(0, 'no Chromium on this machine (.ci/run installs Debian’s chromium)')
+if (!CHROMIUM) t.plan(0, NO_CHROMIUM)
 else await run(CHROMIUM)
 
 async function run(chromium: string) {
@@ -153,14 +153,11 @@ async function run(chromium: string) {
       const self = (JSON.parse(info.body) as { self: string }).self
       t.match((await get(base, 'text/html')).body, '<script type="module" src="app.js">', 'a browser gets the page')
 
-      const browser = await launchBrowser(t, chromium, ['--ignore-certificate-errors'])
-      const page = await browser.newPage()
-      const errors: string[] = []
-      page.on('pageerror', err => errors.push(String(err)))
+      const { page, errors, shot } = await openPage(t, chromium, ['--ignore-certificate-errors'])
       await page.goto(`${base}/#/relay`)
       await page.waitForSelector('table.facts', { timeout: 60_000 })
-      t.match(await textOf(page, 'table.facts'), `wss://localhost:${port}/`, 'the page reaches the relay over wss')
-      t.match(await textOf(page, 'table.facts'), self)
+      t.match(await text(page, 'table.facts'), `wss://localhost:${port}/`, 'the page reaches the relay over wss')
+      t.match(await text(page, 'table.facts'), self)
       await page.goto(`${base}/#/providers`)
       await page.waitForSelector('main .state', { timeout: 60_000 })
       // Published straight to the relay, seen through the proxy's WebSocket while the page is open.
@@ -168,9 +165,9 @@ async function run(chromium: string) {
       const c = await connectFor(t, relay.url)
       await putAll(c, provider.sign(handlerInfo('p', [5100], JSON.stringify({ name: `Seen through ${p.name}` }))))
       await page.waitForSelector(`tr[data-pubkey="${provider.pubkey}"]`, { timeout: 60_000 })
-      t.match(await textOf(page, `tr[data-pubkey="${provider.pubkey}"]`), `Seen through ${p.name}`)
+      t.match(await text(page, `tr[data-pubkey="${provider.pubkey}"]`), `Seen through ${p.name}`)
       t.equal(await page.$eval('#connection', n => (n as HTMLElement).hidden), true, 'connected')
-      await screenshots(page)(`proxy-${p.name}`)
+      await shot(`proxy-${p.name}`)
       t.same(errors, [], 'no script error on the page')
     })
 }

@@ -102,6 +102,8 @@ export function makeOutputs(db: Db) {
       ['k', '5117'],
       ['customer', w.customer],
       ['state', w.state],
+      // When the relay received it (a job's is its request's created_at): what a timeline places it by.
+      ['requested_at', str(w.received_at)],
     ]
     for (let i = 0; i < w.steps; i++) {
       const s = published.find(x => x.step === i)

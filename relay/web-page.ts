@@ -46,8 +46,10 @@ border-bottom:1px solid #f0f0f0;color:inherit;text-decoration:none;white-space:n
 a.job:hover,a.job:focus{background:#f3f6ff}
 .when{color:#666;min-width:11em}
 .badge{padding:0 .5em;border-radius:4px;background:#eee;min-width:6em;text-align:center}
-.badge.paid{background:#d4f4dd}.badge.delivered{background:#dbe9ff}.badge.expired,.badge.refunded{background:#f1f1f1}
-.badge.disputed{background:#ffe0e0}
+.badge.paid,.badge.completed{background:#d4f4dd}.badge.delivered{background:#dbe9ff}.badge.open{background:#fff5d6}
+.badge.locked,.badge.judging,.badge.collecting,.badge.running{background:#efe3ff}
+.badge.expired,.badge.cancelled{background:#f1f1f1}.badge.failed{background:#ffe0e0}
+.escrow.disputed,.escrow.ruled{color:#b00020}
 ul.story{padding-left:1.2em}
 .cards{display:flex;flex-wrap:wrap;gap:1em}.card{background:#fff;border:1px solid #eee;padding:.8em 1.2em;min-width:9em}
 .card .value{font-size:1.6em;font-weight:600}

@@ -379,7 +379,7 @@ function jobRow(j: JobRow, name: (pubkey: string) => string): HTMLElement {
     el('span', {}, name(j.customer)),
     el('span', {}, j.provider ? `→ ${name(j.provider)}` : ''),
     el('span', {}, money),
-    j.escrow ? el('span', {}, `escrow ${j.escrow.state}`) : undefined,
+    j.escrow ? el('span', { class: `escrow ${j.escrow.state}` }, `escrow ${j.escrow.state}`) : undefined,
   )
 }
 

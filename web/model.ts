@@ -341,9 +341,19 @@ export function describeJob(j: JobRow, name: (pubkey: string) => string): string
       ),
     )
   if (j.escrow) {
-    lines.push(`${j.escrow.sats} sats are locked in escrow at ${j.escrow.mint}: ${j.escrow.state}.`)
+    // Once spent (paid out or refunded) the sats are no longer held.
+    const held = j.escrow.spentBy === undefined && !['settled', 'refunded'].includes(j.escrow.state)
+    lines.push(
+      `${j.escrow.sats} sats ${held ? 'are' : 'were'} locked in escrow at ${j.escrow.mint}: ${j.escrow.state}.`,
+    )
     if (j.escrow.ruling) lines.push(`The relay ruled for the ${j.escrow.ruling}.`)
-    if (j.escrow.spentBy) lines.push(`The escrow was spent by its ${j.escrow.spentBy} path.`)
+    // The lock's two ways out (docs/market-protocol.md): two of its three keys, or the customer alone after it expires.
+    const ways: Record<string, string> = {
+      main: 'spent with two of its three keys',
+      refund: 'taken back by the customer after its locktime',
+    }
+    if (j.escrow.spentBy)
+      lines.push(`The escrow was ${ways[j.escrow.spentBy] ?? `spent by its ${j.escrow.spentBy} path`}.`)
   }
   // A swarm's submissions: the customer picks one (winner), the rest are not paid.
   const verdict: Record<string, string> = { winner: ' and was picked', rejected: ', not picked' }

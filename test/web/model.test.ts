@@ -539,7 +539,7 @@ t.test('a job’s words for a swarm’s pick, an escrow ruling and its spending,
   ])
   t.match(
     story(ruledId!).join('\n'),
-    '40 sats are locked in escrow at http://mint: refunded.\nThe relay ruled for the refund.\nThe escrow was spent by its refund path.',
+    '40 sats were locked in escrow at http://mint: refunded.\nThe relay ruled for the refund.\nThe escrow was taken back by the customer after its locktime.',
   )
   t.equal(resultFacts(alice.sign({ kind: 6100, tags: [], content: 'x'.repeat(1234) })), 'kind 6100, 1,234 characters')
 })

@@ -98,6 +98,12 @@ export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
   }
 }
 
+/** `{ [key]: value }` from the first part that states it, else nothing (so an open relay's info stays empty). */
+function pick<K extends 'acceptedKinds' | 'rateLimits'>(parts: readonly InfoPart[], key: K): Pick<InfoPart, K> {
+  const part = parts.find(p => p[key] !== undefined)
+  return (part ? { [key]: part[key] } : {}) as Pick<InfoPart, K>
+}
+
 /** What the active policies of one config state about themselves (NIP-11, /skill.md); builds no checks. */
 export function policyInfo(cfg: Config): InfoPart {
   const parts = policies.filter(p => isActive(p, cfg)).map(p => p.info?.(cfg) ?? {})
@@ -107,7 +113,7 @@ export function policyInfo(cfg: Config): InfoPart {
     restrictedWrites: parts.some(p => p.restrictedWrites),
     authRequired: parts.some(p => p.authRequired),
     ...(parts.find(p => p.payment) ?? {}),
-    acceptedKinds: parts.find(p => p.acceptedKinds)?.acceptedKinds,
-    rateLimits: parts.find(p => p.rateLimits)?.rateLimits,
+    ...pick(parts, 'acceptedKinds'),
+    ...pick(parts, 'rateLimits'),
   }
 }

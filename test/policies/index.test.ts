@@ -281,6 +281,13 @@ t.test(
       ],
       restrictedWrites: true,
       authRequired: false,
+      acceptedKinds: loadConfig({ env: {} }).policies.kind_whitelist.kinds,
+      rateLimits: {
+        events_per_pubkey: ['5000-5999:30', '*:300'],
+        events_per_ip: ['*:600'],
+        reads_per_ip: 600,
+        connections_per_ip: 100,
+      },
     })
   },
 )

@@ -61,7 +61,8 @@ t.test('kind-whitelist is an anti-spam policy, enabled by default, declaring res
   t.same(kindWhitelist.nips, [])
   t.equal(kindWhitelist.enabled(loadConfig({ env: {} })), true)
   t.equal(kindWhitelist.enabled(loadConfig({ env: {}, flags: { 'policies.kind_whitelist.enabled': false } })), false)
-  t.same(kindWhitelist.info!(loadConfig({ env: {} })), { restrictedWrites: true })
+  const cfg = loadConfig({ env: {} })
+  t.same(kindWhitelist.info!(cfg), { restrictedWrites: true, acceptedKinds: cfg.policies.kind_whitelist.kinds })
 })
 
 t.test(

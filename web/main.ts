@@ -2,7 +2,7 @@
 // renders with DOM calls only. Every text a provider wrote is set as text, never parsed as HTML.
 import { RelayClient, type Filter, type Subscription } from '../client/relay.js'
 import type { NostrEvent } from '../nips/nip01.js'
-import { ASSERTION, ATTESTATION, HANDLER, HEARTBEAT, LEDGER, REVIEW, SWARM, tagOf, WORKFLOW } from '../client/market.js'
+import { ASSERTION, ATTESTATION, HANDLER, HEARTBEAT, LEDGER, REVIEW, SWARM, WORKFLOW } from '../client/market.js'
 import {
   attestationsOf,
   describeJob,
@@ -40,6 +40,9 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: Child[
   for (const c of children) if (c !== undefined && c !== false) node.append(typeof c === 'number' ? String(c) : c)
   return node
 }
+
+/** A line saying what state a view or a part of it is in (loading, empty, done). */
+const note = (text: string): HTMLElement => el('p', { class: 'state' }, text)
 
 /** A two-column table of facts; a row with nothing to say is left out. */
 function facts(rows: readonly (readonly [string, Child])[]): HTMLElement {
@@ -201,7 +204,7 @@ const PROVIDER_PAGE = 100
 let providersShown = PROVIDER_PAGE
 
 function providersView(params: URLSearchParams): HTMLElement {
-  if (!state.loaded.providers) return el('section', {}, el('p', { class: 'state' }, 'Loading providers…'))
+  if (!state.loaded.providers) return el('section', {}, note('Loading providers…'))
   const all = providersNow()
   const kind = params.get('kind') ? Number(params.get('kind')) : undefined
   // Best ranked first unless the URL says otherwise.
@@ -327,10 +330,9 @@ const priceText = (r: ProviderRow) => [...r.price].map(([k, n]) => `${k}: ${n} s
  * page what fits on the screen, not a node per job.
  */
 function jobsView(): HTMLElement {
-  if (!state.loaded.jobs) return el('section', {}, el('p', { class: 'state' }, 'Loading jobs…'))
+  if (!state.loaded.jobs) return el('section', {}, note('Loading jobs…'))
   const jobs = jobsNow()
-  if (jobs.length === 0)
-    return el('section', {}, el('p', { class: 'state' }, 'No job has been posted on this relay yet.'))
+  if (jobs.length === 0) return el('section', {}, note('No job has been posted on this relay yet.'))
   const name = namer()
   const spacer = el('div', { class: 'spacer' })
   spacer.style.height = `${jobs.length * ROW_HEIGHT}px`
@@ -361,9 +363,9 @@ function jobsView(): HTMLElement {
   return el(
     'section',
     {},
-    el('p', { class: 'state' }, `${jobs.length} job${jobs.length === 1 ? '' : 's'}, the latest change first`),
+    note(`${jobs.length} job${jobs.length === 1 ? '' : 's'}, the latest change first`),
     viewport,
-    state.allJobs ? el('p', { class: 'state' }, 'That is every job this relay holds.') : more,
+    state.allJobs ? note('That is every job this relay holds.') : more,
   )
 }
 
@@ -385,14 +387,10 @@ function jobRow(j: JobRow, name: (pubkey: string) => string): HTMLElement {
 
 function jobView(id: string): HTMLElement {
   const j = jobsNow().find(x => x.id === id)
-  if (!j)
-    return el(
-      'section',
-      {},
-      el('p', { class: 'state' }, state.loaded.jobs ? 'This relay has no job with that id.' : 'Loading…'),
-    )
+  if (!j) return el('section', {}, note(state.loaded.jobs ? 'This relay has no job with that id.' : 'Loading…'))
+  const name = namer()
   const list = el('ul', { class: 'story' })
-  for (const line of describeJob(j, namer())) list.append(el('li', {}, line))
+  for (const line of describeJob(j, name)) list.append(el('li', {}, line))
   const events = [...state.latest.events()]
   const result = j.resultId === undefined ? undefined : events.find(e => e.id === j.resultId)
   const table = facts([
@@ -403,17 +401,16 @@ function jobView(id: string): HTMLElement {
     ['Result event', j.resultId],
     ['Result', result && resultFacts(result)],
   ])
-  const name = namer()
-  const reviews = events.filter(e => e.kind === REVIEW && tagOf(e, 'd') === j.id)
+  const reviews = reviewsOf(events, { job: j.id })
   const said = el('ul', { class: 'reviews' })
-  for (const e of reviews)
+  for (const v of reviews)
     said.append(
       el(
         'li',
         {},
-        `${name(e.pubkey)} rated ${name(tagOf(e, 'p') ?? '')} `,
-        el('span', { class: 'rating' }, `${tagOf(e, 'rating') ?? '?'}/5`),
-        e.content ? `: ${e.content}` : '',
+        `${name(v.reviewer)} rated ${name(v.about)} `,
+        el('span', { class: 'rating' }, `${v.rating}/5`),
+        v.text ? `: ${v.text}` : '',
       ),
     )
   return el(
@@ -423,19 +420,14 @@ function jobView(id: string): HTMLElement {
     list,
     table,
     el('h3', {}, 'Reviews'),
-    reviews.length ? said : el('p', { class: 'state' }, 'None yet.'),
+    reviews.length ? said : note('None yet.'),
   )
 }
 
 /** One provider: what it says it does (its skill descriptor), its terms, its standing and what made it, its jobs. */
 function providerView(pubkey: string): HTMLElement {
   const r = providersNow().find(x => x.pubkey === pubkey)
-  if (!r)
-    return el(
-      'section',
-      {},
-      el('p', { class: 'state' }, state.loaded.providers ? 'No provider with that key here.' : 'Loading…'),
-    )
+  if (!r) return el('section', {}, note(state.loaded.providers ? 'No provider with that key here.' : 'Loading…'))
   const about = facts([
     ['Key', r.pubkey],
     ['About', r.about],
@@ -477,8 +469,8 @@ function providerView(pubkey: string): HTMLElement {
     row.style.position = 'static'
     list.append(row)
   }
-  parts.push(el('h3', {}, 'Recent jobs'), jobs.length ? list : el('p', { class: 'state' }, 'None yet.'))
-  const reviews = reviewsOf(state.latest.events(), pubkey)
+  parts.push(el('h3', {}, 'Recent jobs'), jobs.length ? list : note('None yet.'))
+  const reviews = reviewsOf(state.latest.events(), { about: pubkey })
   const said = el('ul', { class: 'reviews' })
   for (const v of reviews.slice(0, 50))
     said.append(
@@ -499,18 +491,18 @@ function providerView(pubkey: string): HTMLElement {
           ['By', 'Rating', 'Confidence', 'Context'],
           attested.slice(0, 50).map(a => [name(a.by), `${a.rating}/5`, a.confidence.toFixed(2), a.context]),
         )
-      : el('p', { class: 'state' }, 'None yet.'),
+      : note('None yet.'),
   )
   parts.push(
     el('h3', {}, 'Reviews of its jobs'),
-    reviews.length ? said : el('p', { class: 'state' }, 'None yet (only a customer of a delivered job may review it).'),
+    reviews.length ? said : note('None yet (only a customer of a delivered job may review it).'),
   )
   return el('section', {}, ...parts)
 }
 
 /** The market's totals: jobs by kind over the last hour and day, money paid and held, providers, rates. */
 function totalsView(): HTMLElement {
-  if (!state.loaded.jobs || !state.loaded.providers) return el('section', {}, el('p', { class: 'state' }, 'Loading…'))
+  if (!state.loaded.jobs || !state.loaded.providers) return el('section', {}, note('Loading…'))
   const jobs = jobsNow()
   const now = Math.floor(Date.now() / 1000)
   const x = totals(jobs, providersNow(), now)
@@ -525,7 +517,7 @@ function totalsView(): HTMLElement {
   ]
   const summary = el('div', { class: 'cards' })
   for (const [k, v] of cards) summary.append(el('div', { class: 'card' }, el('div', { class: 'value' }, v), k))
-  const kinds = [...new Set([...x.lastDay.keys()])].sort((a, b) => a - b)
+  const kinds = [...x.lastDay.keys()].sort((a, b) => a - b)
   const byKind = grid(
     ['Kind', 'Last hour', 'Last day'],
     kinds.map(k => [k, x.lastHour.get(k) ?? 0, x.lastDay.get(k) ?? 0]),
@@ -555,9 +547,9 @@ function totalsView(): HTMLElement {
     ),
     charts,
     el('h3', {}, 'Jobs requested, by kind'),
-    kinds.length ? byKind : el('p', { class: 'state' }, 'None in the last day.'),
+    kinds.length ? byKind : note('None in the last day.'),
     el('h3', {}, 'Jobs by state'),
-    x.jobs ? states : el('p', { class: 'state' }, 'No job yet.'),
+    x.jobs ? states : note('No job yet.'),
   )
 }
 

@@ -417,15 +417,28 @@ export function totals(jobs: readonly JobRow[], providers: readonly ProviderRow[
   }
 }
 
-/** A review (31117) of a provider, as the relay stored it: only a party of a delivered job may write one. */
-export type Review = { readonly reviewer: string; readonly job: string; readonly rating: number; readonly text: string }
+/** A review (31117), as the relay stored it: only a party of a delivered job may write one. */
+export type Review = {
+  readonly reviewer: string
+  /** Whom it reviews (its `p`). */
+  readonly about: string
+  readonly job: string
+  readonly rating: number
+  readonly text: string
+}
 
-/** The reviews of `pubkey` among the events, newest first. */
-export function reviewsOf(events: Iterable<NostrEvent>, pubkey: string): Review[] {
+/** The reviews among the events of one key (`about`) or of one job, newest first. */
+export function reviewsOf(events: Iterable<NostrEvent>, of: { about: string } | { job: string }): Review[] {
   return [...events]
-    .filter(e => e.kind === REVIEW && tagOf(e, 'p') === pubkey)
+    .filter(e => e.kind === REVIEW && ('about' in of ? tagOf(e, 'p') === of.about : tagOf(e, 'd') === of.job))
     .sort((a, b) => b.created_at - a.created_at)
-    .map(e => ({ reviewer: e.pubkey, job: tagOf(e, 'd') ?? '', rating: num(tagOf(e, 'rating')), text: e.content }))
+    .map(e => ({
+      reviewer: e.pubkey,
+      about: tagOf(e, 'p') ?? '',
+      job: tagOf(e, 'd') ?? '',
+      rating: num(tagOf(e, 'rating')),
+      text: e.content,
+    }))
 }
 
 /** Seconds as a person reads a span of time. */

@@ -389,14 +389,19 @@ t.test('totals: jobs by kind over the hour and the day, sats paid and held, prov
   t.same(totals([], [], now).disputeRate, 0, 'no job taken: no rate')
 })
 
-t.test('reviews of a provider, newest first', async t => {
+t.test('reviews of a provider or of a job, newest first', async t => {
   const older = carol.sign({ ...review('j1', alice.pubkey, 4, 5100, 'fine'), created_at: at })
   const newer = bob.sign({ ...review('j2', alice.pubkey, 2, 5100, '<b>slow</b>'), created_at: at + 5 })
   const other = carol.sign({ ...review('j3', bob.pubkey, 5, 5100), created_at: at })
-  t.same(reviewsOf([older, other, newer], alice.pubkey), [
-    { reviewer: bob.pubkey, job: 'j2', rating: 2, text: '<b>slow</b>' },
-    { reviewer: carol.pubkey, job: 'j1', rating: 4, text: 'fine' },
+  t.same(reviewsOf([older, other, newer], { about: alice.pubkey }), [
+    { reviewer: bob.pubkey, about: alice.pubkey, job: 'j2', rating: 2, text: '<b>slow</b>' },
+    { reviewer: carol.pubkey, about: alice.pubkey, job: 'j1', rating: 4, text: 'fine' },
   ])
+  t.same(
+    reviewsOf([older, other, newer], { job: 'j3' }).map(r => [r.reviewer, r.about]),
+    [[carol.pubkey, bob.pubkey]],
+    'or of one job',
+  )
 })
 
 t.test('the relay’s rules in words, from the NIP-11 document the relay builds', async t => {

@@ -21,6 +21,12 @@ export type SubHandlers = {
 
 export type Subscription = { close(): void }
 
+/** One NIP-77 session's messages from the relay, as hex; `onerr` hears a NEG-ERR or a lost connection. */
+export type NegHandlers = { onmsg(hex: string): void; onerr(reason: string): void }
+
+/** An open NIP-77 session: the next message to the relay, or NEG-CLOSE. */
+export type NegSession = { send(hex: string): void; close(): void }
+
 export type RelayOptions = {
   /** Answers AUTH challenges (NIP-42) with this key. */
   readonly signer?: Signer
@@ -48,6 +54,7 @@ export class RelayClient {
   private authId: string | undefined
   private readonly subs = new Map<string, Sub>()
   private readonly pending = new Map<string, Pending>()
+  private readonly negs = new Map<string, NegHandlers>()
   private readonly openers = new Set<() => void>()
 
   constructor(
@@ -114,6 +121,28 @@ export class RelayClient {
     }
   }
 
+  /**
+   * Opens a NIP-77 (negentropy) session over `filter` with the initiator's first message. A session does not survive
+   * a reconnect: its handlers hear `onerr` instead, and the caller starts again.
+   */
+  negOpen(filter: Filter, initialHex: string, h: NegHandlers): NegSession {
+    const id = `n${++this.nextSub}`
+    if (!this.isOpen) {
+      queueMicrotask(() => h.onerr(`error: not connected to ${this.url} (${this.lastError})`))
+      return { send: () => {}, close: () => {} }
+    }
+    this.negs.set(id, h)
+    this.send(['NEG-OPEN', id, filter, initialHex])
+    return {
+      send: hex => {
+        if (this.negs.has(id)) this.send(['NEG-MSG', id, hex])
+      },
+      close: () => {
+        if (this.negs.delete(id)) this.send(['NEG-CLOSE', id])
+      },
+    }
+  }
+
   /** The stored events matching `filters`, up to the relay's EOSE. */
   query(filters: Filter[], ms = 30_000): Promise<NostrEvent[]> {
     return new Promise((resolve, reject) => {
@@ -160,6 +189,8 @@ export class RelayClient {
     ws.on('message', data => this.onMessage(String(data)))
     ws.on('error', err => (this.lastError = (err as NodeJS.ErrnoException).code ?? err.message))
     ws.on('close', () => {
+      for (const h of this.negs.values()) h.onerr(`error: connection to ${this.url} lost (${this.lastError})`)
+      this.negs.clear()
       if (this.closed) return
       this.opts.onstate?.(false)
       // Before the first connection, waitOpen reports the failure once; retries after a loss are worth a line each.
@@ -207,6 +238,12 @@ export class RelayClient {
       }
       this.subs.delete(a)
       s.h.onclosed?.(String(b ?? ''))
+    } else if ((verb === 'NEG-MSG' || verb === 'NEG-ERR') && typeof a === 'string' && typeof b === 'string') {
+      const h = this.negs.get(a)
+      if (!h) return
+      if (verb === 'NEG-MSG') return h.onmsg(b)
+      this.negs.delete(a)
+      h.onerr(b)
     } else if (verb === 'AUTH' && typeof a === 'string') this.auth(a)
     else if (verb === 'NOTICE') this.opts.log?.(`${this.url} says: ${String(a)}`)
   }

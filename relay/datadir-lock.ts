@@ -19,6 +19,9 @@ export type DataDirLock = {
 
 type Holder = { pid: number; host: string; command: string; since: string; token: string }
 
+/** The refusal when another process holds the data dir (a running relay, or a command writing it). */
+export class DataDirBusy extends Error {}
+
 /**
  * Takes the data dir (which must exist) for `command`, or throws naming the data dir and the pid holding it.
  * Keep the returned lock referenced until `release`: a garbage-collected connection closes and frees the dir.
@@ -57,9 +60,13 @@ export function lockDataDir(dataDir: string, command: string): DataDirLock {
     }
   } catch (err) {
     const busy = (err as { code?: string }).code === 'SQLITE_BUSY'
-    const message = busy ? inUse(db, dataDir, me) : `cannot take the lock ${file}: ${(err as Error).message}`
+    if (busy) {
+      const message = inUse(db, dataDir, me)
+      db.close()
+      throw new DataDirBusy(message)
+    }
     db.close()
-    throw new Error(message)
+    throw new Error(`cannot take the lock ${file}: ${(err as Error).message}`)
   }
   busyWait(5000)
   return {

@@ -17,7 +17,7 @@ import type { WriteOutcome } from '../store/writes.js'
 import { createLineChecker } from '../verify-pool.js'
 import { openWriter } from '../writer-thread.js'
 import type { CheckedLines } from '../import-check.js'
-import { makeProgress } from './progress.js'
+import { makeProgress, type Progress } from './progress.js'
 
 /** Totals of an import run. */
 export type ImportReport = { saved: number; duplicates: number; refused: number }
@@ -77,7 +77,38 @@ async function* chunksOf(file: string): AsyncGenerator<{ lines: Buffer; read: nu
   if (carry.length > 0) yield { lines: carry, read }
 }
 
-export async function importEvents(cfg: Config, file: string, opts: ImportOptions): Promise<ImportReport> {
+/** Lines (without their newlines) in chunks of about CHUNK_BYTES, each with how many lines it has read so far. */
+export async function* chunksOfLines(lines: readonly string[]): AsyncGenerator<{ lines: Buffer; read: number }> {
+  let from = 0
+  let bytes = 0
+  for (let i = 0; i < lines.length; i++) {
+    bytes += lines[i]!.length + 1
+    if (bytes < CHUNK_BYTES && i < lines.length - 1) continue
+    yield { lines: Buffer.from(lines.slice(from, i + 1).join('\n') + '\n'), read: i + 1 }
+    from = i + 1
+    bytes = 0
+  }
+}
+
+/** Where a load's events come from and how it reports them. */
+export type LineSource = {
+  /** Whole JSONL lines in chunks, each with how far the source has been read (the progress line's count). */
+  readonly chunks: AsyncIterable<{ lines: Buffer; read: number }>
+  readonly progress: Progress
+  /** How a refusal names the line (numbered from 1): `line 4` for a file. */
+  readonly name: (line: number) => string
+}
+
+/** Imports a JSONL file (see the file comment). */
+export const importEvents = (cfg: Config, file: string, opts: ImportOptions): Promise<ImportReport> =>
+  loadLines(
+    cfg,
+    { chunks: chunksOf(file), progress: makeProgress('read bytes', statSync(file).size), name: n => `line ${n}` },
+    opts,
+  )
+
+/** Writes the events of `source`'s lines through the writer, in their order, as `agora import` does a file's. */
+export async function loadLines(cfg: Config, source: LineSource, opts: ImportOptions): Promise<ImportReport> {
   const dataDir = resolve(cfg.relay.data_dir)
   mkdirSync(dataDir, { recursive: true })
   const { pubkey } = await loadIdentity(cfg.relay.secret_key, dataDir)
@@ -100,11 +131,11 @@ export async function importEvents(cfg: Config, file: string, opts: ImportOption
     onCommitted: () => {},
   })
   const report: ImportReport = { saved: 0, duplicates: 0, refused: 0 }
-  const progress = makeProgress('read bytes', statSync(file).size)
+  const progress = source.progress
   let read = 0
   const refuse = (n: number, message: string) => {
     report.refused++
-    console.error(`line ${n}: ${message}`)
+    console.error(`${source.name(n)}: ${message}`)
   }
   const now = Math.floor(Date.now() / 1000)
 
@@ -138,7 +169,7 @@ export async function importEvents(cfg: Config, file: string, opts: ImportOption
   }
 
   try {
-    for await (const chunk of chunksOf(file)) {
+    for await (const chunk of source.chunks) {
       read = chunk.read
       const checked = checker.check(chunk.lines, now, opts.verify)
       checked.catch(() => {})

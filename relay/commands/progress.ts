@@ -1,4 +1,8 @@
 // A one-line progress display on stderr, shown only when stderr is a terminal.
+
+/** A progress line: `update` as work goes, `done` at the end. */
+export type Progress = ReturnType<typeof makeProgress>
+
 export function makeProgress(label: string, total?: number) {
   const tty = process.stderr.isTTY
   const started = Date.now()

@@ -187,6 +187,15 @@ export function createReader(db: Db) {
     count,
     exportRows,
     close: () => db.close(),
+    /** (created_at, id) of every stored event the filter matches, in no order and without its limit (a NIP-77 set). */
+    pairs: (filter: CompiledFilter, now: number): [number, string][] => {
+      if (filter.never) return []
+      const plan = planFilter(filter, now, true, anyBanned.get() === 1)
+      const sql = `SELECT created_at, id FROM events WHERE seq IN (${plan.sql})`
+      return prepare(sql)
+        .raw()
+        .all(...plan.params) as [number, string][]
+    },
   }
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// agora CLI: start | import | export | backup | keygen | market … | escrow … | skill, the relay's commands (see
+// agora CLI: start | import | export | sync | backup | keygen | market … | escrow … | skill, the relay's commands (see
 // USAGE), whose flags override AGORA_* env, which overrides the config file; and the client's commands (agent, job,
 // workflow, review, trust, report, providers, wallet, mcp), which client/cli runs like any Nostr client would.
 import { parseArgs } from 'node:util'
@@ -13,6 +13,9 @@ const USAGE = `usage:
   agora start  [--config FILE] [--data DIR] [--host HOST] [--port PORT] [--open]
   agora import FILE.jsonl [--config FILE] [--data DIR] [--no-verify] [--batch N]
   agora export [--config FILE] [--data DIR] [--since TS] [--until TS] [--kinds 1,7,5000-5999]
+  agora sync URL [--filter JSON] [--direction down|up|both] [--json] [--config FILE] [--data DIR] [--port PORT]
+      (NIP-77 with the relay at URL: pulls what only it has, pushes what only the data dir has; --port: of the
+       relay running on the data dir, if its config says 0)
   agora backup FILE [--config FILE] [--data DIR] [--force]
   agora keygen [--config FILE] [--data DIR] [--force [--yes]]
   agora market rebuild [--config FILE] [--data DIR]
@@ -48,6 +51,8 @@ const options = {
   release: { type: 'boolean' },
   refund: { type: 'boolean' },
   url: { type: 'string' },
+  filter: { type: 'string' },
+  direction: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -105,6 +110,19 @@ async function marketView(cfg: Config, rest: string[], v: ViewFlags) {
     fail(`--provider: ${(err as Error).message}`)
   }
   if (marketJobs(cfg, { state, provider, since, json }) === 0) console.error('agora: no jobs match')
+}
+
+/** agora sync URL: a one-shot NIP-77 reconciliation; the report on stderr, and as JSON on stdout with --json. */
+async function syncCommand(cfg: Config, rest: string[], v: { filter?: string; direction?: string; json?: boolean }) {
+  if (rest.length !== 1) fail(`sync takes one relay URL\n${USAGE}`)
+  const { describeSync, parseSyncFilter, sync } = await import('./commands/sync.js')
+  const filter = v.filter === undefined ? {} : parseSyncFilter(v.filter)
+  if (typeof filter === 'string') fail(`--filter: ${filter}`)
+  const direction = v.direction ?? 'both'
+  if (direction !== 'down' && direction !== 'up' && direction !== 'both') fail('--direction takes down, up or both')
+  const r = await sync(cfg, rest[0]!, { filter, direction })
+  console.error(describeSync(r))
+  if (v.json) console.log(JSON.stringify(r))
 }
 
 const CLIENT = new Set(['agent', 'job', 'workflow', 'review', 'trust', 'report', 'providers', 'wallet', 'mcp'])
@@ -179,6 +197,7 @@ async function main(): Promise<void> {
     console.error(`agora: imported ${r.saved}, duplicates ${r.duplicates}, refused ${r.refused}`)
     return
   }
+  if (command === 'sync') return syncCommand(cfg, rest, v)
   if (command === 'market' && rest[0] !== 'rebuild') return marketView(cfg, rest, v)
   if (command === 'market') {
     if (rest.length !== 1) fail(`market takes one subcommand: rebuild, jobs, providers or show JOB\n${USAGE}`)

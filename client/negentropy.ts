@@ -17,10 +17,7 @@ export type Reconciliation = {
 }
 
 export type ReconcileOptions = {
-  /**
-   * Largest message we send, in bytes before hex (which doubles them); nostr-tools' 60,000 unless given, and it
-   * refuses less than 4,096. The relay's own limit may be smaller.
-   */
+  /** Largest message either side should send, in bytes; at least 4096 (nostr-tools' floor); 60,000 by default. The relay's own may be smaller. */
   readonly frameSizeLimit?: number
   /** Longest wait for one answer of the relay's, in ms. */
   readonly answerMs?: number

@@ -48,7 +48,7 @@ export const rateLimit = {
   enabled: bool(true, 'Rate-limit events, reads and connections.'),
   events_per_pubkey: perMinute(['5000-5999:30', '*:300'], 'Events per minute per author, by kind, first match wins.'),
   events_per_ip: perMinute(['*:600'], 'Events per minute per IP, by kind, first match wins.'),
-  reads_per_ip: int(600, 'REQ and COUNT messages per minute per IP.', 1, 1_000_000),
+  reads_per_ip: int(600, 'REQ, COUNT and NEG-OPEN messages per minute per IP.', 1, 1_000_000),
   connections_per_ip: int(100, 'Open WebSocket connections per IP.', 1, 1_000_000),
 }
 

@@ -61,6 +61,20 @@ export const schema = {
       1,
       600000,
     ),
+    max_negentropy_sessions: int(4, 'Open NIP-77 (negentropy) sessions per connection.', 1, 1000),
+    // strfry refuses past the same number by default.
+    max_negentropy_records: int(
+      1_000_000,
+      'Most stored events one NIP-77 session may reconcile; a larger filter is refused with NEG-ERR `blocked:`.',
+      1,
+      100_000_000,
+    ),
+    negentropy_idle_timeout: int(
+      60,
+      'Seconds a NIP-77 session waits for the next message before it is closed with NEG-ERR `closed:`.',
+      1,
+      86400,
+    ),
     allow_scrape: bool(true, 'Serve filters with no ids, authors, kinds or tags (newest first, up to the limit).'),
     auth_window: int(600, 'How far an AUTH event created_at may be from now, in seconds.', 1, 86400),
   },

@@ -7,9 +7,9 @@ export type { NostrEvent }
 // Kind classes, addresses and NIP-01 order need no hashing, so the browser page imports them from there alone.
 export * from './nip01-order.js'
 
-/** Machine-readable prefixes of OK/CLOSED reasons (NIP-01, NIP-42). */
+/** Machine-readable prefixes of OK/CLOSED/NEG-ERR reasons (NIP-01, NIP-42; `closed` is NIP-77's). */
 export type Prefix =
-  'duplicate' | 'pow' | 'blocked' | 'rate-limited' | 'invalid' | 'restricted' | 'auth-required' | 'error'
+  'duplicate' | 'pow' | 'blocked' | 'rate-limited' | 'invalid' | 'restricted' | 'auth-required' | 'error' | 'closed'
 
 /** A refusal: always carries a prefix, so a reason can never go out without one. */
 export type Rejection = { readonly prefix: Prefix; readonly reason: string }

@@ -38,7 +38,10 @@ export const rateLimit: Policy = {
       read: (_verb, _filters, ctx) =>
         reads.take(ctx.ip, ctx.nowMs)
           ? undefined
-          : reject('rate-limited', `over ${r.reads_per_ip} REQ/COUNT per minute from this address; slow down`),
+          : reject(
+              'rate-limited',
+              `over ${r.reads_per_ip} reads (REQ, COUNT, NEG-OPEN) per minute from this address; slow down`,
+            ),
     }
   },
   info: cfg => {

@@ -44,9 +44,9 @@ export type WriteNote = { readonly zapUnlock?: ZapProof; readonly facts?: Market
 /** A check that runs after the signature is verified; it may attach a note for the writer. */
 export type VerifiedCheck = (event: NostrEvent, ctx: PolicyCtx) => Rejection | WriteNote | undefined
 
-/** A check on a REQ or COUNT; the rejection goes out as CLOSED. */
+/** A check on a REQ, COUNT or NEG-OPEN; the rejection goes out as CLOSED (NEG-ERR for NEG-OPEN). */
 export type ReadCheck = (
-  verb: 'REQ' | 'COUNT',
+  verb: 'REQ' | 'COUNT' | 'NEG-OPEN',
   filters: readonly CompiledFilter[],
   ctx: PolicyCtx,
 ) => Rejection | undefined

@@ -13,6 +13,9 @@ export type Sub = {
   backlog?: { readonly id: string; readonly frame: string }[]
 }
 
+/** An open NIP-77 session: its relay-wide key (its set lives on a reader) and its idle timer. */
+export type NegSession = { readonly key: number; idle?: NodeJS.Timeout }
+
 export type Conn = {
   readonly id: number
   readonly ip: string
@@ -23,6 +26,8 @@ export type Conn = {
   /** Pubkeys proven with AUTH; several per connection (NIP-42). */
   readonly authed: Set<string>
   readonly subs: Map<string, Sub>
+  /** Open NIP-77 sessions by subscription id. */
+  readonly negs: Map<string, NegSession>
   closed: boolean
   /** Tail of this connection's message chain: messages are handled in arrival order. */
   chain: Promise<void>

@@ -37,6 +37,7 @@ const PREFIX_INDEX: Readonly<Record<Prefix, number>> = {
   restricted: 5,
   'auth-required': 6,
   error: 7,
+  closed: 8,
 }
 export const PREFIXES = Object.keys(PREFIX_INDEX) as Prefix[]
 
@@ -62,8 +63,8 @@ export function kindClass(kind: number): number {
   return isAddressableKind(kind) ? 3 : 0
 }
 
-/** How a refusal went out: OK false, CLOSED, NOTICE, or an HTTP status on a refused upgrade. */
-export const REPLIES = ['ok', 'closed', 'notice', 'http'] as const
+/** How a refusal went out: OK false, CLOSED, NOTICE, an HTTP status on a refused upgrade, or NEG-ERR (NIP-77). */
+export const REPLIES = ['ok', 'closed', 'notice', 'http', 'neg-err'] as const
 export type Reply = (typeof REPLIES)[number]
 
 export const MILESTONES = ['delivered', 'flagged'] as const

@@ -2,19 +2,20 @@
 // never holds up the event loop (DESIGN §9).
 import { parentPort, workerData } from 'node:worker_threads'
 import { openReadDb } from './store/db.js'
-import { createReader, QueryBudgetExceeded } from './store/reader.js'
-import { timedQuery, type FromReader, type ToReader } from './reader-pool.js'
+import { createReader } from './store/reader.js'
+import { errorCode, negentropyHost, timedQuery, type FromReader, type ToReader } from './reader-pool.js'
 
 const reader = createReader(openReadDb((workerData as { file: string }).file))
+const negentropy = negentropyHost(reader)
 const port = parentPort!
 
 port.on('message', (m: ToReader) => {
-  let reply: FromReader
+  let reply: FromReader | undefined
   try {
-    reply = timedQuery(reader, m)
+    reply = m.op === 'query' || m.op === 'count' ? timedQuery(reader, m) : negentropy(m)
   } catch (err) {
-    reply = { seq: m.seq, error: err instanceof QueryBudgetExceeded ? 'budget' : String(err) }
+    reply = { seq: m.seq, error: errorCode(err) }
   }
-  port.postMessage(reply)
+  if (reply) port.postMessage(reply)
 })
 port.postMessage('ready')

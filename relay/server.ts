@@ -10,6 +10,7 @@ import type { ManageReply, ManageRequest } from './management/http.js'
 import type { RelayCtx } from './protocol/context.js'
 import { dispatch } from './protocol/dispatch.js'
 import { notice } from './protocol/refuse.js'
+import { endSessions } from './protocol/negentropy.js'
 import { authFrame } from './protocol/replies.js'
 import { PAGE_POLICY } from './web-page.js'
 
@@ -164,6 +165,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
         challenge: randomBytes(16).toString('hex'),
         authed: new Set(),
         subs: new Map(),
+        negs: new Map(),
         closed: false,
         chain: Promise.resolve(),
         ingest: Promise.resolve(),
@@ -210,6 +212,7 @@ export function startServer(rc: RelayCtx, opts: ServerOptions) {
       else perIp.delete(conn.ip)
       for (const sub of conn.subs.values()) rc.subs.remove(sub)
       conn.subs.clear()
+      endSessions(rc, conn)
     },
   })
 

@@ -80,7 +80,12 @@ export async function sync(cfg: Config, url: string, opts: SyncOptions): Promise
         () => undefined,
       ),
     )
-    const local = withStore(dataDir, reader => reader.pairs(compiled(opts.filter), Math.floor(Date.now() / 1000)), [])
+    // The whole set, however large and slow to read: this process is the only one waiting on it.
+    const local = withStore(
+      dataDir,
+      r => r.keys(compiled(opts.filter), Math.floor(Date.now() / 1000), 3_600_000, Infinity),
+      [],
+    )
     const rounds = makeProgress('negentropy rounds')
     const r = await reconcile(remote, opts.filter, local, {
       frameSizeLimit: limits.frame,

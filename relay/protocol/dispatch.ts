@@ -6,9 +6,12 @@ import { onAuth } from './on-auth.js'
 import { onClose } from './on-close.js'
 import { onCount } from './on-count.js'
 import { onEvent } from './on-event.js'
+import { onNegClose } from './on-neg-close.js'
+import { onNegMsg } from './on-neg-msg.js'
+import { onNegOpen } from './on-neg-open.js'
 import { onReq } from './on-req.js'
 import { answerEvent, refused } from './answer.js'
-import { notice, refuseSub } from './refuse.js'
+import { notice, refuseNeg, refuseSub } from './refuse.js'
 
 export const verbs: Readonly<Record<string, { handler: Handler; nips: readonly number[] }>> = {
   EVENT: { handler: onEvent, nips: [1, 9, 40] },
@@ -16,6 +19,9 @@ export const verbs: Readonly<Record<string, { handler: Handler; nips: readonly n
   CLOSE: { handler: onClose, nips: [1] },
   COUNT: { handler: onCount, nips: [45] },
   AUTH: { handler: onAuth, nips: [42] },
+  'NEG-OPEN': { handler: onNegOpen, nips: [77] },
+  'NEG-MSG': { handler: onNegMsg, nips: [77] },
+  'NEG-CLOSE': { handler: onNegClose, nips: [77] },
 }
 
 // An oversized EVENT still gets an OK false when its id can be read without parsing the whole frame.
@@ -51,7 +57,9 @@ export async function dispatch(rc: RelayCtx, conn: Conn, text: string, bytes: nu
   } catch (err) {
     // A bug in one message answers that message only; the connection and the relay go on.
     const r = reject('error', 'internal error handling this message')
-    if ((msg[0] === 'REQ' || msg[0] === 'COUNT') && typeof msg[1] === 'string') refuseSub(conn, msg[1], r)
+    const subId = typeof msg[1] === 'string' ? msg[1] : undefined
+    if ((msg[0] === 'REQ' || msg[0] === 'COUNT') && subId) refuseSub(conn, subId, r)
+    else if (msg[0].startsWith('NEG-') && subId) refuseNeg(conn, subId, r)
     else notice(conn, r)
     rc.log.error({ component: 'relay', err, verb: msg[0] }, 'handler error')
   }

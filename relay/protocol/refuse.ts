@@ -3,7 +3,7 @@
 import type { Rejection } from '../../nips/nip01.js'
 import type { Conn } from '../connection.js'
 import type { EventFacts } from '../observe.js'
-import { authFrame, closedFrame, noticeFrame, refusedFrame } from './replies.js'
+import { authFrame, closedFrame, negErrFrame, noticeFrame, refusedFrame } from './replies.js'
 
 function challengeIfNeeded(conn: Conn, r: Rejection): void {
   // NIP-42 clients (e.g. rust-nostr) authenticate only when the challenge comes with the refusal.
@@ -22,6 +22,13 @@ export function refuseSub(conn: Conn, subId: string, r: Rejection): void {
   conn.send(closedFrame(subId, r))
   challengeIfNeeded(conn, r)
   conn.observer.refused('closed', r, conn.ip)
+}
+
+/** NEG-ERR for a NIP-77 session: it is closed on both sides. */
+export function refuseNeg(conn: Conn, subId: string, r: Rejection): void {
+  conn.send(negErrFrame(subId, r))
+  challengeIfNeeded(conn, r)
+  conn.observer.refused('neg-err', r, conn.ip)
 }
 
 /** NOTICE for a frame that names no event or subscription. */

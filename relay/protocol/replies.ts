@@ -1,4 +1,4 @@
-// The only code that encodes relay-to-client frames (NIP-01, 42, 45). It never adds text before a prefix.
+// The only code that encodes relay-to-client frames (NIP-01, 42, 45, 77). It never adds text before a prefix.
 import { formatRejection, type Rejection } from '../../nips/nip01.js'
 
 /** ["OK", id, true, message] for an accepted event; message is empty or `duplicate: ...`. */
@@ -15,5 +15,9 @@ export const eoseFrame = (subId: string) => JSON.stringify(['EOSE', subId])
 export const eventFrame = (subId: string, raw: string) => `["EVENT",${JSON.stringify(subId)},${raw}]`
 /** ["COUNT", subId, {"count": n}] (NIP-45). */
 export const countFrame = (subId: string, count: number) => JSON.stringify(['COUNT', subId, { count }])
+/** ["NEG-MSG", subId, hex] (NIP-77). */
+export const negMsgFrame = (subId: string, hex: string) => JSON.stringify(['NEG-MSG', subId, hex])
+/** ["NEG-ERR", subId, "prefix: reason"] (NIP-77). */
+export const negErrFrame = (subId: string, r: Rejection) => JSON.stringify(['NEG-ERR', subId, formatRejection(r)])
 /** ["AUTH", challenge] (NIP-42). */
 export const authFrame = (challenge: string) => JSON.stringify(['AUTH', challenge])

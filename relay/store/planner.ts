@@ -12,10 +12,16 @@ export type Plan = { readonly sql: string; readonly params: readonly (string | n
 const marks = (n: number) => Array(n).fill('?').join(',')
 
 /**
- * Plans the filter; `now` hides expired events (NIP-40). `seqOnly` selects just e.seq, unordered (for COUNT).
- * `hideBanned` leaves out events whose author or id the operator banned (NIP-86).
+ * What a plan selects: the rows in NIP-01 order (REQ), just e.seq unordered (COUNT), or (created_at, id) unordered
+ * (a NIP-77 set; a tag join may repeat an event, which the set drops).
  */
-export function planFilter(f: CompiledFilter, now: number, seqOnly = false, hideBanned = false): Plan {
+export type Selection = 'rows' | 'seq' | 'keys'
+
+/**
+ * Plans the filter; `now` hides expired events (NIP-40). `hideBanned` leaves out events whose author or id the
+ * operator banned (NIP-86).
+ */
+export function planFilter(f: CompiledFilter, now: number, select: Selection = 'rows', hideBanned = false): Plan {
   const where: string[] = []
   const params: (string | number)[] = []
   let from = 'events e'
@@ -66,12 +72,12 @@ export function planFilter(f: CompiledFilter, now: number, seqOnly = false, hide
   params.push(now)
   if (hideBanned) where.push(NOT_BANNED)
   const body = `FROM ${from} WHERE ${where.join(' AND ')}`
-  return {
-    sql: seqOnly
-      ? `SELECT e.seq ${body}`
-      : `SELECT e.seq AS seq, e.created_at AS created_at, e.id AS id, e.raw AS raw ${body} ORDER BY ${order}`,
-    params,
-  }
+  const sql = {
+    rows: `SELECT e.seq AS seq, e.created_at AS created_at, e.id AS id, e.raw AS raw ${body} ORDER BY ${order}`,
+    seq: `SELECT e.seq ${body}`,
+    keys: `SELECT e.created_at, e.id ${body}`,
+  }[select]
+  return { sql, params }
 }
 
 /** The index a filter's plan is driven by, in planFilter's order of preference (a label for metrics and logs). */

@@ -14,6 +14,9 @@ export type Row = { readonly seq: number; readonly created_at: number; readonly 
 /** Thrown when a scan runs past its time budget; the caller refuses the request instead of answering partly. */
 export class QueryBudgetExceeded extends Error {}
 
+/** Thrown when a NIP-77 set would hold more events than the relay serves in one session. */
+export class TooManyRecords extends Error {}
+
 /** Export selection (agora export). */
 export type ExportRange = { readonly since?: number; readonly until?: number; readonly kinds?: readonly number[] }
 
@@ -86,11 +89,11 @@ export function createReader(db: Db) {
     }
     const parts = splitForOrder(filter)
     if (parts.length === 1) {
-      const plan = planFilter(filter, now, false, hide)
+      const plan = planFilter(filter, now, 'rows', hide)
       return yield* lowestIdFirst(prepare(plan.sql).iterate(...plan.params) as IterableIterator<Row>)
     }
     // Identical SQL for every part (the values are parameters), so a statement of the same text each.
-    const plans = parts.map(part => planFilter(part, now, false, hide))
+    const plans = parts.map(part => planFilter(part, now, 'rows', hide))
     const pool = statements(plans[0]!.sql, plans.length)
     const cursors = plans.map((plan, i) => lowestIdFirst(pool[i]!.iterate(...plan.params) as IterableIterator<Row>))
     const heads = cursors.map(c => c.next())
@@ -145,12 +148,36 @@ export function createReader(db: Db) {
   /** NIP-45: how many distinct stored events match any of the filters. */
   function count(filters: readonly CompiledFilter[], now: number): number {
     const hide = anyBanned.get() === 1
-    const plans = filters.filter(f => !f.never).map(f => planFilter(f, now, true, hide))
+    const plans = filters.filter(f => !f.never).map(f => planFilter(f, now, 'seq', hide))
     if (plans.length === 0) return 0
     const sql = `SELECT COUNT(DISTINCT seq) FROM (${plans.map(p => p.sql).join(' UNION ALL ')})`
     return prepare(sql)
       .pluck()
       .get(...plans.flatMap(p => p.params)) as number
+  }
+
+  /**
+   * NIP-77: (created_at, id) of every stored match of one filter (its newest `limit` if it has one), unordered and
+   * possibly repeated (a negentropy set is built from them). Throws QueryBudgetExceeded past `budgetMs`, TooManyRecords past `maxRecords`.
+   */
+  function keys(filter: CompiledFilter, now: number, budgetMs: number, maxRecords: number): [number, string][] {
+    if (filter.never) return []
+    const deadline = performance.now() + budgetMs
+    const plan = planFilter(filter, now, 'keys', anyBanned.get() === 1)
+    // With a limit, the set is the newest matches, as a REQ of the filter would send them.
+    const [sql, params] =
+      filter.limit === undefined
+        ? [plan.sql, plan.params]
+        : [`SELECT DISTINCT * FROM (${plan.sql}) ORDER BY 1 DESC, 2 LIMIT ?`, [...plan.params, filter.limit]]
+    const out: [number, string][] = []
+    for (const pair of prepare(sql)
+      .raw()
+      .iterate(...params) as IterableIterator<[number, string]>) {
+      if ((out.length & 1023) === 0 && performance.now() > deadline) throw new QueryBudgetExceeded()
+      if (out.length >= maxRecords) throw new TooManyRecords()
+      out.push(pair)
+    }
+    return out
   }
 
   /** Stored events in (created_at, id) order for export. */
@@ -185,17 +212,9 @@ export function createReader(db: Db) {
     },
     query,
     count,
+    keys,
     exportRows,
     close: () => db.close(),
-    /** (created_at, id) of every stored event the filter matches, in no order and without its limit (a NIP-77 set). */
-    pairs: (filter: CompiledFilter, now: number): [number, string][] => {
-      if (filter.never) return []
-      const plan = planFilter(filter, now, true, anyBanned.get() === 1)
-      const sql = `SELECT created_at, id FROM events WHERE seq IN (${plan.sql})`
-      return prepare(sql)
-        .raw()
-        .all(...plan.params) as [number, string][]
-    },
   }
 }
 

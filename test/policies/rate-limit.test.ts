@@ -45,7 +45,7 @@ const limited = (perMinute: number, kind: number) => ({
 })
 const readsLimited = (perMinute: number) => ({
   prefix: 'rate-limited',
-  reason: `over ${perMinute} REQ/COUNT per minute from this address; slow down`,
+  reason: `over ${perMinute} reads (REQ, COUNT, NEG-OPEN) per minute from this address; slow down`,
 })
 const filters = (...raw: object[]) => raw.map(f => compileFilter(f, { maxValues: 100 }) as CompiledFilter)
 

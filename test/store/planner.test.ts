@@ -58,7 +58,7 @@ function explain(
   seqOnly: boolean,
   hideBanned = false,
 ): string[] {
-  const plan = planFilter(f, 1_700_000_000, seqOnly, hideBanned)
+  const plan = planFilter(f, 1_700_000_000, seqOnly ? 'seq' : 'rows', hideBanned)
   return (db.prepare(`EXPLAIN QUERY PLAN ${plan.sql}`).all(...plan.params) as { detail: string }[]).map(r => r.detail)
 }
 

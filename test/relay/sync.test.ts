@@ -209,3 +209,15 @@ t.test('an unreachable relay URL ends the sync with exit code 1 and says so', as
   t.equal(r.code, 1)
   t.match(r.stderr, /^agora: cannot reach ws:\/\/127\.0\.0\.1:1: ECONNREFUSED$/m)
 })
+
+t.test('a relay that refuses the negentropy session ends the sync with exit code 1 and its reason', async t => {
+  const dir = tempDir(t)
+  const a = await importInto(t, dir, 'a', corpus(20, 6))
+  const b = await importInto(t, dir, 'b', corpus(20, 7))
+  const env = { AGORA_LIMITS_MAX_NEGENTROPY_RECORDS: '10' }
+  const relayB = await spawnRelay(t, ['start', '--port', '0', '--data', b, '--open'], { env, timeoutMs: 90_000 })
+  const s = await runSync(relayB.url, ['--data', a])
+  t.equal(s.code, 1)
+  t.match(s.stderr, /^agora: ws:\/\/127\.0\.0\.1:\d+ refused negentropy: blocked: more than 10 events match/m)
+  t.equal(stored(a), 20, 'nothing was written')
+})

@@ -69,17 +69,13 @@ export async function sync(cfg: Config, url: string, opts: SyncOptions): Promise
   const started = performance.now()
   const dataDir = resolve(cfg.relay.data_dir)
   const down = opts.direction !== 'up'
+  const remote = new RelayClient(url)
   // Held through the sync, so that no relay starts writing the dir under this process's writer.
   const hold = down ? holdUnlessRunning(dataDir) : undefined
-  const remote = new RelayClient(url)
   try {
     await remote.waitOpen()
-    const limits = remoteLimits(
-      await fetchRelayInfo(url).then(
-        i => i.doc,
-        () => undefined,
-      ),
-    )
+    // Without a NIP-11 document, a common relay's limits are assumed.
+    const limits = remoteLimits((await fetchRelayInfo(url).catch(() => undefined))?.doc)
     // The whole set, however large and slow to read: this process is the only one waiting on it.
     const local = withStore(
       dataDir,

@@ -10,6 +10,7 @@ import { agent } from './scenarios/agent.js'
 import { connections } from './scenarios/connections.js'
 import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
+import { negentropy } from './scenarios/negentropy.js'
 import { page } from './scenarios/page.js'
 import { writer } from './scenarios/writer.js'
 import { query } from './scenarios/query.js'
@@ -34,6 +35,8 @@ scenarios (defaults in brackets):
                (one \`agora agent\` process with exec:cat; this process is its customer)
   page         -n JOBS [10000] --providers P [500] -r RUNS [5]
                (the market page at / in headless Chromium, on a relay seeded with P providers and N jobs)
+  negentropy   -n STORE_EVENTS [1000000] -r RUNS [3] --diffs PERCENTS [0.1,1,10] [--data DIR] [--load]
+               (NIP-77 reconciliation of a client's set against the query scenario's store)
 
 common options:
   --url URL        benchmark a running relay instead of starting agora (loopback only)
@@ -58,6 +61,7 @@ const options = {
   queries: { type: 'string', short: 'k' },
   concurrency: { type: 'string' },
   providers: { type: 'string' },
+  diffs: { type: 'string' },
   mix: { type: 'string' },
   batches: { type: 'string' },
   data: { type: 'string' },
@@ -89,6 +93,7 @@ export const SCENARIOS = [
   'writer',
   'agent',
   'page',
+  'negentropy',
 ] as const
 
 export type Report = {
@@ -279,6 +284,21 @@ export async function run(
     }
     opts = o
     outcome = await agent(ctx, o)
+  } else if (scenario === 'negentropy') {
+    const o = {
+      events: int('events', v.events, 1_000_000),
+      runs: int('runs', v.runs, 3),
+      diffs: (v.diffs ?? '0.1,1,10').split(',').map(d => {
+        const x = Number(d)
+        if (!(x > 0 && x <= 100)) throw new UsageError('--diffs is a list of percentages, e.g. 0.1,1,10')
+        return x
+      }),
+      data: v.data === undefined ? undefined : resolve(v.data),
+      load: v.load ?? false,
+    }
+    if (o.data && url) throw new UsageError('--data applies to the local agora only')
+    opts = o
+    outcome = await negentropy(ctx, o)
   } else if (scenario === 'page') {
     const o = {
       jobs: int('events', v.events, 10_000),

@@ -31,26 +31,35 @@ export class PackedStorage {
   private readonly sums: Uint32Array
   readonly sealed = true
 
-  /** From pairs in any order; the same id twice is kept once. */
+  /** From pairs in any order (ids as lowercase hex); the same id twice is kept once. */
   constructor(pairs: Iterable<readonly [timestamp: number, id: string]>) {
-    const items = [...pairs]
-      .map(([timestamp, id]) => ({ timestamp, id: Buffer.from(id, 'hex') }))
-      .sort((a, b) => a.timestamp - b.timestamp || compareBytes(a.id, b.id))
-      .filter((x, i, all) => i === 0 || compareBytes(all[i - 1]!.id, x.id) !== 0)
-    this.timestamps = Float64Array.from(items, x => x.timestamp)
-    this.ids = new Uint8Array(items.length * ID)
-    this.sums = new Uint32Array((items.length + 1) * LIMBS)
-    const view = new DataView(this.ids.buffer)
-    items.forEach((x, i) => {
-      if (x.id.length !== ID) throw new Error(`id ${i} is not 32 bytes`)
-      this.ids.set(x.id, i * ID)
+    // Sorted as strings: lowercase hex sorts as its bytes do, and a million pairs sort in a fraction of the time
+    // their decoded ids would (nothing is allocated per item but the pair itself).
+    const items = Array.isArray(pairs) ? [...(pairs as (readonly [number, string])[])] : [...pairs]
+    items.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    const timestamps = new Float64Array(items.length)
+    const ids = Buffer.alloc(items.length * ID)
+    let n = 0
+    let last: string | undefined
+    for (const [timestamp, id] of items) {
+      if (id === last) continue // sorted, so a repeat is next to its first
+      if (id.length !== ID * 2 || ids.write(id, n * ID, 'hex') !== ID)
+        throw new Error(`id ${id} is not 32 bytes of hex`)
+      timestamps[n++] = timestamp
+      last = id
+    }
+    this.timestamps = timestamps.subarray(0, n)
+    this.ids = ids.subarray(0, n * ID)
+    this.sums = new Uint32Array((n + 1) * LIMBS)
+    const view = new DataView(ids.buffer, ids.byteOffset, n * ID)
+    for (let i = 0; i < n; i++) {
       let carry = 0
       for (let l = 0; l < LIMBS; l++) {
         const v = this.sums[i * LIMBS + l]! + view.getUint32(i * ID + l * 4, true) + carry
         this.sums[(i + 1) * LIMBS + l] = v >>> 0
         carry = v > 0xffffffff ? 1 : 0
       }
-    })
+    }
   }
 
   size(): number {

@@ -15,9 +15,9 @@ export type QueryPath = PlanPath | 'count'
 /** A finished query or count: its filters, and each part's path and time on its reader (ms). */
 export type QueryReport = { readonly filters: readonly CompiledFilter[]; readonly took: readonly [QueryPath, number][] }
 
-/** A NIP-77 session's opening: its filter, the limits of its set and answers, and the client's first message. */
+/** A NIP-77 session's opening: its filters (their union), the limits of its set and answers, the first message. */
 export type NegOpening = {
-  readonly filter: CompiledFilter
+  readonly filters: readonly CompiledFilter[]
   readonly now: number
   readonly budgetMs: number
   readonly maxRecords: number
@@ -107,7 +107,10 @@ export function negentropyHost(reader: Reader): (m: NegOp) => FromReader | undef
     }
     const o = m.opening
     sessions.delete(m.key)
-    const set = new PackedStorage(reader.keys(o.filter, o.now, o.budgetMs, o.maxRecords))
+    const deadline = performance.now() + o.budgetMs
+    const pairs = o.filters.flatMap(f => reader.keys(f, o.now, deadline - performance.now(), o.maxRecords))
+    if (pairs.length > o.maxRecords) throw new TooManyRecords()
+    const set = new PackedStorage(pairs)
     const responder = new Responder(set, o.frameSizeLimit)
     sessions.set(m.key, responder)
     return answer(m.seq, m.key, responder, o.hex)

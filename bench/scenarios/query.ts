@@ -8,11 +8,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { closeAll, connect, connectMany, countEvents, eventFrames, publishAll, timeQuery } from '../client.js'
-import { eachCorpusEvent, ensureCorpus, lineId, readCorpusLines } from '../corpus.js'
+import { eachCorpusEvent, ensureCorpus, lineId, readCorpusLines, type CorpusShape } from '../corpus.js'
 import { rng, type Rng } from '../random.js'
 import { MB, type Ctx, type Outcome } from '../scenario.js'
 import { percentile, round, table } from '../stats.js'
-import { meter, runAgora, type Target, type Usage } from '../target.js'
+import { meter, runAgora, type Overrides, type Target, type Usage } from '../target.js'
 import { ownTempDir } from '../cleanup.js'
 
 export type QueryOptions = { events: number; queries: number; data: string | undefined; load: boolean }
@@ -204,10 +204,11 @@ async function loadOverWire(ctx: Ctx, url: string, file: string, n: number): Pro
  * The relay holding the corpus. Local: `agora import` into the data dir unless a marker file says it already
  * holds this corpus, then start agora on it. Remote: publish it first with --load, or assume it is there.
  */
-async function prepareStore(
+export async function prepareStore(
   ctx: Ctx,
-  o: QueryOptions,
+  o: Pick<QueryOptions, 'events' | 'data' | 'load'>,
   file: string,
+  overrides?: Overrides,
 ): Promise<{ target: Target; loadSeconds: number | undefined; cleanup(): void }> {
   const n = o.events
   if (!ctx.local) {
@@ -243,25 +244,29 @@ async function prepareStore(
       writeFileSync(marker, basename(file))
       ctx.log(`  imported in ${loadSeconds.toFixed(1)} s`)
     }
-    return { target: await ctx.relay({ dataDir }), loadSeconds, cleanup }
+    return { target: await ctx.relay({ dataDir, overrides }), loadSeconds, cleanup }
   } catch (err) {
     cleanup()
     throw err
   }
 }
 
-export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
-  const n = o.events
+/** The query corpus of `n` events (the negentropy scenario reads the same one, and so the same cached store). */
+export function queryShape(n: number, seed: number): CorpusShape {
   const clamp = (x: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, Math.round(x)))
-  const shape = {
+  return {
     name: 'query',
     n,
-    seed: ctx.seed,
+    seed,
     customers: clamp(n / 200, 50, 5000),
     providers: clamp(n / 5000, 10, 200),
     span: 30 * DAY,
   }
-  const file = await ensureCorpus(ctx.cacheDir, shape, ctx.log)
+}
+
+export async function query(ctx: Ctx, o: QueryOptions): Promise<Outcome> {
+  const n = o.events
+  const file = await ensureCorpus(ctx.cacheDir, queryShape(n, ctx.seed), ctx.log)
   const r = rng(ctx.seed + 2)
   const sample = new Set(Array.from({ length: o.queries + 1 }, () => r.int(n)))
   ctx.log(`indexing ${file}`)

@@ -143,6 +143,24 @@ t.test('query: every REQ shape returns the number of events the corpus holds for
   t.equal(shapes[5]!.meanResults, 500, '{} limit 500 returns 500 of 2000')
 })
 
+t.test('negentropy: each reconciliation finds exactly the planted difference', async t => {
+  const r = await bench(t, 'negentropy', '-n', '4000', '-r', '2', '--diffs', '1,10')
+  checkHeader(t, r, 'negentropy')
+  const diffs = r.results.diffs as Record<string, number | boolean>[]
+  t.same(
+    diffs.map(d => [d.diffPercent, d.onlyRelay, d.onlyClient, d.exact]),
+    [
+      [1, 20, 20, true],
+      [10, 200, 200, true],
+    ],
+  )
+  for (const d of diffs) {
+    positive(t, d.totalMs, 'total time')
+    positive(t, d.rounds, 'rounds')
+    t.ok((d.receivedBytes as number) < 4000 * 32, 'less than the ids alone')
+  }
+})
+
 t.test('connections: every connection opens with a live subscription and the server RSS is read', async t => {
   const r = await bench(t, 'connections', '-c', '50')
   checkHeader(t, r, 'connections')

@@ -168,6 +168,19 @@ t.test(
   },
 )
 
+t.test('a list of filters (as NDK’s sync sends) is reconciled as their union', async t => {
+  const { url } = await startTestRelay(t)
+  const c = await connectFor(t, url)
+  const ones = events(50, 1)
+  const sevens = events(40, 7)
+  const thirties = events(30, 30)
+  await putAll(c, ...ones, ...sevens, ...thirties)
+  const r = await reconcileRaw(c, 'union', [{ kinds: [1] }, { kinds: [7] }], [])
+  t.same(r.need, [...ones, ...sevens].map(e => e.id).sort(), 'kinds 1 and 7, not 30')
+  const none = await open(c, 'none', [], new Negentropy(vector([])).initiate())
+  t.match(String(none[2]), /^invalid: NEG-OPEN takes one filter, or a list of 1 to 10/)
+})
+
 t.test('refusals are NEG-ERR with their prefix, and end the session', async t => {
   const { url } = await startTestRelay(t, {
     'limits.max_negentropy_sessions': 2,

@@ -27,7 +27,7 @@ t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouc
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 13)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
 })
@@ -63,7 +63,7 @@ t.test('a schema 4 store gains the received_at column, empty for the events it h
 
   const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 13)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
   t.same(db.prepare('SELECT id, received_at FROM events').all(), [{ id: note.id, received_at: null }])
 })
 
@@ -99,7 +99,7 @@ t.test('a schema 11 store gains the operator’s tables (NIP-86), its events unt
   old.close()
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 13)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
   const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]
   for (const name of ['banned_pubkeys', 'banned_events', 'managed_kinds', 'blocked_ips', 'relay_info'])
     t.ok(tables.includes(name), name)
@@ -120,7 +120,7 @@ t.test('a schema 12 store has its event indexes built again narrower, the second
   old.close()
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 13)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
   const defs = Object.fromEntries(
     (
       db
@@ -133,4 +133,19 @@ t.test('a schema 12 store has its event indexes built again narrower, the second
     ['events(created_at DESC)', 'events(kind, created_at DESC)', 'events(pubkey, kind, created_at DESC)', undefined],
   )
   t.equal(db.prepare('SELECT COUNT(*) FROM events WHERE pubkey = ?').pluck().get('b'.repeat(64)), 1)
+})
+
+t.test('a schema 13 store gains the mirror’s tables, its events untouched', async t => {
+  const file = join(tempDir(t), 'agora.sqlite')
+  const old = openWriteDb(file, 'normal')
+  old.exec(`DROP TABLE mirror_upstreams; DROP TABLE mirror_seen;
+    INSERT INTO events (id, pubkey, kind, created_at, raw) VALUES ('${'a'.repeat(64)}', '${'b'.repeat(64)}', 1, 5, '{}');`)
+  old.pragma('user_version = 13')
+  old.close()
+  const db = openWriteDb(file, 'normal')
+  t.teardown(() => db.close())
+  t.equal(db.pragma('user_version', { simple: true }), 14)
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]
+  for (const name of ['mirror_upstreams', 'mirror_seen']) t.ok(tables.includes(name), name)
+  t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
 })

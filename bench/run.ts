@@ -12,6 +12,7 @@ import { fanout } from './scenarios/fanout.js'
 import { ingest } from './scenarios/ingest.js'
 import { page } from './scenarios/page.js'
 import { writer } from './scenarios/writer.js'
+import { mirrorFlood } from './scenarios/mirror-flood.js'
 import { query } from './scenarios/query.js'
 import { standing } from './scenarios/standing.js'
 import { verify } from './scenarios/verify.js'
@@ -34,6 +35,8 @@ scenarios (defaults in brackets):
                (one \`agora agent\` process with exec:cat; this process is its customer)
   page         -n JOBS [10000] --providers P [500] -r RUNS [5]
                (the market page at / in headless Chromium, on a relay seeded with P providers and N jobs)
+  mirror-flood -k ROUND_TRIPS [2000] --budget EVENTS_PER_MINUTE [30000]
+               (a local client's latency without a mirror, then with an upstream sending 10x the budget; no --url)
 
 common options:
   --url URL        benchmark a running relay instead of starting agora (loopback only)
@@ -58,6 +61,7 @@ const options = {
   queries: { type: 'string', short: 'k' },
   concurrency: { type: 'string' },
   providers: { type: 'string' },
+  budget: { type: 'string' },
   mix: { type: 'string' },
   batches: { type: 'string' },
   data: { type: 'string' },
@@ -89,6 +93,7 @@ export const SCENARIOS = [
   'writer',
   'agent',
   'page',
+  'mirror-flood',
 ] as const
 
 export type Report = {
@@ -287,6 +292,11 @@ export async function run(
     }
     opts = o
     outcome = await page(ctx, o)
+  } else if (scenario === 'mirror-flood') {
+    if (url) throw new UsageError('mirror-flood configures the local agora’s mirror: no --url')
+    const o = { requests: int('queries', v.queries, 2000), budget: int('budget', v.budget, 30_000) }
+    opts = o
+    outcome = await mirrorFlood(ctx, o)
   } else {
     const o = { connections: int('connections', v.connections, 10_000) }
     opts = o

@@ -17,7 +17,10 @@ export type Reconciliation = {
 }
 
 export type ReconcileOptions = {
-  /** Largest message either side should send, in bytes; 0 for none. The relay's own may be smaller. */
+  /**
+   * Largest message either side should send, in bytes: at least 4,096 (nostr-tools refuses less, and has no "none");
+   * 60,000 by default, nostr-tools' own. The relay's own may be smaller.
+   */
   readonly frameSizeLimit?: number
   /** Longest wait for one answer of the relay's, in ms. */
   readonly answerMs?: number
@@ -36,7 +39,7 @@ export function reconcile(
 ): Promise<Reconciliation> {
   const storage = local instanceof PackedStorage ? local : new PackedStorage(local)
   // nostr-tools' initiator drives any storage with its vector's methods; the packed one keeps fingerprints O(1).
-  const neg = new nip77.Negentropy(storage as unknown as Storage, opts.frameSizeLimit ?? 0)
+  const neg = new nip77.Negentropy(storage as unknown as Storage, opts.frameSizeLimit ?? 60_000)
   const have: string[] = []
   const need: string[] = []
   let rounds = 0

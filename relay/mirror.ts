@@ -206,8 +206,9 @@ function startUpstream(setup: MirrorSetup, entry: Entry) {
   // Fetches under way, ended at once by close().
   const fetching = new Set<() => void>()
 
-  /** Fetches what `filters` match into `take`, until EOSE. */
+  /** Fetches what `filters` match into `take`, until EOSE (at once when the connection is gone). */
   function fetch(filters: Filter[]): Promise<void> {
+    if (closed || !client.isOpen) return Promise.resolve()
     return new Promise(resolve => {
       const t = setTimeout(done, EOSE_MS)
       const sub = client.subscribe(filters, { ...handlers, oneose: done, onclosed: done })
@@ -245,6 +246,7 @@ function startUpstream(setup: MirrorSetup, entry: Entry) {
               await fetch([{ ids: r.need.slice(i, i + IDS_PER_REQ) }])
             continue
           } catch (err) {
+            if (closed || !client.isOpen) return
             log.info(`mirror: NIP-77 with ${url} failed (${(err as Error).message}); catching up with a REQ`)
             via = 'req'
           }

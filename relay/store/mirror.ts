@@ -53,12 +53,12 @@ export function makeMirrorReads(db: Db) {
   const q = {
     position: db.prepare('SELECT position FROM mirror_upstreams WHERE url = ?').pluck(),
     pairs: db.prepare(
-      `SELECT created_at, id FROM events WHERE kind IN (SELECT value FROM json_each(?))
-       AND created_at BETWEEN ? AND ? AND (?4 IS NULL OR pubkey IN (SELECT value FROM json_each(?4)))`,
+      `SELECT created_at, id FROM events WHERE kind IN (SELECT value FROM json_each(@kinds))
+       AND created_at BETWEEN @since AND @until AND (@authors IS NULL OR pubkey IN (SELECT value FROM json_each(@authors)))`,
     ),
     rows: db.prepare(
-      `SELECT created_at, id, raw FROM events WHERE kind IN (SELECT value FROM json_each(?))
-       AND created_at BETWEEN ? AND ? AND (?4 IS NULL OR pubkey IN (SELECT value FROM json_each(?4)))`,
+      `SELECT created_at, id, raw FROM events WHERE kind IN (SELECT value FROM json_each(@kinds))
+       AND created_at BETWEEN @since AND @until AND (@authors IS NULL OR pubkey IN (SELECT value FROM json_each(@authors)))`,
     ),
   }
   return {
@@ -69,15 +69,14 @@ export function makeMirrorReads(db: Db) {
      * the time bounds are read by SQL, anything else (ids, tags) is matched on the stored event.
      */
     localPairs(f: CompiledFilter): [number, string][] {
-      const args = [
-        JSON.stringify([...(f.kinds ?? [])]),
-        f.since ?? 0,
-        f.until ?? Number.MAX_SAFE_INTEGER,
-        f.authors ? JSON.stringify([...f.authors]) : null,
-      ]
-      if (!f.ids && f.tags.length === 0)
-        return (q.pairs.raw().all(...args) as [number, string][]).map(([c, id]) => [c, id])
-      return (q.rows.all(...args) as { created_at: number; id: string; raw: string }[])
+      const args = {
+        kinds: JSON.stringify([...(f.kinds ?? [])]),
+        since: f.since ?? 0,
+        until: f.until ?? Number.MAX_SAFE_INTEGER,
+        authors: f.authors ? JSON.stringify([...f.authors]) : null,
+      }
+      if (!f.ids && f.tags.length === 0) return q.pairs.raw().all(args) as [number, string][]
+      return (q.rows.all(args) as { created_at: number; id: string; raw: string }[])
         .filter(r => matchFilter(f, JSON.parse(r.raw)))
         .map(r => [r.created_at, r.id])
     },

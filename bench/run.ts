@@ -13,6 +13,7 @@ import { ingest } from './scenarios/ingest.js'
 import { negentropy } from './scenarios/negentropy.js'
 import { page } from './scenarios/page.js'
 import { writer } from './scenarios/writer.js'
+import { mirrorFlood } from './scenarios/mirror-flood.js'
 import { query } from './scenarios/query.js'
 import { standing } from './scenarios/standing.js'
 import { verify } from './scenarios/verify.js'
@@ -37,6 +38,8 @@ scenarios (defaults in brackets):
                (the market page at / in headless Chromium, on a relay seeded with P providers and N jobs)
   negentropy   -n STORE_EVENTS [1000000] -r RUNS [3] --diffs PERCENTS [0.1,1,10] [--data DIR] [--load]
                (NIP-77 reconciliation of a client's set against the query scenario's store)
+  mirror-flood -k ROUND_TRIPS [2000] --budget EVENTS_PER_MINUTE [30000]
+               (a local client's latency without a mirror, then with an upstream sending 10x the budget; no --url)
 
 common options:
   --url URL        benchmark a running relay instead of starting agora (loopback only)
@@ -62,6 +65,7 @@ const options = {
   concurrency: { type: 'string' },
   providers: { type: 'string' },
   diffs: { type: 'string' },
+  budget: { type: 'string' },
   mix: { type: 'string' },
   batches: { type: 'string' },
   data: { type: 'string' },
@@ -94,6 +98,7 @@ export const SCENARIOS = [
   'agent',
   'page',
   'negentropy',
+  'mirror-flood',
 ] as const
 
 export type Report = {
@@ -307,6 +312,11 @@ export async function run(
     }
     opts = o
     outcome = await page(ctx, o)
+  } else if (scenario === 'mirror-flood') {
+    if (url) throw new UsageError('mirror-flood configures the local agora’s mirror: no --url')
+    const o = { requests: int('queries', v.queries, 2000), budget: int('budget', v.budget, 30_000) }
+    opts = o
+    outcome = await mirrorFlood(ctx, o)
   } else {
     const o = { connections: int('connections', v.connections, 10_000) }
     opts = o

@@ -17,7 +17,10 @@ export type Reconciliation = {
 }
 
 export type ReconcileOptions = {
-  /** Largest message either side should send, in bytes; at least 4096 (nostr-tools' floor); 60,000 by default. The relay's own may be smaller. */
+  /**
+   * Largest message either side should send, in bytes: at least 4,096 (nostr-tools refuses less, and has no "none");
+   * 60,000 by default, nostr-tools' own. The relay's own may be smaller.
+   */
   readonly frameSizeLimit?: number
   /** Longest wait for one answer of the relay's, in ms. */
   readonly answerMs?: number

@@ -36,6 +36,8 @@ export type RelayOptions = {
   readonly onstate?: (open: boolean) => void
   /** First and largest wait between reconnects, in ms; 250 and 30,000 by default. */
   readonly backoff?: { readonly minMs: number; readonly maxMs: number }
+  /** Told of each frame that is no Nostr message (not JSON, not an array, an EVENT without an event), dropped. */
+  readonly ongarbage?: (what: string) => void
 }
 
 // authRefusal: the relay's auth-required answer, held while our AUTH answer is pending (NIP-42).
@@ -48,6 +50,8 @@ export class RelayClient {
   private closed = false
   private wasOpen = false
   private wait: number
+  /** The wait `drop` asked for, used once instead of the backoff. */
+  private dropWait: number | undefined
   private timer: NodeJS.Timeout | undefined
   private lastError = 'not connected yet'
   private nextSub = 0
@@ -166,6 +170,18 @@ export class RelayClient {
     })
   }
 
+  /**
+   * Cuts the connection now and reconnects after `waitMs` (then with the usual backoff), re-sending what is open:
+   * for a caller that finds the relay misbehaving. Frames already received are not delivered.
+   */
+  drop(reason: string, waitMs: number): void {
+    if (this.closed || !this.ws) return
+    this.lastError = reason
+    this.dropWait = waitMs
+    this.ws.removeAllListeners('message')
+    this.ws.terminate()
+  }
+
   /** Closes the connection for good; unanswered publishes resolve as failed. */
   close(): void {
     this.closed = true
@@ -196,6 +212,11 @@ export class RelayClient {
       // Before the first connection, waitOpen reports the failure once; retries after a loss are worth a line each.
       if (this.wasOpen)
         this.opts.log?.(`disconnected from ${this.url} (${this.lastError}); retrying in ${this.wait} ms`)
+      if (this.dropWait !== undefined) {
+        this.timer = setTimeout(() => this.connect(), this.dropWait)
+        this.dropWait = undefined
+        return
+      }
       this.timer = setTimeout(() => this.connect(), this.wait * (0.75 + Math.random() / 2))
       this.wait = Math.min(this.wait * 2, this.opts.backoff?.maxMs ?? 30_000)
     })
@@ -210,14 +231,15 @@ export class RelayClient {
     try {
       m = JSON.parse(text)
     } catch {
-      return
+      return this.opts.ongarbage?.('a frame that is not JSON')
     }
-    if (!Array.isArray(m)) return
+    if (!Array.isArray(m)) return this.opts.ongarbage?.('a frame that is not an array')
     const [verb, a, b, c] = m as [string, unknown, unknown, unknown]
     if (verb === 'EVENT' && typeof a === 'string') {
       const s = this.subs.get(a)
       const e = b as NostrEvent
-      if (!s || typeof e?.id !== 'string' || s.seen.has(e.id)) return
+      if (typeof e?.id !== 'string') return this.opts.ongarbage?.('an EVENT without an event')
+      if (!s || s.seen.has(e.id)) return
       if (s.seen.size > 100_000) s.seen.clear() // bounded: a long-lived subscription sees each id once per 100k
       s.seen.add(e.id)
       s.h.onevent(e)

@@ -26,7 +26,22 @@ export type ListField = Base<readonly string[]> & {
   readonly check?: (item: string) => string | undefined
   readonly range?: string
 }
-export type Field = IntField | StrField | BoolField | ListField
+/** A table of free-form values (a NIP-01 filter); `check` says what is wrong with one, if anything. */
+export type ObjectField = Base<Readonly<Record<string, unknown>>> & {
+  readonly type: 'object'
+  readonly check: (v: Readonly<Record<string, unknown>>) => string | undefined
+}
+/** The fields of one entry of an array of tables; those in `required` have no default. */
+export type Entry = { readonly [key: string]: IntField | StrField | BoolField | ListField | ObjectField }
+/** An array of tables (`[[mirror]]`), each entry checked against `entry`; restart-only, as a list of things to run. */
+export type TablesField<E extends Entry = Entry> = Base<readonly Readonly<Record<string, unknown>>[]> & {
+  readonly type: 'tables'
+  readonly entry: E
+  readonly required: readonly string[]
+  /** What is wrong with a whole entry (its fields already checked), if anything. */
+  readonly check?: (entry: Readonly<Record<string, unknown>>) => string | undefined
+}
+export type Field = IntField | StrField | BoolField | ListField | ObjectField | TablesField
 /** A table of fields and nested tables (`[policies.zap_gate]`). */
 export type Section = { readonly [key: string]: Field | Section }
 
@@ -65,6 +80,26 @@ export const list = (d: readonly string[], doc: string, item: RegExp, itemDoc: s
   item,
   itemDoc,
   restart,
+})
+
+export const object = (
+  d: Readonly<Record<string, unknown>>,
+  doc: string,
+  check: ObjectField['check'],
+): ObjectField => ({ type: 'object', default: d, doc, check })
+export const tables = <E extends Entry>(
+  doc: string,
+  entry: E,
+  required: readonly (keyof E & string)[],
+  check?: TablesField['check'],
+): TablesField<E> => ({
+  type: 'tables',
+  default: [],
+  doc,
+  entry,
+  required,
+  restart: true,
+  ...(check ? { check } : {}),
 })
 
 /** Item patterns shared by several policies. */
@@ -111,14 +146,19 @@ export const kindRules = (
   range: `${unit} ${min}..${max}`,
 })
 
-type ValueOf<F> = F extends IntField
-  ? number
-  : F extends BoolField
-    ? boolean
-    : F extends ListField
-      ? readonly string[]
-      : F extends StrField
-        ? string
-        : { readonly [K in keyof F]: ValueOf<F[K]> }
+type ValueOf<F> =
+  F extends TablesField<infer E>
+    ? readonly { readonly [K in keyof E]: ValueOf<E[K]> }[]
+    : F extends ObjectField
+      ? Readonly<Record<string, unknown>>
+      : F extends IntField
+        ? number
+        : F extends BoolField
+          ? boolean
+          : F extends ListField
+            ? readonly string[]
+            : F extends StrField
+              ? string
+              : { readonly [K in keyof F]: ValueOf<F[K]> }
 /** The value type of a schema (sub)tree. */
 export type ConfigOf<S> = ValueOf<S>

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'smol-toml'
-import { ConfigError, isField, type Field, type Section } from './fields.js'
+import { ConfigError, isField, type Field, type Section, type TablesField } from './fields.js'
 import { schema, type Config } from './schema.js'
 
 export { ConfigError }
@@ -30,9 +30,43 @@ export function* schemaFields(node: Section = schema, prefix = ''): Generator<[s
 
 const FIELDS = new Map(schemaFields())
 
+const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** One entry of an array of tables: its keys checked, the missing ones at their defaults. */
+function checkEntry(name: string, f: TablesField, v: unknown): Record<string, unknown> {
+  if (!isTable(v)) throw new ConfigError(`${name}: expected a table, got ${JSON.stringify(v)}`)
+  const problems: string[] = []
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(v)) if (!(key in f.entry)) problems.push(`${name}: unknown key ${key}`)
+  for (const [key, field] of Object.entries(f.entry)) {
+    if (v[key] === undefined) {
+      if (f.required.includes(key)) problems.push(`${name}: ${key} is required`)
+      else out[key] = field.default
+    } else collect(problems, () => (out[key] = checkValue(`${name}.${key}`, field, v[key])))
+  }
+  const wrong = problems.length === 0 ? f.check?.(out) : undefined
+  if (wrong) problems.push(`${name}: ${wrong}`)
+  if (problems.length > 0) throw new ConfigError(problems)
+  return out
+}
+
 function checkValue(name: string, f: Field, v: unknown): unknown {
   const got = JSON.stringify(v)
-  if (f.type === 'int') {
+  if (f.type === 'tables') {
+    if (!Array.isArray(v)) throw new ConfigError(`${name}: expected an array of tables ([[...]]), got ${got}`)
+    const problems: string[] = []
+    const out = v.map((entry, i) => {
+      let checked: Record<string, unknown> = {}
+      collect(problems, () => (checked = checkEntry(`${name}[${i}]`, f, entry)))
+      return checked
+    })
+    if (problems.length > 0) throw new ConfigError(problems)
+    return out
+  } else if (f.type === 'object') {
+    if (!isTable(v)) throw new ConfigError(`${name}: expected a table, got ${got}`)
+    const wrong = f.check(v)
+    if (wrong) throw new ConfigError(`${name}: ${wrong}`)
+  } else if (f.type === 'int') {
     if (!Number.isSafeInteger(v)) throw new ConfigError(`${name}: expected an integer, got ${got}`)
     if ((v as number) < f.min || (v as number) > f.max)
       throw new ConfigError(`${name}: ${v} is out of range ${f.min}..${f.max}`)
@@ -60,6 +94,16 @@ function checkValue(name: string, f: Field, v: unknown): unknown {
 function fromText(name: string, f: Field, v: string | number | boolean | readonly string[]): unknown {
   if (typeof v !== 'string') return checkValue(name, f, v)
   const t = v.trim()
+  // Tables come as JSON: AGORA_MIRROR='[{"url": "wss://relay.example.com"}]'.
+  if (f.type === 'tables' || f.type === 'object') {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(t)
+    } catch {
+      throw new ConfigError(`${name}: expected JSON, got ${JSON.stringify(v)}`)
+    }
+    return checkValue(name, f, parsed)
+  }
   if (f.type === 'int') return checkValue(name, f, /^-?\d+$/.test(t) ? Number(t) : v)
   if (f.type === 'bool') return checkValue(name, f, t === 'true' ? true : t === 'false' ? false : v)
   if (f.type === 'list') return checkValue(name, f, t === '' ? [] : t.split(',').map(s => s.trim()))
@@ -88,11 +132,10 @@ function mergeTable(out: Tree, file: string, table: Tree, prefix: string, proble
   for (const [key, v] of Object.entries(table)) {
     const path = prefix ? `${prefix}.${key}` : key
     const f = FIELDS.get(path)
-    const isTable = typeof v === 'object' && v !== null && !Array.isArray(v)
     if (f) collect(problems, () => setPath(out, path, checkValue(`${file}: ${path}`, f, v)))
     else if (![...FIELDS.keys()].some(k => k.startsWith(`${path}.`))) problems.push(`${file}: unknown key ${path}`)
-    else if (!isTable) problems.push(`${file}: [${path}] must be a table`)
-    else mergeTable(out, file, v as Tree, path, problems)
+    else if (!isTable(v)) problems.push(`${file}: [${path}] must be a table`)
+    else mergeTable(out, file, v, path, problems)
   }
 }
 

@@ -1,6 +1,6 @@
 // Renders config/agora.reference.toml from the schema: every key with its default, range and doc line.
 import { stringify } from 'smol-toml'
-import { isField, type Field, type Section } from './fields.js'
+import { isField, type Field, type Section, type TablesField } from './fields.js'
 import { schema } from './schema.js'
 
 /** What a key accepts beyond its type, as the reference states it. */
@@ -9,6 +9,23 @@ function allowed(f: Field): string {
   if (f.type === 'list' && f.range) return ` Range: ${f.range}.`
   if (f.type === 'string' && f.values) return ` One of: ${f.values.join(', ')}.`
   return ''
+}
+
+/** `key = value` on one line; a table inline (`filter = { since = 0 }`), as an entry of an array of tables needs. */
+function line(key: string, v: unknown): string {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return stringify({ [key]: v }).trim()
+  const inner = Object.entries(v).map(([k, x]) => line(k, x))
+  return `${key} = {${inner.length > 0 ? ` ${inner.join(', ')} ` : ''}}`
+}
+
+/** An array of tables: `key = []` (the default, none), then one entry as a commented example, a doc line per key. */
+function renderTables(lines: string[], key: string, f: TablesField): void {
+  lines.push('', `# ${f.doc}${allowed(f)}${f.restart ? ' (restart)' : ''}`, line(key, f.default))
+  lines.push('# For example:', `# [[${key}]]`)
+  for (const [name, field] of Object.entries(f.entry)) {
+    lines.push(`# # ${field.doc}${allowed(field)}`)
+    lines.push(`# ${f.required.includes(name) ? `${name} = "wss://..."` : line(name, field.default)}`)
+  }
 }
 
 function renderTable(lines: string[], path: string, node: Section): void {
@@ -34,6 +51,9 @@ export function renderDefaults(): string {
     '# AGORA_<SECTION>_<KEY> environment variables and CLI flags override the file.',
     '# Keys marked (restart) change only with a restart; the others apply on SIGHUP or when the file is saved.',
   ]
-  for (const [section, node] of Object.entries(schema)) renderTable(lines, section, node as Section)
+  // Keys of the top level (arrays of tables) go before the first [section], where TOML wants them.
+  for (const [key, node] of Object.entries(schema))
+    if (isField(node) && node.type === 'tables') renderTables(lines, key, node)
+  for (const [section, node] of Object.entries(schema)) if (!isField(node)) renderTable(lines, section, node)
   return lines.join('\n') + '\n'
 }

@@ -2,6 +2,7 @@
 // config/agora.reference.toml is generated from this table (npm run config:generate); a test keeps the two in step.
 
 import { bool, HEX_PUBKEY, int, list, oneOf, str, type ConfigOf } from './fields.js'
+import { mirror } from './mirror.js'
 import { authWrites, kindWhitelist, pow, privateReads, rateLimit, zapGate } from './policies.js'
 
 export const schema = {
@@ -258,6 +259,7 @@ export const schema = {
     auth_writes: authWrites,
     private_reads: privateReads,
   },
+  mirror,
 } as const
 
 export type Schema = typeof schema

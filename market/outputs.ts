@@ -79,6 +79,13 @@ export function makeOutputs(db: Db) {
       )
       .pluck(),
     stored: db.prepare('SELECT created_at FROM events WHERE pubkey = ? AND kind = ? AND addr = ?').pluck(),
+    // The upstreams a job's request or result was mirrored from (relay/store/mirror.ts); none for local events.
+    seenOn: db
+      .prepare(
+        `SELECT DISTINCT u.url FROM mirror_seen s JOIN mirror_upstreams u ON u.id = s.upstream
+         WHERE s.seq = ? OR s.seq = (SELECT seq FROM events WHERE id = ?) ORDER BY u.url`,
+      )
+      .pluck(),
     workflow: db.prepare('SELECT customer, steps, state, received_at FROM market_workflows WHERE id = ?'),
     steps: db.prepare(
       'SELECT step, id, kind, state, provider, result_id FROM market_jobs WHERE workflow = ? ORDER BY step',
@@ -166,6 +173,8 @@ export function makeOutputs(db: Db) {
           tags.push(['payment', p.via, p.evidence, str(p.msats), p.ref])
       }
       if (j.paid_at !== null) tags.push(['paid_at', str(j.paid_at)])
+      const seenOn = q.seenOn.all(j.seq, j.result_id) as string[]
+      if (seenOn.length > 0) tags.push(['seen_on', ...seenOn])
       return tags
     },
 

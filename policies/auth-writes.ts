@@ -6,6 +6,7 @@ export const authWrites: Policy = {
   name: 'auth-writes',
   nips: [42],
   antiSpam: false,
+  door: true,
   enabled: cfg => cfg.policies.auth_writes.enabled,
   make() {
     return {

@@ -10,6 +10,7 @@ export const bans: Policy = {
   name: 'bans',
   nips: [],
   antiSpam: false,
+  door: false,
   enabled: () => true,
   make(_cfg, { managed }) {
     const pubkey = reject('blocked', 'this pubkey is banned from this relay')

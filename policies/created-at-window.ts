@@ -6,6 +6,7 @@ export const createdAtWindow: Policy = {
   name: 'created-at-window',
   nips: [],
   antiSpam: false,
+  door: false,
   enabled: () => true,
   make(cfg) {
     const { created_at_lower_limit: back, created_at_upper_limit: ahead } = cfg.limits

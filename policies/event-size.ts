@@ -6,6 +6,7 @@ export const eventSize: Policy = {
   name: 'event-size',
   nips: [],
   antiSpam: false,
+  door: false,
   enabled: () => true,
   make(cfg) {
     const { max_event_tags: maxTags, max_content_length: maxContent } = cfg.limits

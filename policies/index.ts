@@ -13,6 +13,7 @@ import { protectedEvents } from './protected-events.js'
 import { rateLimit } from './rate-limit.js'
 import type {
   Check,
+  Hooks,
   InfoPart,
   Policy,
   PolicyDeps,
@@ -39,11 +40,17 @@ export const policies: readonly Policy[] = [
   privateReads,
 ]
 
-/** The active policies of one config, composed per hook. */
-export type PolicySet = {
+/** The hooks an event passes on its way to the writer, composed in the order of `policies`. */
+export type WriteHooks = {
   readonly event: Check
   readonly prepare: Prepare
   readonly verified: VerifiedCheck
+}
+
+/** The active policies of one config, composed per hook. */
+export type PolicySet = WriteHooks & {
+  /** What a mirrored event passes: every write hook but the door policies' (DESIGN §11, mirroring). */
+  readonly mirror: WriteHooks
   readonly read: ReadCheck
   /** Undefined when no policy hides events, so readers skip the check entirely. */
   readonly visible: Visibility | undefined
@@ -67,13 +74,10 @@ function firstOf<A extends unknown[], R>(fns: ((...a: A) => R | undefined)[]): (
   }
 }
 
-/** Builds the hooks of every active policy; throws ConfigError when a policy's settings do not fit together. */
-export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
-  const active = policies.filter(p => isActive(p, cfg))
-  const hooks = active.map(p => p.make(cfg, deps))
+/** The write hooks of these policies, each kind composed in order. */
+function writeHooks(hooks: readonly Hooks[]): WriteHooks {
   const verified = hooks.flatMap(h => (h.verified ? [h.verified] : []))
   const prepare = hooks.flatMap(h => (h.prepare ? [h.prepare] : []))
-  const visible = hooks.flatMap(h => (h.visible ? [h.visible] : []))
   return {
     event: firstOf(hooks.flatMap(h => (h.event ? [h.event] : []))),
     prepare: (e, ctx) => {
@@ -90,6 +94,18 @@ export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
       }
       return note
     },
+  }
+}
+
+/** Builds the hooks of every active policy; throws ConfigError when a policy's settings do not fit together. */
+export function buildPolicies(cfg: Config, deps: PolicyDeps): PolicySet {
+  const active = policies.filter(p => isActive(p, cfg))
+  // Built once and shared: a mirrored event meets the same checks (and their state) as a local one, less the door.
+  const hooks = active.map(p => p.make(cfg, deps))
+  const visible = hooks.flatMap(h => (h.visible ? [h.visible] : []))
+  return {
+    ...writeHooks(hooks),
+    mirror: writeHooks(hooks.filter((_, i) => !active[i]!.door)),
     read: firstOf(hooks.flatMap(h => (h.read ? [h.read] : []))),
     visible: visible.length === 0 ? undefined : (e, authed) => visible.every(v => v(e, authed)),
     connectionsPerIp: hooks.find(h => h.connectionsPerIp)?.connectionsPerIp,

@@ -10,6 +10,7 @@ export const kindWhitelist: Policy = {
   name: 'kind-whitelist',
   nips: [],
   antiSpam: true,
+  door: false,
   enabled: cfg => cfg.policies.kind_whitelist.enabled,
   make(cfg, { managed }) {
     const listed = compileKinds(cfg.policies.kind_whitelist.kinds)

@@ -104,6 +104,7 @@ export const marketAdmission: Policy = {
   name: 'market',
   nips: [57, 90],
   antiSpam: false,
+  door: false,
   enabled: (cfg: Config) => cfg.market.enabled,
   make: (cfg: Config, deps: PolicyDeps) => {
     const recentRequests = new Map<string, true>()

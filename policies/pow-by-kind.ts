@@ -14,6 +14,7 @@ export const powByKind: Policy = {
   name: 'pow-by-kind',
   nips: [13],
   antiSpam: true,
+  door: true,
   enabled: cfg => cfg.policies.pow.enabled,
   make(cfg) {
     const rules = compileRules(cfg.policies.pow.rules)

@@ -11,6 +11,7 @@ export const privateReads: Policy = {
   name: 'private-reads',
   nips: [42],
   antiSpam: false,
+  door: false,
   enabled: cfg => cfg.policies.private_reads.enabled,
   make(cfg) {
     const isPrivate = compileKinds(cfg.policies.private_reads.kinds)

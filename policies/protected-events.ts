@@ -7,6 +7,7 @@ export const protectedEvents: Policy = {
   name: 'protected-events',
   nips: [70],
   antiSpam: false,
+  door: false,
   enabled: () => true,
   make() {
     return {

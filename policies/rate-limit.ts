@@ -17,6 +17,7 @@ export const rateLimit: Policy = {
   name: 'rate-limit',
   nips: [],
   antiSpam: true,
+  door: true,
   enabled: cfg => cfg.policies.rate_limit.enabled,
   make(cfg) {
     const r = cfg.policies.rate_limit

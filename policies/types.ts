@@ -39,7 +39,13 @@ export type Check = (event: NostrEvent, ctx: PolicyCtx) => Rejection | undefined
 
 /** Facts an admitted event carries to the writer, recorded in the same transaction. */
 /** `keep`: store this ephemeral event (a pay-to-decrypt result waiting for its key, DESIGN §7.6). */
-export type WriteNote = { readonly zapUnlock?: ZapProof; readonly facts?: MarketFacts; readonly keep?: true }
+/** `seenOn`: the upstream a mirrored event came from (set by the write path, not by a policy). */
+export type WriteNote = {
+  readonly zapUnlock?: ZapProof
+  readonly facts?: MarketFacts
+  readonly keep?: true
+  readonly seenOn?: string
+}
 
 /** A check that runs after the signature is verified; it may attach a note for the writer. */
 export type VerifiedCheck = (event: NostrEvent, ctx: PolicyCtx) => Rejection | WriteNote | undefined
@@ -114,6 +120,11 @@ export type Policy = {
   readonly nips: readonly number[]
   /** Anti-spam policies are switched off by `policies.open` / `--open`. */
   readonly antiSpam: boolean
+  /**
+   * Judges who may come in through this relay's door (work, payment, pace, authentication), not what an event says:
+   * such a policy does not apply to mirrored events, which were published elsewhere (DESIGN §11, mirroring).
+   */
+  readonly door: boolean
   /** Whether the config switches it on. */
   enabled(cfg: Config): boolean
   make(cfg: Config, deps: PolicyDeps): Hooks

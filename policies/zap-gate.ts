@@ -14,6 +14,7 @@ export const zapGate: Policy = {
   name: 'zap-gate',
   nips: [57],
   antiSpam: true,
+  door: true,
   enabled: cfg => cfg.policies.zap_gate.enabled,
   make(cfg, deps) {
     const z = cfg.policies.zap_gate

@@ -36,9 +36,13 @@ import { startWorkflowRunner } from '../market/workflow-runner.js'
 import { createManagementApi } from './management/http.js'
 import { applyChange, emptyManaged, isBlockedIp, isHidden, managedView, withInfo } from './management/state.js'
 import { loadManaged } from './store/management.js'
+import { makeMirrorReads } from './store/mirror.js'
+import { startMirrors, type Mirrors } from './mirror.js'
 
 /** The ws:// URL of a listen address (IPv6 in brackets). */
 export const listenUrl = (host: string, port: number) => `ws://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+const NOBODY: ReadonlySet<string> = new Set()
 
 /** Path of the SQLite database inside a data dir. */
 export const databaseFile = (dataDir: string) => join(dataDir, 'agora.sqlite')
@@ -243,6 +247,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       kindVerdicts: managed.kinds,
     })
   let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined
+  let mirrors: Mirrors | undefined
   let closing: Promise<void> | undefined
   const sweeper = setInterval(
     () => void writer.sweepExpired(rc.now()).catch(() => undefined),
@@ -253,6 +258,8 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper)
+      // First: nothing more comes from upstream while the writer drains.
+      mirrors?.close()
       observer.close()
       server?.close()
       await metricsServer?.close()
@@ -296,6 +303,21 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
       ...(metrics && !metricsServer ? { metrics } : {}),
     })
     connections = server.connections
+    // Restart-only (config/mirror.ts): a reload keeps the upstreams it started with.
+    if (cfg.mirror.length > 0) {
+      mirrors = startMirrors({
+        rc,
+        entries: cfg.mirror,
+        reads: makeMirrorReads(readDb),
+        // A mirrored event has no connection: no address, nobody authenticated (so NIP-70 events never come in).
+        policyCtx: () => {
+          const nowMs = Date.now()
+          return { now: Math.floor(nowMs / 1000), nowMs, ip: '', authed: NOBODY, views }
+        },
+        log,
+      })
+      metrics?.mirror(mirrors.stats)
+    }
   } catch (err) {
     await close() // the port is taken: nothing opened for it stays open
     throw err

@@ -6,6 +6,7 @@ import { statSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { ESCROW_STATES, JOB_STATES, makeMarketGauges, type MarketGauges } from '../market/gauges.js'
+import type { UpstreamStats } from './mirror.js'
 import type { Db } from './store/db.js'
 import { KIND_CLASSES, MILESTONES, PREFIXES, REPLIES, type Counts, type Live } from './observe.js'
 import type { QueryPath } from './reader-pool.js'
@@ -168,6 +169,8 @@ export function createMetrics(sources: MetricSources) {
     query: (path: QueryPath, ms: number) => querySeconds.observe({ path }, ms / 1000),
     /** Adds the market's gauges, once its read connection is open. */
     market: (m: MarketSources) => marketMetrics(registers, counts, m),
+    /** Adds each mirrored upstream's counts, once the mirrors run. */
+    mirror: (stats: () => readonly UpstreamStats[]) => mirrorMetrics(registers, stats),
   }
 }
 
@@ -235,6 +238,31 @@ function marketMetrics(registers: Registry[], counts: Counts, m: MarketSources):
     registers,
     async collect() {
       this.set(await m.publisherLag())
+    },
+  })
+}
+
+const MIRROR_OUTCOMES = ['stored', 'duplicates', 'refused', 'garbage', 'dropped'] as const
+
+function mirrorMetrics(registers: Registry[], stats: () => readonly UpstreamStats[]): void {
+  new Counter({
+    name: 'agora_mirror_events_total',
+    help: 'Events from each mirrored upstream: stored, duplicates, refused by the rules, garbage, dropped over its bounds.',
+    labelNames: ['upstream', 'outcome'],
+    registers,
+    collect() {
+      this.reset()
+      for (const u of stats()) for (const outcome of MIRROR_OUTCOMES) this.inc({ upstream: u.url, outcome }, u[outcome])
+    },
+  })
+  new Counter({
+    name: 'agora_mirror_cutoffs_total',
+    help: 'Times each mirrored upstream was cut off for a backoff (over its budget or backlog, or sending garbage).',
+    labelNames: ['upstream'],
+    registers,
+    collect() {
+      this.reset()
+      for (const u of stats()) this.inc({ upstream: u.url }, u.cutoffs)
     },
   })
 }

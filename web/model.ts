@@ -253,6 +253,8 @@ export type JobRow = {
   /** A swarm's submissions and their state. */
   readonly submissions: readonly { readonly provider: string; readonly state: string }[]
   readonly payments: readonly { readonly via: string; readonly msats: number }[]
+  /** The upstream relays this relay mirrored the job's request or result from (none for a job posted here). */
+  readonly seenOn: readonly string[]
 }
 
 /** Whole sats of an amount in msats, as the page writes it. */
@@ -299,6 +301,7 @@ export function jobRows(events: Iterable<NostrEvent>, relayPubkey: string): JobR
       steps: tagsOf(e, 'step').map(t => ({ kind: optNum(t[2]), state: t[4] ?? '', provider: t[5] ?? '' })),
       submissions: tagsOf(e, 'submission').map(t => ({ provider: t[1] ?? '', state: t[3] ?? '' })),
       payments: tagsOf(e, 'payment').map(t => ({ via: t[1] ?? '', msats: num(t[3]) })),
+      seenOn: e.tags.find(t => t[0] === 'seen_on')?.slice(1) ?? [],
     })
   }
   const known = new Set(rows.map(r => r.id))
@@ -326,6 +329,7 @@ function openJob(e: NostrEvent): JobRow {
     steps: [],
     submissions: [],
     payments: [],
+    seenOn: [],
   }
 }
 
@@ -361,6 +365,7 @@ export function describeJob(j: JobRow, name: (pubkey: string) => string): string
   if (j.provider)
     lines.push(`${name(j.provider)} took it${j.deliveredAt !== undefined ? ' and delivered a result' : ''}.`)
   for (const p of j.payments) lines.push(`Paid ${sats(p.msats)} by ${p.via}.`)
+  if (j.seenOn.length > 0) lines.push(`Seen on ${j.seenOn.join(', ')}.`)
   lines.push(`It is ${j.state} now.`)
   return lines
 }

@@ -3,12 +3,14 @@ import Database from 'better-sqlite3'
 import { rebuildMarket } from '../../market/rebuild.js'
 import { MARKET_DDL } from '../../market/schema.js'
 import { MANAGEMENT_DDL } from './management.js'
+import { MIRROR_DDL } from './mirror.js'
 
 export type Db = Database.Database
 
 // Schema 12 added the operator's tables (NIP-86): an older agora refuses the file rather than ignore its bans.
-// Schema 13 narrowed the read indexes (below).
-const SCHEMA_VERSION = 13
+// Schema 13 narrowed the read indexes (below). Schema 14 added the mirror's tables (relay/store/mirror.ts): an older
+// agora would store mirrored events without their seen-on rows, so it refuses the file.
+const SCHEMA_VERSION = 14
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS events (
@@ -119,6 +121,7 @@ export function openWriteDb(
     for (const [name, on] of Object.entries(READ_INDEXES)) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${on}`)
   db.exec(MARKET_DDL)
   db.exec(MANAGEMENT_DDL)
+  db.exec(MIRROR_DDL)
   // Schemas 4 to 11 added market tables: fold the events stored before them (the writer computes standing).
   if (version > 0 && version < 11) rebuildMarket(db)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)

@@ -8,6 +8,7 @@ import type { WriteNote } from '../../policies/types.js'
 import { makeMarket, type MarketRules, type StoredKey, type Touched } from '../../market/fold.js'
 import type { StandingDiff } from '../../market/fold/standing.js'
 import type { Db } from './db.js'
+import { makeMirrorWrites } from './mirror.js'
 
 /** What happened to one event handed to the writer. */
 export type WriteOutcome =
@@ -32,7 +33,7 @@ function indexedTags(e: VerifiedEvent): [string, string][] {
 /** Prepares the write statements once and returns the per-event operations; `market` folds the market in. */
 export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
   const q = {
-    exists: db.prepare('SELECT 1 FROM events WHERE id = ?').pluck(),
+    stored: db.prepare('SELECT seq FROM events WHERE id = ?').pluck(),
     deletedId: db.prepare('SELECT 1 FROM deleted_ids WHERE id = ? AND pubkey = ?').pluck(),
     deletedAddr: db.prepare('SELECT created_at FROM deleted_addrs WHERE pubkey = ? AND kind = ? AND addr = ?').pluck(),
     current: db.prepare('SELECT seq, id, created_at FROM events WHERE pubkey = ? AND kind = ? AND addr = ?'),
@@ -60,12 +61,14 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
 
   const rules = opts.market
   const market = rules ? makeMarket(db) : undefined
+  const mirror = makeMirrorWrites(db)
 
   // Every removal (replacement, deletion, expiry) goes through here, so the market sees each one.
   const remove = (gone: StoredKey) => {
     const { seq } = gone
     q.deleteTags.run(seq)
     q.deleteSeq.run(seq)
+    mirror.forget(seq)
     market?.removed(gone)
   }
 
@@ -86,9 +89,19 @@ export function makeWrites(db: Db, opts: { market: MarketRules | undefined }) {
 
   /** Saves one event with NIP-01/09 semantics, and what its note records; must run inside the writer's transaction. */
   function save(e: VerifiedEvent, raw: string, note?: WriteNote): WriteOutcome {
-    if (q.exists.get(e.id)) return { status: 'duplicate' }
     // The relay's clock at storage: what market rules about time go by, never the event's own created_at.
     const receivedAt = Math.floor(Date.now() / 1000)
+    const outcome = store(e, raw, receivedAt, note)
+    // A mirrored event moves its upstream's position whatever became of it, and is seen there if it is stored.
+    if (note?.seenOn !== undefined) {
+      const seq = outcome.status === 'rejected' ? undefined : (q.stored.get(e.id) as number)
+      mirror.reached(note.seenOn, e.created_at, receivedAt, seq)
+    }
+    return outcome
+  }
+
+  function store(e: VerifiedEvent, raw: string, receivedAt: number, note: WriteNote | undefined): WriteOutcome {
+    if (q.stored.get(e.id)) return { status: 'duplicate' }
     const zap = note?.zapUnlock
     // NIP-57: one receipt per payment; a second receipt for the same invoice proves nothing new.
     if (zap && q.paymentUsed.get(zap.paymentHash))

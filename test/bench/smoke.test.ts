@@ -206,6 +206,26 @@ t.test('verify: each backend present checks every event of each round, and signi
   positive(t, (r.results.sign as { usPerEvent: number }).usPerEvent, 'signing µs per event')
 })
 
+t.test(
+  'mirror-flood: the local client is timed on both relays, and the flooding upstream is held to its budget',
+  async t => {
+    const r = await bench(t, 'mirror-flood', '-k', '40', '--budget', '60')
+    checkHeader(t, r, 'mirror-flood')
+    type Phase = { p50Ms: number; p99Ms: number; maxMs: number }
+    const quiet = r.results.withoutMirror as Phase
+    const flooded = r.results.withFlood as Phase & { upstreamConnects: number; mirroredStored: number }
+    for (const [what, p] of [
+      ['without a mirror', quiet],
+      ['with the flood', flooded],
+    ] as const) {
+      positive(t, p.p50Ms, `${what}: p50`)
+      t.ok(p.p50Ms <= p.p99Ms && p.p99Ms <= p.maxMs, `${what}: p50 <= p99 <= max`)
+    }
+    t.ok(flooded.upstreamConnects >= 1, 'the mirror connected to the upstream')
+    t.ok(flooded.mirroredStored <= 60 + 15, `at most about the budget was stored (${flooded.mirroredStored})`)
+  },
+)
+
 t.test('--url benchmarks a relay the harness did not start, without server readings', async t => {
   const { url } = await startTestRelay(t)
   const r = await bench(t, 'ingest', '--url', url, '-n', '40', '-c', '1', '-w', '4', '-r', '1')
@@ -229,6 +249,7 @@ t.test('bad command lines are refused with a reason before anything starts', asy
   await refused(['ingest', '--set', 'nokey'], /--set takes KEY=VALUE/)
   await refused(['ingest', '--mix', 'zaps'], /--mix is market or notes/)
   await refused(['writer', '--url', 'ws://127.0.0.1:7777'], /no --url/)
+  await refused(['mirror-flood', '--url', 'ws://127.0.0.1:7777'], /no --url/)
   await refused(['writer', '--batches', '64,x'], /--batches must be an integer >= 1/)
   t.same(readdirSync(dir), [], 'nothing written')
 })

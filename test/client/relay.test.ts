@@ -222,3 +222,36 @@ t.test('NIP-42: a query closed auth-required ends when the relay refuses the AUT
     ),
   )
 })
+
+t.test('garbage frames are reported, and drop() cuts the connection and comes back after the wait asked', async t => {
+  // A scripted relay: each REQ is answered with frames no client can use, then one real event and EOSE.
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => new Promise(resolve => wss.close(resolve)))
+  await new Promise(resolve => wss.once('listening', resolve))
+  const event = signer().sign()
+  let connects = 0
+  wss.on('connection', ws => {
+    connects++
+    ws.on('message', data => {
+      const [verb, sub] = JSON.parse(String(data)) as [string, string]
+      if (verb !== 'REQ') return
+      for (const frame of ['not json', '{"an": "object"}', JSON.stringify(['EVENT', sub, { no: 'id' }])]) ws.send(frame)
+      ws.send(JSON.stringify(['EVENT', sub, event]))
+      ws.send(JSON.stringify(['EOSE', sub]))
+    })
+  })
+  const garbage: string[] = []
+  const c = client(t, `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, { ongarbage: g => garbage.push(g) })
+  t.same(
+    (await c.query([{ kinds: [1] }])).map(e => e.id),
+    [event.id],
+    'the real event is delivered',
+  )
+  t.same(garbage, ['a frame that is not JSON', 'a frame that is not an array', 'an EVENT without an event'])
+  await waitFor(() => c.isOpen, 'the connection')
+  const cutAt = Date.now()
+  c.drop('misbehaving', 300)
+  await waitFor(() => !c.isOpen, 'the cut')
+  await waitFor(() => connects === 2 && c.isOpen, 'the reconnect', 10_000)
+  t.ok(Date.now() - cutAt >= 300, 'not before the wait asked for')
+})

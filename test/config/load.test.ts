@@ -300,3 +300,43 @@ t.test('renderDefaults documents every key with its doc line', async t => {
     t.match(text, new RegExp(`^${path.split('.').at(-1)} = `, 'm'), `${path} line`)
   }
 })
+
+t.test('[[mirror]] entries take their defaults, and each mistake is named with its entry and key', async t => {
+  const file = tomlFile(
+    t,
+    '[[mirror]]\nurl = "wss://one.example"\n\n[[mirror]]\nurl = "ws://two.example:7777"\nkinds = ["1984"]\nfilter = { authors = ["' +
+      'a'.repeat(64) +
+      '"] }\nevents_per_minute = 60\n',
+  )
+  const cfg = loadConfig({ file, env: {} })
+  t.equal(cfg.mirror.length, 2)
+  t.same(cfg.mirror[0], {
+    url: 'wss://one.example',
+    kinds: ['5000-7000', '1984', '31990', '30333', '10019', '9735', '9321'],
+    filter: {},
+    events_per_minute: 1200,
+    max_backlog: 1000,
+    catch_up_interval: 300,
+  })
+  t.same(cfg.mirror[1]!.filter, { authors: ['a'.repeat(64)] })
+  t.equal(cfg.mirror[1]!.events_per_minute, 60)
+  t.same(loadConfig({ env: {} }).mirror, [], 'none by default')
+
+  const bad = (toml: string, ...parts: string[]) =>
+    throwsNaming(t, () => loadConfig({ file: tomlFile(t, toml), env: {} }), ...parts)
+  bad('[[mirror]]\nkinds = ["1"]\n', 'mirror[0]: url is required')
+  bad('[[mirror]]\nurl = "https://x.example"\n', 'mirror[0]: url "https://x.example" must be a ws:// or wss:// URL')
+  bad('[[mirror]]\nurl = "wss://x.example"\nbudget = 5\n', 'mirror[0]: unknown key budget')
+  bad('[[mirror]]\nurl = "wss://x.example"\nfilter = { kinds = [1] }\n', 'mirror[0].filter: kinds go in')
+  bad(
+    '[[mirror]]\nurl = "wss://x.example"\nfilter = { "#e" = ["nothex"] }\n',
+    'mirror[0].filter: filter "#e" must hold',
+  )
+  bad('[[mirror]]\nurl = "wss://x.example"\nevents_per_minute = 0\n', 'mirror[0].events_per_minute: 0 is out of range')
+  bad('[[mirror]]\nurl = "wss://x.example"\nkinds = ["7-3"]\n', 'mirror[0].kinds', 'the range 7-3 is empty')
+  bad('mirror = 3\n', 'mirror: expected an array of tables')
+
+  const env = { AGORA_MIRROR: '[{"url": "wss://env.example", "max_backlog": 5}]' }
+  t.match(loadConfig({ env }).mirror, [{ url: 'wss://env.example', max_backlog: 5 }], 'JSON from the environment')
+  throwsNaming(t, () => loadConfig({ env: { AGORA_MIRROR: '[{url' } }), 'AGORA_MIRROR', 'expected JSON')
+})

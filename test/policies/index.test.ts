@@ -67,6 +67,32 @@ t.test('exactly the kind whitelist, rate limit, PoW and zap gate are anti-spam',
   )
 })
 
+t.test('exactly PoW, the zap gate, rate limits and auth-writes are door policies', async t => {
+  t.same(
+    policies.filter(p => p.door).map(p => p.name),
+    ['rate-limit', 'auth-writes', 'pow-by-kind', 'zap-gate'],
+  )
+})
+
+t.test('mirrored events skip the door policies and meet every other', async t => {
+  const set = build({ ...ALL_ON, 'policies.open': false, 'policies.pow.rules': ['7000:8'] })
+  const unmined = ev({ kind: 7000 })
+  t.match(set.event(unmined, ctx), { prefix: 'auth-required' }, 'a local client meets auth-writes first')
+  t.match(set.event(unmined, authed(AUTHOR)), { prefix: 'pow' }, 'then PoW')
+  t.equal(set.mirror.event(unmined, ctx), undefined, 'a mirrored event meets neither')
+  t.match(set.mirror.event(ev({ kind: 1 }), ctx), { prefix: 'blocked' }, 'but the kind whitelist still applies')
+  t.match(
+    set.mirror.event(ev({ created_at: ctx.now + 86_400 }), ctx),
+    { prefix: 'invalid' },
+    'and the created_at window',
+  )
+  t.match(
+    set.mirror.event(ev({ tags: [['-']] }), ctx),
+    { prefix: 'auth-required' },
+    'and NIP-70: a protected event is never mirrored (no one authenticated as its author)',
+  )
+})
+
 t.test('policies.open deactivates exactly the anti-spam policies', async t => {
   const cfg = config({ ...ALL_ON, 'policies.open': true })
   t.same(

@@ -178,3 +178,31 @@ t.test('with the writer and readers on threads, their timings still reach the hi
   )
   t.ok(m('agora_writer_batch_size_count')! >= 1, 'the batch size came back with the outcome')
 })
+
+t.test('a mirrored upstream’s events are counted by outcome', async t => {
+  const up = await startTestRelay(t, { 'market.enabled': false })
+  const { url } = await startTestRelay(t, {
+    'metrics.enabled': true,
+    // Kind 1 is mirrored, and refused here by the kind whitelist.
+    mirror: JSON.stringify([{ url: up.url, kinds: ['1984', '1'] }]),
+    'policies.open': false,
+    'policies.kind_whitelist.kinds': ['1984'],
+  })
+  const base = httpBase(url)
+  const c = await connectFor(t, up.url)
+  const who = signer()
+  const kept = who.sign({ kind: 1984, tags: [['p', signer().pubkey, 'spam']] })
+  const refused = who.sign({ kind: 1 })
+  for (const e of [kept, refused]) t.same(await c.publish(e), ['OK', e.id, true, ''])
+  const m = await scrapeWhen(
+    base,
+    s =>
+      s('agora_mirror_events_total', { upstream: up.url, outcome: 'stored' }) === 1 &&
+      s('agora_mirror_events_total', { upstream: up.url, outcome: 'refused' })! >= 1,
+    'one stored, one refused by the kind whitelist',
+  )
+  // The live subscription and the catch-up at connect may both bring an event: the second copy is a duplicate.
+  t.ok(m('agora_mirror_events_total', { upstream: up.url, outcome: 'duplicates' })! <= 1)
+  t.equal(m('agora_mirror_events_total', { upstream: up.url, outcome: 'garbage' }), 0)
+  t.equal(m('agora_mirror_cutoffs_total', { upstream: up.url }), 0)
+})

@@ -1,5 +1,5 @@
 // Opening a database written by an older agora upgrades its schema in place and keeps its events.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { openWriteDb } from '../../relay/store/db.js'
@@ -27,7 +27,7 @@ t.test('schema 2 (two tag indexes) becomes the current schema (one), rows untouc
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
   t.same(indexes(db), ['tags_by_value'])
-  t.equal(db.pragma('user_version', { simple: true }), 13)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
   t.equal(db.prepare("SELECT COUNT(*) FROM tags WHERE name = 'p' AND value = 'x'").pluck().get(), 1)
 })
@@ -63,7 +63,7 @@ t.test('a schema 4 store gains the received_at column, empty for the events it h
 
   const db = openWriteDb(join(dir, 'agora.sqlite'), 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 13)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
   t.same(db.prepare('SELECT id, received_at FROM events').all(), [{ id: note.id, received_at: null }])
 })
 
@@ -89,22 +89,25 @@ t.test('a schema 8 store has its jobs table rebuilt keyed by seq, and its jobs f
   ])
 })
 
-t.test('a schema 11 store gains the operator’s tables (NIP-86), its events untouched', async t => {
+/** A store of schema `version` that lacks `tables` (dropped from a current one) gains them on open, its event kept. */
+function gainsTables(t: Test, version: number, tables: readonly string[]) {
   const file = join(tempDir(t), 'agora.sqlite')
   const old = openWriteDb(file, 'normal')
-  old.exec(`DROP TABLE banned_pubkeys; DROP TABLE banned_events; DROP TABLE managed_kinds; DROP TABLE blocked_ips;
-    DROP TABLE relay_info;
+  old.exec(`${tables.map(name => `DROP TABLE ${name};`).join(' ')}
     INSERT INTO events (id, pubkey, kind, created_at, raw) VALUES ('${'a'.repeat(64)}', '${'b'.repeat(64)}', 1, 5, '{}');`)
-  old.pragma('user_version = 11')
+  old.pragma(`user_version = ${version}`)
   old.close()
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 13)
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]
-  for (const name of ['banned_pubkeys', 'banned_events', 'managed_kinds', 'blocked_ips', 'relay_info'])
-    t.ok(tables.includes(name), name)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
+  const now = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]
+  for (const name of tables) t.ok(now.includes(name), name)
   t.equal(db.prepare('SELECT COUNT(*) FROM events').pluck().get(), 1)
-})
+}
+
+t.test('a schema 11 store gains the operator’s tables (NIP-86), its events untouched', async t =>
+  gainsTables(t, 11, ['banned_pubkeys', 'banned_events', 'managed_kinds', 'blocked_ips', 'relay_info']),
+)
 
 t.test('a schema 12 store has its event indexes built again narrower, the second author index gone', async t => {
   const file = join(tempDir(t), 'agora.sqlite')
@@ -120,7 +123,7 @@ t.test('a schema 12 store has its event indexes built again narrower, the second
   old.close()
   const db = openWriteDb(file, 'normal')
   t.teardown(() => db.close())
-  t.equal(db.pragma('user_version', { simple: true }), 13)
+  t.equal(db.pragma('user_version', { simple: true }), 14)
   const defs = Object.fromEntries(
     (
       db
@@ -134,3 +137,7 @@ t.test('a schema 12 store has its event indexes built again narrower, the second
   )
   t.equal(db.prepare('SELECT COUNT(*) FROM events WHERE pubkey = ?').pluck().get('b'.repeat(64)), 1)
 })
+
+t.test('a schema 13 store gains the mirror’s tables, its events untouched', async t =>
+  gainsTables(t, 13, ['mirror_upstreams', 'mirror_seen']),
+)

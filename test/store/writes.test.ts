@@ -1,6 +1,6 @@
 // Store semantics straight through the writer and the reader: replacement, deletion tombstones, expiry sweep.
 import t from 'tap'
-import type { NostrEvent } from '../../nips/nip01.js'
+import { canonicalJson, type NostrEvent, type VerifiedEvent } from '../../nips/nip01.js'
 import { compileFilter, type CompiledFilter } from '../../nips/nip01-filter.js'
 import { isRejection } from '../../nips/nip01.js'
 import { now, signer, type Signer } from '../helpers/events.js'
@@ -265,4 +265,60 @@ t.test('sweepExpired deletes expired rows and their tags rows and keeps the rest
   t.same(s.db.prepare('SELECT id FROM events ORDER BY id').pluck().all(), [later.id, forever.id].sort())
   t.same(s.db.prepare('SELECT value FROM tags ORDER BY value').pluck().all(), ['kept', 'later'])
   t.same(ids(s, { '#t': ['gone'] }, at), [])
+})
+
+/** (event id, upstream url) pairs of the seen-on table, sorted. */
+const seenOn = (s: TestStore) =>
+  s.db
+    .prepare(
+      `SELECT e.id, u.url FROM mirror_seen m JOIN events e ON e.seq = m.seq JOIN mirror_upstreams u ON u.id = m.upstream
+       ORDER BY e.id, u.url`,
+    )
+    .raw()
+    .all()
+const position = (s: TestStore, url: string) =>
+  s.db.prepare('SELECT position FROM mirror_upstreams WHERE url = ?').pluck().get(url)
+const mirrored = (s: TestStore, e: NostrEvent, url: string) =>
+  s.writer.enqueue(e as VerifiedEvent, canonicalJson(e), { seenOn: url })
+
+t.test('a mirrored event records where it was seen, a second upstream adds its row, a local event none', async t => {
+  const s = store(t)
+  const who = signer()
+  const a = who.sign({ kind: 1, created_at: now() - 100 })
+  const local = who.sign({ kind: 1, created_at: now() - 50 })
+  t.same(await mirrored(s, a, 'wss://one.example'), { status: 'saved' })
+  t.same(await mirrored(s, a, 'wss://two.example'), { status: 'duplicate' }, 'the same event from another upstream')
+  t.same(await mirrored(s, a, 'wss://two.example'), { status: 'duplicate' }, 'and again from the same one')
+  t.same(await s.save(local), { status: 'saved' })
+  t.same(seenOn(s), [
+    [a.id, 'wss://one.example'],
+    [a.id, 'wss://two.example'],
+  ])
+  t.equal(position(s, 'wss://one.example'), a.created_at, 'the position is the newest created_at that came')
+})
+
+t.test('an upstream position never passes the relay clock, and refused events move it too', async t => {
+  const s = store(t)
+  const who = signer()
+  const ahead = who.sign({ kind: 1, created_at: now() + 600 })
+  t.same(await mirrored(s, ahead, 'wss://one.example'), { status: 'saved' })
+  t.ok((position(s, 'wss://one.example') as number) <= now(), 'capped at the clock')
+  const old = who.sign({ kind: 0, created_at: now() - 10 })
+  const older = who.sign({ kind: 0, created_at: now() - 20 })
+  await s.save(old)
+  t.match(await mirrored(s, older, 'wss://two.example'), { status: 'rejected' }, 'an older replaceable version')
+  t.equal(position(s, 'wss://two.example'), older.created_at, 'still reached the writer: the position moved')
+  t.same(seenOn(s), [[ahead.id, 'wss://one.example']], 'but a refused event is seen nowhere')
+})
+
+t.test('a mirrored event that is replaced or deleted loses its seen-on rows', async t => {
+  const s = store(t)
+  const who = signer()
+  const first = who.sign({ kind: 0, created_at: now() - 10 })
+  const note = who.sign({ kind: 1, created_at: now() - 10 })
+  await mirrored(s, first, 'wss://one.example')
+  await mirrored(s, note, 'wss://one.example')
+  await s.save(who.sign({ kind: 0, created_at: now() - 5 }))
+  await s.save(who.sign({ kind: 5, tags: [['e', note.id]] }))
+  t.same(seenOn(s), [])
 })

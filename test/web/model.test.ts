@@ -548,3 +548,31 @@ t.test('a job’s words for a swarm’s pick, an escrow ruling and its spending,
   )
   t.equal(resultFacts(alice.sign({ kind: 6100, tags: [], content: 'x'.repeat(1234) })), 'kind 6100, 1,234 characters')
 })
+
+t.test('a mirrored job says which upstreams it was seen on; a local one says nothing of it', async t => {
+  const mirrored = ledger('m'.repeat(64), at, [
+    ['k', '5100'],
+    ['customer', carol.pubkey],
+    ['state', 'delivered'],
+    ['provider', alice.pubkey],
+    ['seen_on', 'wss://one.example', 'wss://two.example'],
+  ])
+  const local = ledger('l'.repeat(64), at, [
+    ['k', '5100'],
+    ['customer', carol.pubkey],
+    ['state', 'open'],
+  ])
+  const [a, b] = jobRows([mirrored, local], relay.pubkey).sort((x, y) => (x.id < y.id ? 1 : -1))
+  t.same(a!.seenOn, ['wss://one.example', 'wss://two.example'])
+  t.same(
+    describeJob(a!, () => 'Alice'),
+    [
+      'Alice asked for a kind 5100 job.',
+      'Alice took it.',
+      'Seen on wss://one.example, wss://two.example.',
+      'It is delivered now.',
+    ],
+  )
+  t.same(b!.seenOn, [])
+  t.notMatch(describeJob(b!, () => 'Carol').join('\n'), 'Seen on')
+})

@@ -1,13 +1,11 @@
-// A mirror's catch-up over NIP-77 (relay/mirror.ts): against an upstream that lists NIP-77, the relay reconciles its
-// own set for the filter with the upstream's and asks by id for exactly what it lacks. The upstream is a small server
-// on loopback that answers NEG-OPEN/NEG-MSG with agora's responder (nips/nip77.ts, whose relay side is not wired into
-// agora's protocol yet), serves its events to `ids` REQs only, and says so in its NIP-11 document.
+// A mirror's catch-up over NIP-77 (relay/mirror.ts): against an agora upstream, the relay reconciles its own set for
+// the filter with the upstream's and asks by id for exactly what it lacks. Between them sits a recording proxy on
+// loopback: it passes the NIP-11 document and every frame through, notes the NEG-OPENs and the ids REQs ask for, and
+// withholds the events of REQs by kind (the live subscription's), so that only the catch-up can bring any.
 import Database from 'better-sqlite3'
 import { createServer } from 'node:http'
 import t, { type Test } from 'tap'
-import { WebSocketServer } from 'ws'
-import type { NostrEvent } from '../../nips/nip01.js'
-import { PackedStorage, Responder } from '../../nips/nip77.js'
+import WebSocket, { WebSocketServer } from 'ws'
 import { databaseFile } from '../../relay/app.js'
 import { connectFor, putAll } from '../helpers/client.js'
 import { now, signer } from '../helpers/events.js'
@@ -15,39 +13,39 @@ import { report } from '../helpers/market.js'
 import { startTestRelay } from '../helpers/relay.js'
 import { waitFor } from '../helpers/wait.js'
 
-/** An upstream holding `events`, speaking NIP-77 and answering only REQs by id; records the ids asked for. */
-async function negentropyUpstream(t: Test, events: readonly NostrEvent[]) {
+/** A proxy to the relay at `target` that records what its clients ask for. */
+async function recordingProxy(t: Test, target: string) {
   const asked: string[] = []
   let opened = 0
-  const http = createServer((_req, res) =>
-    res
-      .writeHead(200, { 'content-type': 'application/nostr+json' })
-      .end(JSON.stringify({ name: 'upstream', supported_nips: [1, 11, 77] })),
-  )
+  const http = createServer((req, res) => {
+    void fetch(target.replace(/^ws/, 'http'), { headers: { accept: req.headers.accept ?? '*/*' } }).then(async r => {
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'text/plain' }).end(await r.text())
+    })
+  })
   const wss = new WebSocketServer({ server: http })
-  const byId = new Map(events.map(e => [e.id, e]))
-  wss.on('connection', ws => {
-    const sessions = new Map<string, Responder>()
-    ws.on('message', data => {
-      const [verb, id, a, b] = JSON.parse(String(data)) as [string, string, unknown, unknown]
-      if (verb === 'NEG-OPEN') {
-        // The mirror asks for its kinds in several filters: each session holds what its filter's kinds select.
-        const kinds = (a as { kinds: number[] }).kinds
-        const storage = new PackedStorage(
-          events.filter(e => kinds.includes(e.kind)).map(e => [e.created_at, e.id] as const),
-        )
-        sessions.set(id, new Responder(storage))
-        opened++
-        ws.send(JSON.stringify(['NEG-MSG', id, sessions.get(id)!.reconcile(b as string)]))
-      } else if (verb === 'NEG-MSG') ws.send(JSON.stringify(['NEG-MSG', id, sessions.get(id)!.reconcile(a as string)]))
-      else if (verb === 'REQ') {
-        for (const want of (a as { ids?: string[] }).ids ?? []) {
-          asked.push(want)
-          const e = byId.get(want)
-          if (e) ws.send(JSON.stringify(['EVENT', id, e]))
-        }
-        ws.send(JSON.stringify(['EOSE', id]))
+  wss.on('connection', client => {
+    const upstream = new WebSocket(target)
+    const early: string[] = []
+    upstream.on('open', () => early.splice(0).forEach(m => upstream.send(m)))
+    upstream.on('close', () => client.close())
+    client.on('close', () => upstream.close())
+    // Subscriptions by kind, whose events are withheld.
+    const live = new Set<string>()
+    upstream.on('message', data => {
+      const frame = JSON.parse(String(data)) as unknown[]
+      if (frame[0] !== 'EVENT' || !live.has(frame[1] as string)) client.send(String(data))
+    })
+    client.on('message', data => {
+      const text = String(data)
+      const frame = JSON.parse(text) as unknown[]
+      if (frame[0] === 'NEG-OPEN') opened++
+      if (frame[0] === 'REQ') {
+        const ids = frame.slice(2).flatMap(f => (f as { ids?: string[] }).ids ?? [])
+        if (ids.length === 0) live.add(frame[1] as string)
+        asked.push(...ids)
       }
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(text)
+      else early.push(text)
     })
   })
   await new Promise<void>(resolve => http.listen(0, '127.0.0.1', resolve))
@@ -73,7 +71,9 @@ t.test('a catch-up over NIP-77 asks the upstream by id for exactly the events th
   await putAll(await connectFor(t, first.url), ...held)
   await first.relay.close()
 
-  const up = await negentropyUpstream(t, events)
+  const upstream = await startTestRelay(t, { 'market.enabled': false })
+  await putAll(await connectFor(t, upstream.url), ...events)
+  const up = await recordingProxy(t, upstream.url)
   const local = await startTestRelay(t, { mirror: JSON.stringify([{ url: up.url }]) }, first.dataDir)
   const stored = (id: string) => {
     const db = new Database(databaseFile(local.dataDir), { readonly: true })

@@ -102,7 +102,8 @@ t.test('a job, its delivery and three customers’ reports mirrored from an upst
   )
 
   // A stranger's result to a direct request: the upstream (market off) keeps it; mirrored, the market refuses it.
-  const direct = request(customers[0]!, { bid: 1_000, targets: [provider.pubkey] })
+  // Another bid than the first job's, or in the same second the two requests would be one event.
+  const direct = request(customers[0]!, { bid: 2_000, targets: [provider.pubkey] })
   const forged = result(signer(), direct)
   const after = report(signer(), provider.pubkey)
   await publishAll(t, up.c, direct, forged, after)

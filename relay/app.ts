@@ -309,6 +309,7 @@ async function openRelay(cfg: Config, dataDir: string, sources: ConfigSources | 
         rc,
         entries: cfg.mirror,
         reads: makeMirrorReads(readDb),
+        keys: reader.keys,
         // A mirrored event has no connection: no address, nobody authenticated (so NIP-70 events never come in).
         policyCtx: () => {
           const nowMs = Date.now()

@@ -17,6 +17,7 @@ import type { Log } from './log.js'
 import { checkAndAdmit, precheck, type Origin } from './protocol/admit.js'
 import type { RelayCtx } from './protocol/context.js'
 import type { makeMirrorReads } from './store/mirror.js'
+import type { Reader } from './store/reader.js'
 
 type Entry = Config['mirror'][number]
 
@@ -44,6 +45,8 @@ export type MirrorSetup = {
   readonly rc: RelayCtx
   readonly entries: Config['mirror']
   readonly reads: ReturnType<typeof makeMirrorReads>
+  /** The stored (created_at, id) pairs of a filter, as the relay's own NIP-77 sessions read them. */
+  readonly keys: Reader['keys']
   /** What the policies may know about a mirrored event's moment: nobody authenticated, no address. */
   readonly policyCtx: () => PolicyCtx
   readonly log: Log
@@ -241,7 +244,9 @@ function startUpstream(setup: MirrorSetup, entry: Entry) {
         if (cut || closed || !client.isOpen) return
         if (via === 'negentropy') {
           try {
-            const r = await reconcile(client, f, reads.localPairs(compile(f)), { answerMs: ANSWER_MS })
+            const L = rc.snapshot().cfg.limits
+            const local = setup.keys(compile(f), rc.now(), L.query_time_budget_ms, L.max_negentropy_records)
+            const r = await reconcile(client, f, local, { answerMs: ANSWER_MS })
             for (let i = 0; i < r.need.length && !cut; i += IDS_PER_REQ)
               await fetch([{ ids: r.need.slice(i, i + IDS_PER_REQ) }])
             continue

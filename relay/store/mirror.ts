@@ -1,7 +1,6 @@
 // The mirror's tables (schema 14, DESIGN §11 mirroring): each upstream with its position, and which upstreams each
 // stored event was seen on. Written only by the writer, in the transaction that stores (or finds) the mirrored event;
-// read by the mirror (positions, the local set a catch-up reconciles) and by the ledger (market/outputs.ts).
-import { matchFilter, type CompiledFilter } from '../../nips/nip01-filter.js'
+// read by the mirror (positions) and by the ledger (market/outputs.ts).
 import type { Db } from './db.js'
 
 export const MIRROR_DDL = `
@@ -48,37 +47,11 @@ export function makeMirrorWrites(db: Db) {
   }
 }
 
-/** The mirror's reads, on a read connection. */
+/** Where mirroring each upstream stopped, on a read connection. */
 export function makeMirrorReads(db: Db) {
-  const q = {
-    position: db.prepare('SELECT position FROM mirror_upstreams WHERE url = ?').pluck(),
-    pairs: db.prepare(
-      `SELECT created_at, id FROM events WHERE kind IN (SELECT value FROM json_each(@kinds))
-       AND created_at BETWEEN @since AND @until AND (@authors IS NULL OR pubkey IN (SELECT value FROM json_each(@authors)))`,
-    ),
-    rows: db.prepare(
-      `SELECT created_at, id, raw FROM events WHERE kind IN (SELECT value FROM json_each(@kinds))
-       AND created_at BETWEEN @since AND @until AND (@authors IS NULL OR pubkey IN (SELECT value FROM json_each(@authors)))`,
-    ),
-  }
+  const position = db.prepare('SELECT position FROM mirror_upstreams WHERE url = ?').pluck()
   return {
-    /** Where mirroring `url` stopped: the newest created_at it reached the writer with, if any. */
-    position: (url: string) => (q.position.get(url) as number | null | undefined) ?? undefined,
-    /**
-     * The stored (created_at, id) pairs a filter with kinds matches, for a catch-up to reconcile; kinds, authors and
-     * the time bounds are read by SQL, anything else (ids, tags) is matched on the stored event.
-     */
-    localPairs(f: CompiledFilter): [number, string][] {
-      const args = {
-        kinds: JSON.stringify([...(f.kinds ?? [])]),
-        since: f.since ?? 0,
-        until: f.until ?? Number.MAX_SAFE_INTEGER,
-        authors: f.authors ? JSON.stringify([...f.authors]) : null,
-      }
-      if (!f.ids && f.tags.length === 0) return q.pairs.raw().all(args) as [number, string][]
-      return (q.rows.all(args) as { created_at: number; id: string; raw: string }[])
-        .filter(r => matchFilter(f, JSON.parse(r.raw)))
-        .map(r => [r.created_at, r.id])
-    },
+    /** The newest created_at an event from `url` reached the writer with, if any. */
+    position: (url: string) => (position.get(url) as number | null | undefined) ?? undefined,
   }
 }

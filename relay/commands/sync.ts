@@ -239,9 +239,7 @@ async function push(dataDir: string, remote: RelayClient, have: readonly string[
 /** The stored rows with these ids, whatever their age or kind. */
 function storedRows(reader: ReturnType<typeof createReader>, ids: readonly string[]): Row[] {
   const now = Math.floor(Date.now() / 1000)
-  return chunk(ids, 500).flatMap(c =>
-    reader.query([{ filter: { ids: new Set(c), tags: [], never: false }, limit: c.length }], now, 60_000),
-  )
+  return chunk(ids, 500).flatMap(c => reader.query([{ filter: compiled({ ids: c }), limit: c.length }], now, 60_000))
 }
 
 /** Publishes `events` in order, IN_FLIGHT at a time, counting the OKs; the first refusals are named on stderr. */
